@@ -1,0 +1,1 @@
+"""Adapters: the edge where ports meet databases, exchanges, brokers and chains."""

@@ -1,0 +1,69 @@
+"""The composition root: the one place that picks adapters for ports, from settings.
+
+Everything is built lazily, so ``equitoken market status`` never opens a database, and a test can
+swap any part by assigning the attribute before first use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from equitoken.app.settings import Settings, load_settings
+from equitoken.ports import Broker, Clock, MarketCalendar, PriceSource, Store
+
+
+@dataclass
+class Platform:
+    """The wired application: settings plus one adapter per port."""
+
+    settings: Settings
+    clock: Clock
+
+    @cached_property
+    def calendar(self) -> MarketCalendar:
+        """Return the exchange calendar."""
+        from equitoken.adapters.market.calendar import ExchangeCalendar
+
+        s = self.settings
+        return ExchangeCalendar(
+            s.calendar,
+            pre_market_open=s.pre_market_open,
+            after_hours_close=s.after_hours_close,
+            early_close_after_hours_close=s.early_close_after_hours_close,
+        )
+
+    @cached_property
+    def prices(self) -> PriceSource:
+        """Return the reference price source over the bundled real history."""
+        from equitoken.adapters.market.history import HistoryPriceSource
+
+        return HistoryPriceSource(self.calendar, max_age_days=self.settings.price_max_age_days)
+
+    @cached_property
+    def store(self) -> Store:
+        """Return the durable store (SQLite under the data dir unless a database URL is set)."""
+        from equitoken.adapters.store.sql import SqlStore
+
+        if not self.settings.database_url:
+            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return SqlStore.open(self.settings.effective_database_url)
+
+    @cached_property
+    def broker(self) -> Broker:
+        """Return the simulated broker over the reference prices."""
+        from equitoken.adapters.broker.simulated import SimulatedBroker
+
+        return SimulatedBroker(
+            clock=self.clock,
+            calendar=self.calendar,
+            prices=self.prices,
+            slippage=self.settings.broker_slippage_bps,
+        )
+
+
+def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> Platform:
+    """Return the platform wired from ``settings`` (loaded from file and environment if omitted)."""
+    from equitoken.adapters.clock import SystemClock
+
+    return Platform(settings=settings or load_settings(), clock=clock or SystemClock())

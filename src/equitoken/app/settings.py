@@ -1,0 +1,153 @@
+"""One frozen, validated settings object, read from defaults, a TOML file and ``EQUITOKEN_*`` variables.
+
+Precedence, lowest first: built-in defaults (which run offline: SQLite, embedded chain, simulated
+broker) → the TOML file (``EQUITOKEN_CONFIG``, else ``./equitoken.toml`` if present) → environment.
+Every field is listed in ``FIELDS`` with its variable name, so the README table and ``equitoken config
+show`` cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from datetime import time
+from pathlib import Path
+from typing import Any
+
+from equitoken.domain.errors import DomainError
+from equitoken.domain.values import Bps
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything an operator can configure. Build with ``load_settings``; never mutate."""
+
+    data_dir: Path = Path(".equitoken")
+    """Where the SQLite database and other local state live."""
+    database_url: str = ""
+    """SQLAlchemy URL; empty means SQLite in WAL mode at ``data_dir/equitoken.db``."""
+    calendar: str = "XNYS"
+    """Exchange calendar code (exchange_calendars)."""
+    pre_market_open: time = time(4, 0)
+    """Start of the pre-market session, exchange local time (NYSE Arca early session)."""
+    after_hours_close: time = time(20, 0)
+    """End of the after-hours session, exchange local time."""
+    early_close_after_hours_close: time = time(17, 0)
+    """End of the after-hours session on early-close days, exchange local time."""
+    broker_slippage_bps: Bps = Bps(5)
+    """Simulated broker: fill price = reference price moved against the order by this much."""
+    price_max_age_days: int = 5
+    """A reference price older than this many calendar days past its bar is stale even if no session was missed."""
+    log_level: str = "WARNING"
+    log_format: str = "json"
+    """``json`` (one object per line, for machines) or ``text``."""
+
+    @property
+    def effective_database_url(self) -> str:
+        """Return the database URL to use, defaulting to SQLite under ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'equitoken.db').resolve()}"
+
+
+def _time(value: Any) -> time:
+    if isinstance(value, time):
+        return value
+    if isinstance(value, str) and re.match(r"^\d{2}:\d{2}$", value):
+        hours, minutes = (int(part) for part in value.split(":"))
+        if hours < 24 and minutes < 60:
+            return time(hours, minutes)
+    raise ValueError("expected HH:MM")
+
+
+def _bps(value: Any) -> Bps:
+    if isinstance(value, float):  # TOML numbers with a point arrive as float: take their text
+        value = repr(value)
+    return Bps(value)
+
+
+def _int(value: Any) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError("expected a non-negative integer")
+    return number
+
+
+def _choice(*options: str) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        text = str(value).strip()
+        if text.upper() in options:
+            return text.upper()
+        if text.lower() in options:
+            return text.lower()
+        raise ValueError(f"expected one of {', '.join(options)}")
+
+    return parse
+
+
+FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "data_dir": ("EQUITOKEN_DATA_DIR", lambda v: Path(str(v)).expanduser()),
+    "database_url": ("EQUITOKEN_DATABASE_URL", str),
+    "calendar": ("EQUITOKEN_CALENDAR", lambda v: str(v).upper()),
+    "pre_market_open": ("EQUITOKEN_PRE_MARKET_OPEN", _time),
+    "after_hours_close": ("EQUITOKEN_AFTER_HOURS_CLOSE", _time),
+    "early_close_after_hours_close": ("EQUITOKEN_EARLY_CLOSE_AFTER_HOURS_CLOSE", _time),
+    "broker_slippage_bps": ("EQUITOKEN_BROKER_SLIPPAGE_BPS", _bps),
+    "price_max_age_days": ("EQUITOKEN_PRICE_MAX_AGE_DAYS", _int),
+    "log_level": ("EQUITOKEN_LOG_LEVEL", _choice(*_LOG_LEVELS)),
+    "log_format": ("EQUITOKEN_LOG_FORMAT", _choice("json", "text")),
+}
+assert set(FIELDS) == {f.name for f in fields(Settings)}, "every setting needs a variable and a parser"
+
+
+def _parse(name: str, raw: Any, origin: str) -> Any:
+    try:
+        return FIELDS[name][1](raw)
+    except (ValueError, TypeError, DomainError) as error:
+        detail = error.message if isinstance(error, DomainError) else str(error)
+        raise DomainError("INVALID_SETTING", f"{name} from {origin}: {raw!r} is invalid ({detail})") from None
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, config_file: Path | None = None
+) -> Settings:
+    """Return validated settings from defaults, the TOML file and the environment."""
+    env = os.environ if environ is None else environ
+    path = config_file or (Path(env["EQUITOKEN_CONFIG"]) if env.get("EQUITOKEN_CONFIG") else None)
+    values: dict[str, Any] = {}
+    if path is None and Path("equitoken.toml").is_file():
+        path = Path("equitoken.toml")
+    if path is not None:
+        try:
+            table = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise DomainError("CONFIG_NOT_FOUND", f"config file {path} does not exist") from None
+        except tomllib.TOMLDecodeError as error:
+            raise DomainError("INVALID_CONFIG", f"{path}: {error}") from None
+        section = table.get("equitoken", table)
+        for name, raw in section.items():
+            if name not in FIELDS:
+                raise DomainError("UNKNOWN_SETTING", f"{path}: {name!r} is not a setting")
+            values[name] = _parse(name, raw, str(path))
+    for name, (variable, _) in FIELDS.items():
+        if variable in env:
+            values[name] = _parse(name, env[variable], variable)
+    settings = Settings(**values)
+    if not settings.pre_market_open < time(9, 30) or settings.after_hours_close <= time(16, 0):
+        raise DomainError(
+            "INVALID_SETTING", "pre_market_open must precede 09:30 and after_hours_close follow 16:00"
+        )
+    return settings
+
+
+def describe(settings: Settings) -> dict[str, str]:
+    """Return each setting's current value as text, for ``equitoken config show``."""
+    return {name: str(getattr(settings, name)) for name in FIELDS} | {
+        "effective_database_url": settings.effective_database_url
+    }
+

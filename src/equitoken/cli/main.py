@@ -1,0 +1,57 @@
+"""The ``equitoken`` command line: thin commands over the service layer.
+
+Each group lives in its own module and registers here. Every command that prints data takes
+``--json``; bad input ends with one line ``equitoken: error CODE: sentence`` and exit status 2.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+
+from equitoken.cli import bench, config, market
+from equitoken.cli.output import EXIT_BAD_INPUT
+from equitoken.domain.errors import DomainError
+
+app = typer.Typer(
+    name="equitoken",
+    help="Tokenized stocks: issue, trade 24/7, settle on-chain, enforce eligibility, prove reserves.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(market.app, name="market")
+app.add_typer(bench.app, name="bench")
+app.add_typer(config.app, name="config")
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit status, turning every refusal into one line and status 2."""
+    try:
+        app(args=argv, prog_name="equitoken", standalone_mode=False)
+    except DomainError as error:
+        typer.echo(f"equitoken: error {error.code}: {error.message}", err=True)
+        return EXIT_BAD_INPUT
+    except click.exceptions.NoArgsIsHelpError as shown:
+        shown.show()  # the help text was asked for in effect: not an error
+        return 0
+    except click.UsageError as error:
+        typer.echo(f"equitoken: error USAGE: {error.format_message()}", err=True)
+        return EXIT_BAD_INPUT
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except click.Abort:
+        typer.echo("equitoken: aborted", err=True)
+        return 1
+    return 0
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(run())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""How every command prints: a table for people, JSON for machines, one-line errors with a reason code."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from equitoken.domain.errors import DomainError
+
+EXIT_BAD_INPUT = 2
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Path):
+        return str(value)
+    return str(value)
+
+
+def emit_json(data: Any) -> None:
+    """Print ``data`` as indented JSON (Decimals as strings, instants as ISO-8601 UTC with ``Z``)."""
+    typer.echo(json.dumps(data, indent=2, default=_default))
+
+
+def emit_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> None:
+    """Print ``rows`` as an aligned text table."""
+    if not rows:
+        typer.echo("(nothing)")
+        return
+    cols = list(columns or rows[0].keys())
+    cells = [[_cell(row.get(col)) for col in cols] for row in rows]
+    widths = [max(len(col), *(len(r[i]) for r in cells)) for i, col in enumerate(cols)]
+    typer.echo("  ".join(col.ljust(w) for col, w in zip(cols, widths, strict=True)))
+    typer.echo("  ".join("-" * w for w in widths))
+    for r in cells:
+        typer.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
+
+
+def emit_pairs(pairs: Mapping[str, Any]) -> None:
+    """Print a mapping as ``key  value`` lines."""
+    width = max((len(k) for k in pairs), default=0)
+    for key, value in pairs.items():
+        typer.echo(f"{key.ljust(width)}  {_cell(value)}")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime | date | Decimal | Enum):
+        return str(_default(value))
+    return str(value)
+
+
+def fail(code: str, message: str) -> NoReturn:
+    """Print a one-line error with its reason code to stderr and exit with status 2."""
+    typer.echo(f"equitoken: error {code}: {message}", err=True)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def fail_domain(error: DomainError) -> NoReturn:
+    """Report a ``DomainError`` as a one-line error and exit 2."""
+    fail(error.code, error.message)
+
+
+def parse_instant(text: str | None, now: datetime) -> datetime:
+    """Parse an ISO-8601 instant with a zone (``Z`` or an offset); ``None`` means ``now``."""
+    if text is None:
+        return now
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("z", "Z"))
+    except ValueError:
+        fail("INVALID_TIMESTAMP", f"{text!r} is not an ISO-8601 instant (e.g. 2026-11-27T18:30:00Z)")
+    if moment.tzinfo is None:
+        fail("NAIVE_DATETIME", f"{text!r} has no time zone; add Z or an offset like +00:00")
+    return moment
+
+
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+"""The ``--json`` option every data-printing command takes."""

@@ -1,0 +1,117 @@
+"""The broker port: buy and sell real shares, learn of fills, and read custody positions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Protocol
+
+from equitoken.domain.ids import Symbol
+from equitoken.domain.trading import OrderType, Side
+from equitoken.domain.values import Money, Price, Shares
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerCapabilities:
+    """What a broker adapter can do; callers check these instead of catching ``NotImplementedError``."""
+
+    fractional_shares: bool
+    limit_orders: bool
+    extended_hours: bool
+    simulated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerOrder:
+    """An order sent to the broker. ``client_order_id`` makes a resend harmless."""
+
+    client_order_id: str
+    symbol: Symbol
+    side: Side
+    quantity: Shares
+    order_type: OrderType = OrderType.MARKET
+    limit_price: Price | None = None
+
+
+class BrokerOrderStatus(StrEnum):
+    """Where a broker order stands."""
+
+    QUEUED = "queued"  # accepted while the market is closed; executes at the next open
+    WORKING = "working"  # a limit order resting in an open market
+    FILLED = "filled"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerFill:
+    """An execution: what traded, at what price, and when cash and shares settle."""
+
+    fill_id: str
+    client_order_id: str
+    symbol: Symbol
+    side: Side
+    quantity: Shares
+    price: Price
+    reference_price: Price
+    filled_at: datetime
+    trade_date: date
+    settlement_date: date
+
+    @property
+    def notional(self) -> Money:
+        """Return quantity × price, rounded to the money precision."""
+        return self.price.notional(self.quantity)
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerOrderState:
+    """An order with its status, its fills so far and, when refused, the reason."""
+
+    order: BrokerOrder
+    status: BrokerOrderStatus
+    placed_at: datetime
+    fills: tuple[BrokerFill, ...] = ()
+    reason_code: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CustodyPosition:
+    """Shares the custodian reports for one symbol: settled, and pending in either direction."""
+
+    symbol: Symbol
+    settled: Shares
+    pending_in: Shares = field(default_factory=lambda: Shares(0))
+    pending_out: Shares = field(default_factory=lambda: Shares(0))
+
+
+class Broker(Protocol):
+    """Trade real shares and report custody: the bridge from tokens to the shares backing them."""
+
+    @property
+    def capabilities(self) -> BrokerCapabilities:
+        """Return what this broker supports."""
+        ...
+
+    def place(self, order: BrokerOrder) -> BrokerOrderState:
+        """Accept ``order``; placing the same ``client_order_id`` again returns the first order's state."""
+        ...
+
+    def cancel(self, client_order_id: str) -> BrokerOrderState:
+        """Cancel an order that has not filled; a filled order is returned unchanged."""
+        ...
+
+    def order(self, client_order_id: str) -> BrokerOrderState | None:
+        """Return an order's current state, or ``None`` if the broker never saw it."""
+        ...
+
+    def poll(self) -> list[BrokerFill]:
+        """Return fills that happened since the last poll (the simulated broker executes what is due)."""
+        ...
+
+    def positions(self) -> Mapping[Symbol, CustodyPosition]:
+        """Return the custodian's positions as of now."""
+        ...
