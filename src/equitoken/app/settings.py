@@ -42,7 +42,7 @@ class Settings:
     broker_slippage_bps: Bps = Bps(5)
     """Simulated broker: fill price = reference price moved against the order by this much."""
     price_max_age_days: int = 5
-    """A reference price older than this many calendar days past its bar is stale even if no session was missed."""
+    """A price whose bar is older than this many calendar days is stale, even if no session was missed."""
     log_level: str = "WARNING"
     log_format: str = "json"
     """``json`` (one object per line, for machines) or ``text``."""
@@ -113,9 +113,7 @@ def _parse(name: str, raw: Any, origin: str) -> Any:
         raise DomainError("INVALID_SETTING", f"{name} from {origin}: {raw!r} is invalid ({detail})") from None
 
 
-def load_settings(
-    environ: Mapping[str, str] | None = None, config_file: Path | None = None
-) -> Settings:
+def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | None = None) -> Settings:
     """Return validated settings from defaults, the TOML file and the environment."""
     env = os.environ if environ is None else environ
     path = config_file or (Path(env["EQUITOKEN_CONFIG"]) if env.get("EQUITOKEN_CONFIG") else None)
@@ -150,4 +148,3 @@ def describe(settings: Settings) -> dict[str, str]:
     return {name: str(getattr(settings, name)) for name in FIELDS} | {
         "effective_database_url": settings.effective_database_url
     }
-

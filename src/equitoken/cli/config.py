@@ -17,5 +17,7 @@ def show(json_out: JsonFlag = False) -> None:
     if json_out:
         emit_json(values)
         return
-    rows = [{"setting": k, "value": v, "variable": FIELDS[k][0] if k in FIELDS else ""} for k, v in values.items()]
+    rows = [
+        {"setting": k, "value": v, "variable": FIELDS[k][0] if k in FIELDS else ""} for k, v in values.items()
+    ]
     emit_table(rows)

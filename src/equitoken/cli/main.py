@@ -11,7 +11,7 @@ import sys
 import click
 import typer
 
-from equitoken.cli import bench, config, market
+from equitoken.cli import bench, config, demo, market
 from equitoken.cli.output import EXIT_BAD_INPUT
 from equitoken.domain.errors import DomainError
 
@@ -23,14 +23,16 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(market.app, name="market")
-app.add_typer(bench.app, name="bench")
+app.command("bench")(bench.command)
+app.command("demo")(demo.command)
 app.add_typer(config.app, name="config")
 
 
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit status, turning every refusal into one line and status 2."""
     try:
-        app(args=argv, prog_name="equitoken", standalone_mode=False)
+        # Outside standalone mode click returns the code of a ``typer.Exit`` instead of raising it.
+        result = app(args=argv, prog_name="equitoken", standalone_mode=False)
     except DomainError as error:
         typer.echo(f"equitoken: error {error.code}: {error.message}", err=True)
         return EXIT_BAD_INPUT
@@ -45,7 +47,7 @@ def run(argv: list[str] | None = None) -> int:
     except click.Abort:
         typer.echo("equitoken: aborted", err=True)
         return 1
-    return 0
+    return result if isinstance(result, int) else 0
 
 
 def main() -> None:

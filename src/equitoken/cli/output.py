@@ -13,13 +13,14 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from equitoken.domain.errors import DomainError
+from equitoken.ledger.entries import canonical_decimal
 
 EXIT_BAD_INPUT = 2
 
 
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return str(value)
+        return canonical_decimal(value)
     if isinstance(value, datetime | date):
         return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, Enum):
@@ -87,7 +88,6 @@ def parse_instant(text: str | None, now: datetime) -> datetime:
     if moment.tzinfo is None:
         fail("NAIVE_DATETIME", f"{text!r} has no time zone; add Z or an offset like +00:00")
     return moment
-
 
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]

@@ -72,7 +72,9 @@ class Isin:
     def __init__(self, value: str) -> None:
         text = _text(value, "ISIN").upper()
         if not _ISIN.match(text):
-            raise DomainError("INVALID_ISIN", f"{value!r} is not an ISIN (2 letters, 9 alphanumerics, 1 digit)")
+            raise DomainError(
+                "INVALID_ISIN", f"{value!r} is not an ISIN (2 letters, 9 alphanumerics, 1 digit)"
+            )
         if _isin_check_digit(text[:11]) != int(text[11]):
             raise DomainError("BAD_CHECKSUM", f"ISIN {text} has a wrong check digit")
         object.__setattr__(self, "value", text)

@@ -8,9 +8,10 @@ only where a rule asks for it, through an explicit ``quantize`` step with ``ROUN
 from __future__ import annotations
 
 import re
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Context, Decimal, Inexact, InvalidOperation, localcontext
 from functools import total_ordering
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Self
 
 from equitoken.domain.errors import DomainError
@@ -25,6 +26,15 @@ SHARE_DECIMALS = 9
 """Fractional shares down to a billionth, the finest increment US brokers book."""
 BPS_DECIMALS = 4
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+EXACT = Context(prec=120, traps=[InvalidOperation, Inexact])
+"""Arithmetic that must never round (book sums, canonical forms): Python's default 28 digits would
+silently round a token amount in base units; here anything inexact raises instead."""
+
+
+def exact() -> AbstractContextManager[Context]:
+    """Return a context manager in which decimal arithmetic is exact or raises."""
+    return localcontext(EXACT)
 
 
 def to_decimal(value: Number, what: str) -> Decimal:
@@ -45,16 +55,15 @@ def to_decimal(value: Number, what: str) -> Decimal:
 
 def decimals_of(number: Decimal) -> int:
     """Return how many fractional digits ``number`` really needs (trailing zeros do not count)."""
-    exponent = number.normalize().as_tuple().exponent
+    with exact():
+        exponent = number.normalize().as_tuple().exponent
     assert isinstance(exponent, int)  # finite numbers only reach here
     return max(0, -exponent)
 
 
 def _check_places(number: Decimal, places: int, what: str) -> Decimal:
     if decimals_of(number) > places:
-        raise DomainError(
-            "TOO_MANY_DECIMALS", f"{what} {number} has more than {places} decimal places"
-        )
+        raise DomainError("TOO_MANY_DECIMALS", f"{what} {number} has more than {places} decimal places")
     return number
 
 
@@ -104,9 +113,7 @@ class Money:
         if not isinstance(other, Money):
             raise DomainError("NOT_MONEY", f"cannot combine money with {type(other).__name__}")
         if other.currency != self.currency:
-            raise DomainError(
-                "CURRENCY_MISMATCH", f"cannot combine {self.currency} with {other.currency}"
-            )
+            raise DomainError("CURRENCY_MISMATCH", f"cannot combine {self.currency} with {other.currency}")
 
     def __lt__(self, other: Money) -> bool:
         self._same(other)

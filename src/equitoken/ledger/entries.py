@@ -11,16 +11,19 @@ from decimal import Decimal
 
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import content_hash, deterministic_id
-from equitoken.domain.values import Number, decimals_of, to_decimal
+from equitoken.domain.values import Number, decimals_of, exact, to_decimal
 from equitoken.ledger.accounts import Account, Asset
 
 AMOUNT_DECIMALS = 18
 """Finest amount the ledger books: a token's base unit at 18 decimals."""
+AMOUNT_INTEGER_DIGITS = 60
+"""Largest amount the ledger books has 60 integer digits: every uint256 in 18-decimal units fits."""
 
 
 def canonical_decimal(amount: Decimal) -> str:
     """Return one spelling per value (``1``, ``-0.5``): what hashes and the database store."""
-    text = format(amount.normalize(), "f")
+    with exact():
+        text = format(amount.normalize(), "f")
     return "0" if text in ("-0", "0") else text
 
 
@@ -45,6 +48,8 @@ class Posting:
             raise DomainError("ZERO_POSTING", f"a posting to {account} must move a non-zero amount")
         if decimals_of(number) > AMOUNT_DECIMALS:
             raise DomainError("TOO_MANY_DECIMALS", f"posting amount {number} exceeds 18 decimal places")
+        if number.copy_abs().adjusted() >= AMOUNT_INTEGER_DIGITS:
+            raise DomainError("AMOUNT_OUT_OF_RANGE", f"posting amount {number} exceeds 60 integer digits")
         if not account.accepts(asset):
             raise DomainError("WRONG_ASSET", f"account {account} cannot hold {asset}")
         object.__setattr__(self, "account", account)
@@ -59,7 +64,7 @@ class Posting:
 def move(asset: Asset, amount: Number, *, debit: Account, credit: Account) -> tuple[Posting, Posting]:
     """Return the two postings that move ``amount`` of ``asset`` from ``credit`` to ``debit``."""
     number = to_decimal(amount, "amount")
-    return Posting(debit, asset, number), Posting(credit, asset, -number)
+    return Posting(debit, asset, number), Posting(credit, asset, number.copy_negate())
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,11 +91,14 @@ class EntryDraft:
         if len(lines) < 2:
             raise DomainError("UNBALANCED_ENTRY", "an entry needs at least two postings")
         totals: dict[Asset, Decimal] = defaultdict(Decimal)
-        for line in lines:
-            totals[line.asset] += line.amount
+        with exact():
+            for line in lines:
+                totals[line.asset] += line.amount
         unbalanced = {asset.code: total for asset, total in totals.items() if total != 0}
         if unbalanced:
-            detail = ", ".join(f"{code} off by {canonical_decimal(t)}" for code, t in sorted(unbalanced.items()))
+            detail = ", ".join(
+                f"{code} off by {canonical_decimal(t)}" for code, t in sorted(unbalanced.items())
+            )
             raise DomainError("UNBALANCED_ENTRY", f"entry {key!r} does not balance: {detail}")
         meta = dict(metadata or {})
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in meta.items()):

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
+from equitoken.domain.values import exact
 from equitoken.ledger.accounts import Account, Asset
 from equitoken.ledger.entries import Entry, EntryDraft, PostResult, check_replay, utc
 
@@ -60,9 +61,10 @@ def derive_balances(entries: Iterable[Entry], at: datetime | None = None) -> dic
     """Sum postings per (account, asset), keeping only entries effective at or before ``at``."""
     cutoff = utc(at) if at is not None else None
     totals: dict[BalanceKey, Decimal] = defaultdict(Decimal)
-    for entry in entries:
-        if cutoff is not None and entry.effective_at > cutoff:
-            continue
-        for posting in entry.postings:
-            totals[(posting.account, posting.asset)] += posting.amount
+    with exact():
+        for entry in entries:
+            if cutoff is not None and entry.effective_at > cutoff:
+                continue
+            for posting in entry.postings:
+                totals[(posting.account, posting.asset)] += posting.amount
     return {key: value for key, value in totals.items() if value != 0}

@@ -1,0 +1,48 @@
+# equitoken — two commands on a fresh clone: `make demo` and `make test`.
+# Each builds the local virtualenv from nothing when needed (it is rebuilt when pyproject.toml changes).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PYTEST_ARGS ?= -n 2
+
+.PHONY: setup demo test lint typecheck imports bench bench-quick services clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+## The main job on the embedded defaults (SQLite, simulated broker over bundled real prices).
+demo: setup
+	$(BIN)/equitoken demo
+
+## The whole suite: import rule, lint, types, then unit, property, conformance and integration tests.
+test: setup services imports lint typecheck
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+imports: setup
+	$(BIN)/lint-imports
+
+lint: setup
+	$(BIN)/ruff check src tests
+
+typecheck: setup
+	$(BIN)/mypy
+
+## Start the services the integration tests use (PostgreSQL), when this machine has them.
+services:
+	@scripts/services.sh
+
+bench: setup services
+	$(BIN)/equitoken bench all --save bench-results/latest.json
+
+bench-quick: setup services
+	$(BIN)/equitoken bench all --quick
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .equitoken bench-results

@@ -1,0 +1,119 @@
+"""An in-memory ``Store`` over the ledger's own ``Journal``: the fake unit tests use instead of a database.
+
+It keeps the same rules as the SQL store (one conformance suite runs against both): exact sums, the
+same amount range, idempotent events with canonical payloads, refusal after ``close``. One lock makes
+it safe to share between threads; nothing survives the process.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal, localcontext
+from typing import Any
+
+from equitoken.adapters.store._rules import EXACT, EventBody, check_draft, event_body, event_conflict
+from equitoken.domain.errors import DomainError
+from equitoken.ledger.accounts import Account, Asset
+from equitoken.ledger.entries import Entry, EntryDraft, PostResult, check_replay
+from equitoken.ledger.journal import Journal
+from equitoken.ports.store import StoredEvent
+
+
+class MemoryStore:
+    """Keep entries and events in memory, with the ``Store`` port's guarantees inside one process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._journal = Journal()
+        self._events: list[tuple[int, EventBody]] = []
+        self._event_by_key: dict[str, tuple[int, EventBody]] = {}
+        self._closed = False
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise DomainError("STORE_CLOSED", "the store was closed; open a new one")
+
+    def post(self, draft: EntryDraft) -> PostResult:
+        """Record a balanced entry exactly once."""
+        return self.post_many([draft])[0]
+
+    def post_many(self, drafts: Iterable[EntryDraft]) -> list[PostResult]:
+        """Record several drafts at once: all of them or, if one is refused, none."""
+        batch = list(drafts)
+        with self._lock, localcontext(EXACT):
+            self._check_open()
+            for draft in batch:
+                check_draft(draft)
+            # Check every replay before posting anything, so a conflict late in the batch writes nothing.
+            seen: dict[str, EntryDraft] = {}
+            for draft in batch:
+                found = self._journal.entry(draft.key)
+                earlier = found.draft if found is not None else seen.get(draft.key)
+                if earlier is not None:
+                    check_replay(earlier, draft)
+                seen.setdefault(draft.key, draft)
+            return [self._journal.post(draft) for draft in batch]
+
+    def entry(self, key: str) -> Entry | None:
+        """Return the entry posted under ``key``, if any."""
+        with self._lock:
+            self._check_open()
+            return self._journal.entry(key)
+
+    def entries(self, after_seq: int = 0, limit: int | None = None) -> Sequence[Entry]:
+        """Return entries with ``seq`` greater than ``after_seq``, in order."""
+        if limit is not None and limit < 0:
+            raise DomainError("INVALID_LIMIT", f"limit must not be negative, got {limit}")
+        with self._lock:
+            self._check_open()
+            # Seq n sits at index n - 1: the journal numbers entries 1, 2, 3… in posting order.
+            tail = self._journal.entries()[max(after_seq, 0) :]
+            return tail if limit is None else tail[:limit]
+
+    def balance(self, account: Account, asset: Asset, at: datetime | None = None) -> Decimal:
+        """Return the balance of ``account`` in ``asset`` at ``at`` (latest if omitted)."""
+        return self.balances(at).get((account, asset), Decimal(0))
+
+    def balances(self, at: datetime | None = None) -> Mapping[tuple[Account, Asset], Decimal]:
+        """Return every non-zero balance at ``at`` (latest if omitted)."""
+        with self._lock, localcontext(EXACT):
+            self._check_open()
+            return self._journal.balances(at)
+
+    def append_event(
+        self, stream: str, type: str, key: str, occurred_at: datetime, payload: Mapping[str, Any]
+    ) -> StoredEvent:
+        """Append an event once per ``key`` (a repeat returns the stored one; a different body is refused)."""
+        body = event_body(stream, type, key, occurred_at, payload)
+        with self._lock:
+            self._check_open()
+            found = self._event_by_key.get(key)
+            if found is not None:
+                if found[1].body_hash != body.body_hash:
+                    raise event_conflict(key)
+                return _stored(*found)
+            record = (len(self._events) + 1, body)
+            self._events.append(record)
+            self._event_by_key[key] = record
+            return _stored(*record)
+
+    def events(self, stream: str | None = None, after_seq: int = 0) -> Sequence[StoredEvent]:
+        """Return events in order, optionally of one stream."""
+        with self._lock:
+            self._check_open()
+            return [
+                _stored(seq, body)
+                for seq, body in self._events[max(after_seq, 0) :]
+                if stream is None or body.stream == stream
+            ]
+
+    def close(self) -> None:
+        """Refuse further use (there is nothing to release)."""
+        with self._lock:
+            self._closed = True
+
+
+def _stored(seq: int, body: EventBody) -> StoredEvent:
+    return StoredEvent(seq, body.stream, body.type, body.key, body.occurred_at, body.payload())

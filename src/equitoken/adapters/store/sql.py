@@ -1,0 +1,653 @@
+"""The SQL store: the book of record and the event journal on SQLite (the default) or PostgreSQL.
+
+``SqlStore.open(url)`` connects, migrates the schema to the newest Alembic revision and returns a store
+that implements the ``Store`` port with SQLAlchemy Core.
+
+**Amounts** are stored as ``NUMERIC(78, 18)`` on PostgreSQL, where the server sums them exactly, and as
+canonical decimal text on SQLite, which would otherwise turn them into 64-bit floats; there a
+``decimal_sum`` aggregate written in Python sums them with ``Decimal`` in an exact context. Both hold
+18 decimals and 60 integer digits (every uint256 amount in 18-decimal units); the store refuses
+anything larger rather than let a database round it.
+
+**Sequence numbers** are assigned as ``max(seq) + 1`` while the writer holds the table's write lock
+(``LOCK TABLE … IN EXCLUSIVE MODE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite). A database sequence
+would leave gaps after a rolled-back insert and could commit seq 8 before seq 7, so a reader tailing
+``entries(after_seq=7)`` would skip 7 for good; under the lock seqs are contiguous and commit in order.
+Plain reads never wait for the lock. Should an insert still hit the unique key (a writer that skipped
+the lock), the transaction is rolled back and retried, and the retry finds the winner's entry.
+
+**Time** is stored in UTC (``timestamptz`` on PostgreSQL, naive UTC text on SQLite) and always comes
+back as an aware UTC ``datetime``.
+
+**SQLite** runs in WAL mode (readers never block the writer), with foreign keys on and a busy timeout,
+so several threads and processes can share one file. A writer waits at most ``lock_timeout_ms`` for
+another writer's lock on either backend, then fails with ``STORE_UNAVAILABLE`` instead of hanging.
+
+**Reading back** rebuilds every entry through ``EntryDraft`` and compares its body hash with the one
+recorded at posting: a row edited behind the store's back raises ``STORE_CORRUPT`` (fail closed).
+
+**Throughput**: ``post_many`` books a batch under one lock and one commit, many times faster than one
+``post`` per entry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal, localcontext
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    Row,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+)
+from sqlalchemy.engine import URL, Dialect, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.types import BigInteger, TypeEngine
+
+from equitoken.adapters.store._rules import (
+    EXACT,
+    EventBody,
+    canonical,
+    check_draft,
+    decode_payload,
+    event_body,
+    event_conflict,
+    metadata_json,
+)
+from equitoken.domain.errors import DomainError
+from equitoken.ledger.accounts import Account, Asset
+from equitoken.ledger.entries import Entry, EntryDraft, Posting, PostResult, check_replay, utc
+from equitoken.ports.store import StoredEvent
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+"""The Alembic script directory shipped inside the package."""
+
+SCHEMA_HEAD = "0001"
+"""The newest migration revision. ``open`` skips Alembic (half a second of imports) when the database
+is already there; a test keeps this equal to the head of ``MIGRATIONS``."""
+
+_WRITE = "equitoken_write"  # execution option: begin this SQLite transaction with BEGIN IMMEDIATE
+_IN_CHUNK = 500  # keys per IN (...) list, well under SQLite's bound-variable limit
+_RETRIES = 3
+
+
+class Amount(TypeDecorator[Decimal]):
+    """Store a ``Decimal`` exactly: ``NUMERIC(78, 18)`` on PostgreSQL, canonical text elsewhere."""
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        """Pick the column type for ``dialect``."""
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(Numeric(78, 18, asdecimal=True))
+        return dialect.type_descriptor(Text())
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        """Send a decimal as the column expects it."""
+        if value is None or dialect.name == "postgresql":
+            return value
+        return canonical(value)
+
+    def process_result_value(self, value: Any | None, dialect: Dialect) -> Decimal | None:
+        """Return a decimal in its canonical spelling (``1.5``, not ``1.500000000000000000``)."""
+        if value is None:
+            return None
+        return Decimal(canonical(Decimal(value)))
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Store an aware datetime in UTC and return it aware, in UTC, on every backend."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        """Send the instant in UTC (naive on SQLite, which has no time zones)."""
+        if value is None:
+            return None
+        moment = value.astimezone(UTC)
+        return moment.replace(tzinfo=None) if dialect.name == "sqlite" else moment
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Return the instant as an aware UTC datetime."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+_SEQ = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData()
+"""The schema as the queries see it; the Alembic revisions are what create it."""
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("seq", _SEQ, primary_key=True, autoincrement=False),
+    Column("entry_id", String(36), nullable=False),
+    Column("idempotency_key", String(200), nullable=False),
+    Column("effective_at", UtcDateTime(), nullable=False),
+    Column("memo", Text(), nullable=False),
+    Column("metadata_json", Text(), nullable=False),
+    Column("body_hash", String(64), nullable=False),
+    UniqueConstraint("idempotency_key", name="uq_ledger_entries_idempotency_key"),
+    Index("ix_ledger_entries_effective_at", "effective_at"),
+)
+
+ledger_postings = Table(
+    "ledger_postings",
+    metadata,
+    Column(
+        "entry_seq",
+        _SEQ,
+        ForeignKey("ledger_entries.seq", name="fk_ledger_postings_entry_seq"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("line", Integer(), primary_key=True, autoincrement=False),
+    Column("account", Text(), nullable=False),
+    Column("asset", Text(), nullable=False),
+    Column("amount", Amount(), nullable=False),
+    Index("ix_ledger_postings_account_asset", "account", "asset"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("seq", _SEQ, primary_key=True, autoincrement=False),
+    Column("stream", String(200), nullable=False),
+    Column("type", String(200), nullable=False),
+    Column("event_key", String(200), nullable=False),
+    Column("occurred_at", UtcDateTime(), nullable=False),
+    Column("payload_json", Text(), nullable=False),
+    Column("body_hash", String(64), nullable=False),
+    UniqueConstraint("event_key", name="uq_events_event_key"),
+    Index("ix_events_stream_seq", "stream", "seq"),
+)
+
+
+# Built once: constructing a statement costs more than executing it from the compiled cache.
+_ENTRIES_BY_KEYS = select(ledger_entries).where(
+    ledger_entries.c.idempotency_key.in_(bindparam("keys", expanding=True))
+)
+_POSTINGS_IN_ORDER = select(ledger_postings).order_by(ledger_postings.c.entry_seq, ledger_postings.c.line)
+_POSTINGS_BETWEEN = _POSTINGS_IN_ORDER.where(
+    ledger_postings.c.entry_seq.between(bindparam("low"), bindparam("high"))
+)
+_POSTINGS_OF = _POSTINGS_IN_ORDER.where(ledger_postings.c.entry_seq.in_(bindparam("seqs", expanding=True)))
+_NEXT_SEQ = {
+    table.name: select(func.coalesce(func.max(table.c.seq), 0) + 1) for table in (ledger_entries, events)
+}
+_INSERT_ENTRY = insert(ledger_entries)
+_INSERT_POSTING = insert(ledger_postings)
+_INSERT_EVENT = insert(events)
+_EVENT_BY_KEY = select(events).where(events.c.event_key == bindparam("key"))
+
+def alembic_config(url: str | None = None) -> Config:
+    """Return an Alembic configuration for the packaged migrations (``url`` for command-line style use).
+
+    Example, to write the next revision: ``command.revision(alembic_config(url), "add x")``.
+    """
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if url is not None:
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+class _DecimalSum:
+    """SQLite aggregate ``decimal_sum(text)``: the exact sum of canonical decimal texts, as text."""
+
+    def __init__(self) -> None:
+        self._total = Decimal(0)
+
+    def step(self, value: str | None) -> None:
+        if value is not None:
+            self._total = EXACT.add(self._total, Decimal(value))
+
+    def finalize(self) -> str:
+        return canonical(self._total)
+
+
+@lru_cache(maxsize=8192)
+def _account(path: str) -> Account:
+    return Account(path)
+
+
+@lru_cache(maxsize=4096)
+def _asset(code: str) -> Asset:
+    return Asset(code)
+
+
+def _reason(exc: BaseException) -> str:
+    """Return the first line of the driver's own explanation, without SQL or a stack trace."""
+    original = getattr(exc, "orig", None) or exc
+    lines = str(original).strip().splitlines()
+    return lines[0] if lines else type(original).__name__
+
+
+class SqlStore:
+    """Persist entries and events in a SQL database; safe for many threads and processes at once."""
+
+    def __init__(self, engine: Engine, *, lock_timeout_ms: int = 30_000) -> None:
+        """Wrap an engine whose schema is already migrated (use ``SqlStore.open`` instead)."""
+        self._engine = engine
+        self._lock_timeout_ms = int(lock_timeout_ms)
+        self._postgres = engine.dialect.name == "postgresql"
+        self._closed = False
+        # A private in-memory SQLite database is one shared connection: serialise its users.
+        shared = engine.dialect.name == "sqlite" and isinstance(engine.pool, StaticPool)
+        self._serial: threading.RLock | None = threading.RLock() if shared else None
+
+    @classmethod
+    def open(cls, url: str, *, lock_timeout_ms: int = 30_000) -> Self:
+        """Connect to ``url``, migrate the schema to the newest revision and return the store.
+
+        ``url`` is a SQLAlchemy URL: ``sqlite:////abs/path/equitoken.db`` or
+        ``postgresql+psycopg://user@host/db`` (plain ``postgresql://`` means psycopg 3). A URL that cannot
+        be parsed or a database that cannot be reached raises ``STORE_UNAVAILABLE``.
+        ``lock_timeout_ms`` is how long a writer waits for another writer's lock before it gives up with
+        ``STORE_UNAVAILABLE`` (SQLite's ``busy_timeout``, PostgreSQL's ``lock_timeout``).
+        """
+        engine = _engine(url, lock_timeout_ms)
+        store = cls(engine, lock_timeout_ms=lock_timeout_ms)
+        try:
+            store._migrate()
+        except BaseException:
+            engine.dispose()
+            raise
+        return store
+
+    @property
+    def backend(self) -> str:
+        """Return the database kind: ``sqlite`` or ``postgresql``."""
+        return self._engine.dialect.name
+
+    @property
+    def url(self) -> str:
+        """Return the database URL with any password hidden."""
+        return self._engine.url.render_as_string(hide_password=True)
+
+    # -- plumbing ---------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _guarded(self) -> Iterator[None]:
+        if self._closed:
+            raise DomainError("STORE_CLOSED", "the store was closed; open a new one")
+        serial = self._serial if self._serial is not None else contextlib.nullcontext()
+        try:
+            with serial, localcontext(EXACT):
+                yield
+        except IntegrityError as exc:
+            raise DomainError(
+                "STORE_INTEGRITY", f"the database at {self.url} refused a write: {_reason(exc)}"
+            ) from exc
+        except DBAPIError as exc:
+            raise DomainError(
+                "STORE_UNAVAILABLE", f"the database at {self.url} failed: {_reason(exc)}"
+            ) from exc
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        with self._engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextlib.contextmanager
+    def _writing(self, table: Table) -> Iterator[Connection]:
+        """Open a transaction that holds ``table``'s write lock from its first statement."""
+        with self._engine.connect() as conn:
+            conn.execution_options(**{_WRITE: True})
+            with conn.begin():
+                if self._postgres:
+                    # EXCLUSIVE blocks other writers (and their seq numbers) but not plain SELECTs;
+                    # the timeout turns a writer stuck holding the lock into an error, not a hang.
+                    conn.exec_driver_sql(
+                        f"SET LOCAL lock_timeout = {self._lock_timeout_ms}; "
+                        f"LOCK TABLE {table.name} IN EXCLUSIVE MODE"
+                    )
+                yield conn
+
+    def _migrate(self) -> None:
+        try:
+            if self._schema_revisions() == [SCHEMA_HEAD]:
+                return
+            from alembic import command
+            from alembic.util import CommandError
+
+            with self._engine.connect() as conn:
+                conn.execution_options(**{_WRITE: True})
+                with conn.begin():
+                    if self._postgres:
+                        # Per schema, so parallel test schemas don't queue behind each other.
+                        conn.execute(
+                            text("SELECT pg_advisory_xact_lock(1163154516, hashtext(current_schema()))")
+                        )
+                    config = alembic_config()
+                    config.attributes["connection"] = conn
+                    try:
+                        command.upgrade(config, "head")
+                    except CommandError as exc:
+                        raise DomainError(
+                            "STORE_SCHEMA_MISMATCH",
+                            f"the database at {self.url} has a schema this version cannot migrate: "
+                            f"{_reason(exc)}",
+                        ) from None
+        except DBAPIError as exc:
+            raise DomainError(
+                "STORE_UNAVAILABLE", f"cannot open the database at {self.url}: {_reason(exc)}"
+            ) from None
+
+    def _schema_revisions(self) -> list[str]:
+        """Return the revisions the database records (none for a new database), without Alembic."""
+        with self._engine.connect() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return []
+            return list(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+
+    def _next_seq(self, conn: Connection, table: Table) -> int:
+        return int(conn.execute(_NEXT_SEQ[table.name]).scalar_one())
+
+    # -- ledger -----------------------------------------------------------------------------------
+
+    def post(self, draft: EntryDraft) -> PostResult:
+        """Record a balanced entry exactly once."""
+        return self.post_many([draft])[0]
+
+    def post_many(self, drafts: Iterable[EntryDraft]) -> list[PostResult]:
+        """Record several drafts in one transaction: all of them or, if one is refused, none.
+
+        Much faster than one ``post`` per draft (one lock and one commit for the lot); each draft keeps
+        its own idempotency. Results come back in the order of ``drafts``.
+        """
+        batch = list(drafts)
+        for draft in batch:
+            check_draft(draft)
+        with self._guarded():
+            for attempt in range(_RETRIES):
+                try:
+                    return self._post_batch(batch)
+                except IntegrityError:
+                    # Someone inserted one of our keys first; the rolled-back retry will find it.
+                    if attempt == _RETRIES - 1:
+                        raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _post_batch(self, batch: list[EntryDraft]) -> list[PostResult]:
+        results: list[PostResult] = []
+        with self._writing(ledger_entries) as conn:
+            known = self._entries_by_key(conn, {draft.key for draft in batch})
+            seq = self._next_seq(conn, ledger_entries)
+            entry_rows: list[dict[str, Any]] = []
+            posting_rows: list[dict[str, Any]] = []
+            for draft in batch:
+                found = known.get(draft.key)
+                if found is not None:
+                    check_replay(found.draft, draft)
+                    results.append(PostResult(found, created=False))
+                    continue
+                entry = Entry(seq=seq, draft=draft)
+                known[draft.key] = entry
+                results.append(PostResult(entry, created=True))
+                entry_rows.append(
+                    {
+                        "seq": seq,
+                        "entry_id": draft.entry_id,
+                        "idempotency_key": draft.key,
+                        "effective_at": draft.effective_at,
+                        "memo": draft.memo,
+                        "metadata_json": metadata_json(draft.metadata),
+                        "body_hash": draft.body_hash,
+                    }
+                )
+                posting_rows.extend(
+                    {
+                        "entry_seq": seq,
+                        "line": line,
+                        "account": posting.account.path,
+                        "asset": posting.asset.code,
+                        "amount": posting.amount,
+                    }
+                    for line, posting in enumerate(draft.postings)
+                )
+                seq += 1
+            if entry_rows:
+                conn.execute(_INSERT_ENTRY, entry_rows)
+                conn.execute(_INSERT_POSTING, posting_rows)
+        return results
+
+    def _entries_by_key(self, conn: Connection, keys: set[str]) -> dict[str, Entry]:
+        rows: list[Row[Any]] = []
+        ordered = sorted(keys)
+        for start in range(0, len(ordered), _IN_CHUNK):
+            chunk = ordered[start : start + _IN_CHUNK]
+            rows.extend(conn.execute(_ENTRIES_BY_KEYS, {"keys": chunk}))
+        return {entry.key: entry for entry in self._rebuild(conn, rows)}
+
+    def _rebuild(self, conn: Connection, rows: Sequence[Row[Any]]) -> list[Entry]:
+        """Turn entry rows into entries, reading their postings and checking each against its hash."""
+        if not rows:
+            return []
+        seqs = [row.seq for row in rows]
+        lines: dict[int, list[Posting]] = {seq: [] for seq in seqs}
+        low, high = min(seqs), max(seqs)
+        found: list[Row[Any]] = []
+        if high - low + 1 == len(seqs):
+            # A contiguous page: one range scan on the primary key.
+            found.extend(conn.execute(_POSTINGS_BETWEEN, {"low": low, "high": high}))
+        else:
+            for start in range(0, len(seqs), _IN_CHUNK):
+                found.extend(conn.execute(_POSTINGS_OF, {"seqs": seqs[start : start + _IN_CHUNK]}))
+        for row in found:
+            lines[row.entry_seq].append(Posting(_account(row.account), _asset(row.asset), row.amount))
+        entries: list[Entry] = []
+        for row in rows:
+            draft = EntryDraft(
+                key=row.idempotency_key,
+                effective_at=row.effective_at,
+                postings=lines[row.seq],
+                memo=row.memo,
+                metadata=json.loads(row.metadata_json),
+            )
+            if draft.body_hash != row.body_hash:
+                raise DomainError(
+                    "STORE_CORRUPT",
+                    f"entry {row.seq} ({row.idempotency_key!r}) no longer matches the hash it was recorded "
+                    "with; refusing to use it",
+                )
+            entries.append(Entry(seq=row.seq, draft=draft))
+        return entries
+
+    def entry(self, key: str) -> Entry | None:
+        """Return the entry posted under ``key``, if any."""
+        with self._guarded(), self._reading() as conn:
+            return self._entries_by_key(conn, {key}).get(key)
+
+    def entries(self, after_seq: int = 0, limit: int | None = None) -> Sequence[Entry]:
+        """Return entries with ``seq`` greater than ``after_seq``, in order."""
+        if limit is not None and limit < 0:
+            raise DomainError("INVALID_LIMIT", f"limit must not be negative, got {limit}")
+        query = select(ledger_entries).where(ledger_entries.c.seq > after_seq).order_by(ledger_entries.c.seq)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._guarded(), self._reading() as conn:
+            return self._rebuild(conn, list(conn.execute(query)))
+
+    def _sum(self) -> ColumnElement[Decimal]:
+        summed = func.sum if self._postgres else func.decimal_sum
+        return summed(ledger_postings.c.amount, type_=Amount())
+
+    def balance(self, account: Account, asset: Asset, at: datetime | None = None) -> Decimal:
+        """Return the balance of ``account`` in ``asset`` at ``at`` (latest if omitted)."""
+        query = select(self._sum()).where(
+            ledger_postings.c.account == account.path, ledger_postings.c.asset == asset.code
+        )
+        query = self._as_of(query, at)
+        with self._guarded(), self._reading() as conn:
+            total = conn.execute(query).scalar_one()
+        return Decimal(0) if total is None else total
+
+    def balances(self, at: datetime | None = None) -> Mapping[tuple[Account, Asset], Decimal]:
+        """Return every non-zero balance at ``at`` (latest if omitted)."""
+        query = select(ledger_postings.c.account, ledger_postings.c.asset, self._sum()).group_by(
+            ledger_postings.c.account, ledger_postings.c.asset
+        )
+        query = self._as_of(query, at)
+        with self._guarded(), self._reading() as conn:
+            rows = list(conn.execute(query))
+        return {(_account(a), _asset(s)): total for a, s, total in rows if total != 0}
+
+    def _as_of(self, query: Any, at: datetime | None) -> Any:
+        if at is None:
+            return query
+        return query.join(ledger_entries, ledger_entries.c.seq == ledger_postings.c.entry_seq).where(
+            ledger_entries.c.effective_at <= utc(at)
+        )
+
+    # -- events -----------------------------------------------------------------------------------
+
+    def append_event(
+        self, stream: str, type: str, key: str, occurred_at: datetime, payload: Mapping[str, Any]
+    ) -> StoredEvent:
+        """Append an event once per ``key`` (a repeat returns the stored one; a different body is refused)."""
+        body = event_body(stream, type, key, occurred_at, payload)
+        with self._guarded():
+            for attempt in range(_RETRIES):
+                try:
+                    return self._append(body)
+                except IntegrityError:
+                    if attempt == _RETRIES - 1:
+                        raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _append(self, body: EventBody) -> StoredEvent:
+        with self._writing(events) as conn:
+            row = conn.execute(_EVENT_BY_KEY, {"key": body.key}).first()
+            if row is not None:
+                if row.body_hash != body.body_hash:
+                    raise event_conflict(body.key)
+                return _stored(row)
+            seq = self._next_seq(conn, events)
+            conn.execute(
+                _INSERT_EVENT,
+                {
+                    "seq": seq,
+                    "stream": body.stream,
+                    "type": body.type,
+                    "event_key": body.key,
+                    "occurred_at": body.occurred_at,
+                    "payload_json": body.payload_json,
+                    "body_hash": body.body_hash,
+                },
+            )
+        return StoredEvent(seq, body.stream, body.type, body.key, body.occurred_at, body.payload())
+
+    def events(self, stream: str | None = None, after_seq: int = 0) -> Sequence[StoredEvent]:
+        """Return events in order, optionally of one stream."""
+        query = select(events).where(events.c.seq > after_seq).order_by(events.c.seq)
+        if stream is not None:
+            query = query.where(events.c.stream == stream)
+        with self._guarded(), self._reading() as conn:
+            return [_stored(row) for row in conn.execute(query)]
+
+    def close(self) -> None:
+        """Release every connection; the store refuses further use."""
+        self._closed = True
+        self._engine.dispose()
+
+
+def _stored(row: Row[Any]) -> StoredEvent:
+    return StoredEvent(
+        seq=row.seq,
+        stream=row.stream,
+        type=row.type,
+        key=row.event_key,
+        occurred_at=row.occurred_at,
+        payload=decode_payload(row.payload_json),
+    )
+
+
+def _engine(url: str, busy_timeout_ms: int) -> Engine:
+    """Build the engine for ``url`` with the per-backend settings the store relies on."""
+    try:
+        parsed: URL = make_url(url)
+    except ArgumentError:
+        raise DomainError(
+            "STORE_UNAVAILABLE", "the database URL cannot be parsed; expected e.g. sqlite:////abs/path.db"
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return _create(parsed, pool_pre_ping=True)
+    if backend != "sqlite":
+        raise DomainError(
+            "STORE_UNAVAILABLE", f"database kind {backend!r} is not supported; use sqlite or postgresql"
+        )
+    in_memory = parsed.database in (None, "", ":memory:")
+    if in_memory:
+        engine = _create(parsed, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    else:
+        engine = _create(parsed)
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        # Take over transaction control from the sqlite3 module so the begin hook below decides
+        # between BEGIN (readers) and BEGIN IMMEDIATE (writers, which would otherwise deadlock on upgrade).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            if not in_memory:
+                cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cursor.close()
+        dbapi_connection.create_aggregate("decimal_sum", 1, _DecimalSum)
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+
+    return engine
+
+
+def _create(url: URL, **options: Any) -> Engine:
+    try:
+        return create_engine(url, **options)
+    except (ArgumentError, ImportError) as exc:
+        raise DomainError("STORE_UNAVAILABLE", f"cannot use the database URL: {_reason(exc)}") from None

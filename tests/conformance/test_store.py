@@ -1,0 +1,613 @@
+"""The ``Store`` port's one conformance suite, run against every adapter: memory, SQLite and PostgreSQL.
+
+Every rule of the port is checked here once; facts about the SQL adapter alone (amounts kept as text
+on SQLite, WAL mode, schema equal to the migrations, refusal of unreachable databases) follow at the end.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Context, Decimal, localcontext
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from equitoken.adapters.store.memory import MemoryStore
+from equitoken.adapters.store.sql import SqlStore, metadata
+from equitoken.domain import DomainError, InvestorId, Symbol
+from equitoken.ledger import Account, AccountKind, Asset, EntryDraft, Posting, move
+from tests.store_backends import postgres_schema
+
+AAPL = Symbol("AAPL")
+USD = Asset.cash()
+TOKEN = Asset.token(AAPL, "evm-31337")
+INV1 = Account.of(AccountKind.INVESTOR_CASH, InvestorId("inv-1"))
+INV2 = Account.of(AccountKind.INVESTOR_CASH, InvestorId("inv-2"))
+BANK = Account.of(AccountKind.EXTERNAL_BANK)
+HOLDER = Account.of(AccountKind.INVESTOR_TOKENS, AAPL, InvestorId("inv-1"))
+CHAIN = Account.of(AccountKind.EXTERNAL_CHAIN)
+T0 = datetime(2024, 5, 28, 13, 30, tzinfo=UTC)  # the first T+1 session
+NEW_YORK = ZoneInfo("America/New_York")
+
+HUGE = "1000000000000000000000000000000"  # 10**30 base units
+TINY = "0.000000000000000001"  # one base unit of an 18-decimal token
+LONG = "123456789012.123456789012345678"  # 30 significant digits: more than Python's default 28
+LARGEST = "999999999999999999999999999999999999999999999999999999999999.999999999999999999"
+
+AnyStore = MemoryStore | SqlStore
+
+
+def wide() -> AbstractContextManager[Context]:
+    """Return a decimal context wide enough for amounts past 28 digits.
+
+    The ledger sums and negates in the caller's context (28 digits by default), so today a draft with
+    such an amount can only be built inside a wider one; the store must keep it exact regardless.
+    """
+    return localcontext(Context(prec=100))
+
+
+def pair(asset: Asset, amount: str, *, debit: Account, credit: Account) -> tuple[Posting, Posting]:
+    """Return the two postings of a move, negated as text (``-x`` on a long Decimal would round it)."""
+    negated = amount[1:] if amount.startswith("-") else "-" + amount
+    return Posting(debit, asset, amount), Posting(credit, asset, negated)
+
+
+def deposit(
+    key: str,
+    amount: str = "100",
+    at: datetime = T0,
+    *,
+    account: Account = INV1,
+    memo: str = "",
+    metadata: dict[str, str] | None = None,
+) -> EntryDraft:
+    return EntryDraft(key, at, pair(USD, amount, debit=account, credit=BANK), memo=memo, metadata=metadata)
+
+
+@dataclass
+class Backend:
+    """One database (none, for memory) and the stores a test opened on it."""
+
+    name: str
+    url: str | None
+    opened: list[AnyStore] = field(default_factory=list)
+
+    def open(self) -> AnyStore:
+        store: AnyStore = MemoryStore() if self.url is None else SqlStore.open(self.url)
+        self.opened.append(store)
+        return store
+
+
+@contextmanager
+def _database(name: str, tmp_path: Path) -> Iterator[str | None]:
+    if name == "memory":
+        yield None
+    elif name == "sqlite":
+        yield f"sqlite:///{tmp_path / 'equitoken.db'}"
+    else:
+        with postgres_schema() as url:
+            yield url
+
+
+def _backend(name: str, tmp_path: Path) -> Iterator[Backend]:
+    with _database(name, tmp_path) as url:
+        backend = Backend(name, url)
+        try:
+            yield backend
+        finally:
+            for store in backend.opened:  # before a PostgreSQL schema is dropped under them
+                store.close()
+
+
+POSTGRES = pytest.param("postgresql", marks=pytest.mark.postgres)
+
+
+@pytest.fixture(params=["memory", "sqlite", POSTGRES])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    yield from _backend(request.param, tmp_path)
+
+
+@pytest.fixture(params=["sqlite", POSTGRES])
+def durable(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    yield from _backend(request.param, tmp_path)
+
+
+@pytest.fixture
+def store(backend: Backend) -> AnyStore:
+    return backend.open()
+
+
+def codes(error: pytest.ExceptionInfo[DomainError]) -> str:
+    return error.value.code
+
+
+# -- posting and reading back ----------------------------------------------------------------------
+
+
+def test_an_entry_reads_back_exactly_as_posted(store: AnyStore) -> None:
+    with wide():
+        draft = EntryDraft(
+            "mint-1",
+            datetime(2024, 5, 28, 9, 30, 0, 123456, tzinfo=NEW_YORK),
+            [
+                *pair(TOKEN, TINY, debit=HOLDER, credit=CHAIN),
+                *pair(TOKEN, HUGE, debit=HOLDER, credit=CHAIN),
+                *pair(USD, LONG, debit=BANK, credit=INV1),
+            ],
+            memo="mint für inv-1 🚀",
+            metadata={"order": "o-1", "venue": "xnys"},
+        )
+    result = store.post(draft)
+    assert result.created
+    assert result.entry.draft == draft
+    got = store.entry("mint-1")
+    assert got == result.entry
+    assert got.draft == draft
+    assert got.id == draft.entry_id
+    assert got.draft.body_hash == draft.body_hash
+    texts = [TINY, "-" + TINY, HUGE, "-" + HUGE, LONG, "-" + LONG]
+    assert [p.amount for p in got.postings] == [Decimal(t) for t in texts]
+    assert all(isinstance(p.amount, Decimal) for p in got.postings)
+    assert got.effective_at == datetime(2024, 5, 28, 13, 30, 0, 123456, tzinfo=UTC)
+    assert got.effective_at.utcoffset() == timedelta(0)
+    assert got.draft.memo == "mint für inv-1 🚀"
+    assert dict(got.draft.metadata) == {"order": "o-1", "venue": "xnys"}
+    assert store.entries() == [result.entry]
+    assert store.entry("never-posted") is None
+
+
+def test_balances_are_exact_for_the_smallest_and_the_largest_amounts(store: AnyStore) -> None:
+    store.post(deposit("d1", HUGE))
+    with wide():
+        long = deposit("d2", LONG)
+    store.post(long)
+    store.post(deposit("d3", TINY))
+    total = Decimal("1000000000000000000123456789012.123456789012345679")
+    assert store.balance(INV1, USD) == total
+    assert store.balance(BANK, USD) == total.copy_negate()
+    assert store.balances() == {(INV1, USD): total, (BANK, USD): total.copy_negate()}
+    assert all(isinstance(value, Decimal) for value in store.balances().values())
+
+
+def test_the_largest_storable_amount_round_trips(store: AnyStore) -> None:
+    with wide():
+        largest = deposit("max", LARGEST)
+    store.post(largest)
+    assert store.balance(INV1, USD) == Decimal(LARGEST)
+    assert store.entry("max").postings[0].amount == Decimal(LARGEST)  # type: ignore[union-attr]
+
+
+def test_an_amount_beyond_60_integer_digits_is_refused_and_nothing_is_written(store: AnyStore) -> None:
+    with pytest.raises(DomainError) as caught:
+        store.post(deposit("too-big", "1" + "0" * 60))
+    assert codes(caught) == "AMOUNT_OUT_OF_RANGE"
+    assert store.entries() == []
+    assert store.balances() == {}
+
+
+def test_a_19th_decimal_hidden_in_a_long_amount_is_refused(store: AnyStore) -> None:
+    # 32 significant digits: the ledger counts decimals after a 28-digit normalisation and may miss it.
+    try:
+        draft = deposit("sneaky", "1234567890123.1234567890123456789")
+    except DomainError as refused:
+        # The ledger refused it itself (today as unbalanced: its 28-digit sum leaves a residue).
+        assert refused.code in ("TOO_MANY_DECIMALS", "UNBALANCED_ENTRY")
+        assert store.entries() == []
+        return
+    with pytest.raises(DomainError) as caught:
+        store.post(draft)
+    assert codes(caught) == "TOO_MANY_DECIMALS"
+    assert store.entries() == []
+
+
+def test_an_unbalanced_draft_never_reaches_the_store(store: AnyStore) -> None:
+    with pytest.raises(DomainError) as caught:
+        EntryDraft("bad", T0, [Posting(INV1, USD, "10"), Posting(BANK, USD, "-9.99")])
+    assert codes(caught) == "UNBALANCED_ENTRY"
+    assert store.entries() == []
+    assert store.balances() == {}
+
+
+def test_a_residue_too_small_for_28_digits_still_counts_as_unbalanced(store: AnyStore) -> None:
+    # 10**30 + 1e-18 - 10**30 is 1e-18, but summed in the default decimal context it rounds to 0.
+    postings = [Posting(INV1, USD, HUGE), Posting(INV1, USD, TINY), Posting(BANK, USD, "-" + HUGE)]
+    try:
+        draft = EntryDraft("residue", T0, postings)
+    except DomainError as refused:
+        assert refused.code == "UNBALANCED_ENTRY"  # the ledger caught it itself: fine too
+        return
+    with pytest.raises(DomainError) as caught:
+        store.post(draft)
+    assert codes(caught) == "UNBALANCED_ENTRY"
+    assert store.entries() == []
+    assert store.balances() == {}
+
+
+def test_a_draft_from_move_with_a_long_amount_is_booked_exactly_or_refused(store: AnyStore) -> None:
+    # ``move`` negates with ``-x``, which rounds to 28 digits: the credit may not mirror the debit.
+    try:
+        with wide():
+            draft = EntryDraft("long", T0, move(USD, LONG, debit=INV1, credit=BANK))
+    except DomainError as refused:
+        assert refused.code == "UNBALANCED_ENTRY"
+        return
+    debit, credit = draft.postings
+    if debit.amount.copy_negate() == credit.amount:
+        store.post(draft)
+        assert store.balances() == {(INV1, USD): Decimal(LONG), (BANK, USD): Decimal(LONG).copy_negate()}
+    else:
+        with pytest.raises(DomainError) as caught:
+            store.post(draft)
+        assert codes(caught) == "UNBALANCED_ENTRY"
+        assert store.entries() == []
+
+
+# -- idempotency -----------------------------------------------------------------------------------
+
+
+def test_reposting_the_same_body_returns_the_original_entry(store: AnyStore) -> None:
+    first = store.post(deposit("d1", "100", memo="wire", metadata={"ref": "w-1"}))
+    # A fresh object, the instant spelled in another zone: still the same body.
+    again = store.post(
+        deposit("d1", "100.000", T0.astimezone(NEW_YORK), memo="wire", metadata={"ref": "w-1"})
+    )
+    assert first.created
+    assert not again.created
+    assert again.entry == first.entry
+    assert store.entries() == [first.entry]
+    assert store.balance(INV1, USD) == 100
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"amount": "100.000000000000000001"},
+        {"at": T0 + timedelta(microseconds=1)},
+        {"memo": "other"},
+        {"metadata": {"ref": "w-2"}},
+        {"metadata": {}},
+        {"account": INV2},
+    ],
+    ids=["amount", "effective_at", "memo", "metadata", "no-metadata", "account"],
+)
+def test_a_used_key_with_a_different_body_is_refused_and_changes_nothing(
+    store: AnyStore, change: dict[str, Any]
+) -> None:
+    original = store.post(deposit("d1", "100", metadata={"ref": "w-1"}))
+    with pytest.raises(DomainError) as caught:
+        store.post(deposit("d1", **{"amount": "100", "metadata": {"ref": "w-1"}, **change}))
+    assert codes(caught) == "IDEMPOTENCY_CONFLICT"
+    assert store.entry("d1") == original.entry
+    assert store.entries() == [original.entry]
+    assert store.balances() == {(INV1, USD): Decimal(100), (BANK, USD): Decimal(-100)}
+
+
+def test_a_batch_is_written_whole_or_not_at_all(store: AnyStore) -> None:
+    store.post(deposit("d1", "100"))
+    with pytest.raises(DomainError) as caught:
+        store.post_many([deposit("d2", "1"), deposit("d1", "999"), deposit("d3", "1")])
+    assert codes(caught) == "IDEMPOTENCY_CONFLICT"
+    assert [entry.key for entry in store.entries()] == ["d1"]
+    batch = [deposit("d2", "1"), deposit("d1", "100"), deposit("d2", "1"), deposit("d3", "2")]
+    results = store.post_many(batch)
+    outcome = [(r.entry.key, r.created) for r in results]
+    assert outcome == [("d2", True), ("d1", False), ("d2", False), ("d3", True)]
+    assert results[0].entry == results[2].entry
+    assert [entry.key for entry in store.entries()] == ["d1", "d2", "d3"]
+    assert store.balance(INV1, USD) == 103
+
+
+# -- time and order --------------------------------------------------------------------------------
+
+
+def test_balances_at_an_instant_include_exactly_the_entries_effective_by_then(store: AnyStore) -> None:
+    store.post(deposit("open", "100", T0))
+    store.post(deposit("later", "10", T0 + timedelta(hours=1)))
+    store.post(deposit("backdated", "1", T0 - timedelta(days=1)))  # posted last, effective first
+    expected = {
+        T0 - timedelta(days=2): Decimal(0),
+        T0 - timedelta(days=1): Decimal(1),
+        T0 - timedelta(microseconds=1): Decimal(1),
+        T0: Decimal(101),
+        T0 + timedelta(minutes=30): Decimal(101),
+        T0 + timedelta(hours=1): Decimal(111),
+    }
+    for at, amount in expected.items():
+        assert store.balance(INV1, USD, at) == amount, at
+        assert store.balance(INV1, USD, at.astimezone(NEW_YORK)) == amount, at
+        both = {(INV1, USD): amount, (BANK, USD): amount.copy_negate()}
+        assert store.balances(at) == (both if amount else {}), at
+    assert store.balance(INV1, USD) == 111
+    with pytest.raises(DomainError) as caught:
+        store.balances(datetime(2024, 5, 28, 13, 30))
+    assert codes(caught) == "NAIVE_DATETIME"
+
+
+def test_entries_come_back_in_posting_order_and_page_by_seq(store: AnyStore) -> None:
+    keys = [f"k{n:02d}" for n in range(12)]
+    for n, key in enumerate(keys):
+        store.post(deposit(key, str(n + 1), T0 - timedelta(minutes=7 * n % 5)))
+    entries = list(store.entries())
+    seqs = [entry.seq for entry in entries]
+    assert [entry.key for entry in entries] == keys
+    assert seqs == sorted(set(seqs))
+    assert list(store.entries(after_seq=seqs[3], limit=4)) == entries[4:8]
+    assert list(store.entries(after_seq=seqs[9])) == entries[10:]
+    assert list(store.entries(after_seq=seqs[-1])) == []
+    assert list(store.entries(limit=0)) == []
+    with pytest.raises(DomainError) as caught:
+        store.entries(limit=-1)
+    assert codes(caught) == "INVALID_LIMIT"
+
+
+# -- events ----------------------------------------------------------------------------------------
+
+
+def test_events_are_appended_once_per_key(store: AnyStore) -> None:
+    legs = [{"n": 1}, {"n": 2}]
+    payload = {"qty": Decimal("1.50"), "price": "189.12", "legs": legs, "ok": True, "x": None}
+    first = store.append_event("orders", "OrderFilled", "ev-1", T0.astimezone(NEW_YORK), payload)
+    assert first.payload == {"qty": "1.5", "price": "189.12", "legs": legs, "ok": True, "x": None}
+    assert first.occurred_at == T0
+    assert first.occurred_at.utcoffset() == timedelta(0)
+    again = store.append_event("orders", "OrderFilled", "ev-1", T0, {**payload, "qty": Decimal("1.5")})
+    assert again == first
+    for stream, kind, body in [
+        ("orders", "OrderFilled", {**payload, "qty": "1.51"}),
+        ("chain", "OrderFilled", payload),
+        ("orders", "OrderCancelled", payload),
+    ]:
+        with pytest.raises(DomainError) as caught:
+            store.append_event(stream, kind, "ev-1", T0, body)
+        assert codes(caught) == "IDEMPOTENCY_CONFLICT"
+    with pytest.raises(DomainError) as caught:
+        store.append_event("orders", "OrderFilled", "ev-1", T0 + timedelta(seconds=1), payload)
+    assert codes(caught) == "IDEMPOTENCY_CONFLICT"
+    first.payload["legs"].append("tampered")  # a caller's copy, not the store's
+    second = store.append_event("chain", "TokensMinted", "ev-2", T0, {"amount": Decimal(HUGE)})
+    third = store.append_event("orders", "OrderSubmitted", "ev-3", T0, {})
+    assert first.seq < second.seq < third.seq
+    assert [e.key for e in store.events()] == ["ev-1", "ev-2", "ev-3"]
+    assert store.events()[0] == again
+    assert [e.key for e in store.events("orders")] == ["ev-1", "ev-3"]
+    assert [e.key for e in store.events(after_seq=first.seq)] == ["ev-2", "ev-3"]
+    assert [e.key for e in store.events("orders", after_seq=first.seq)] == ["ev-3"]
+    assert store.events("nothing") == []
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"price": 189.12},
+        {"nested": {"qty": 1.0}},
+        {"when": datetime(2024, 1, 1)},
+        {"what": object()},
+        {1: "x"},
+    ],
+    ids=["float", "nested-float", "naive-datetime", "object", "non-text-key"],
+)
+def test_an_event_payload_json_cannot_hold_exactly_is_refused(
+    store: AnyStore, payload: dict[object, object]
+) -> None:
+    with pytest.raises(DomainError) as caught:
+        store.append_event("orders", "OrderFilled", "ev-1", T0, payload)  # type: ignore[arg-type]
+    assert codes(caught) in ("INVALID_EVENT_PAYLOAD", "NAIVE_DATETIME")
+    assert store.events() == []
+
+
+def test_a_closed_store_refuses_to_work(store: AnyStore) -> None:
+    store.post(deposit("d1"))
+    store.close()
+    with pytest.raises(DomainError) as caught:
+        store.entries()
+    assert codes(caught) == "STORE_CLOSED"
+    with pytest.raises(DomainError):
+        store.post(deposit("d2"))
+
+
+# -- durability (SQL backends) ---------------------------------------------------------------------
+
+
+def test_entries_balances_and_events_survive_a_restart(durable: Backend) -> None:
+    first = durable.open()
+    first.post(deposit("d1", HUGE, T0))
+    first.post(deposit("d2", TINY, T0 + timedelta(hours=1), account=INV2, memo="m", metadata={"a": "b"}))
+    first.append_event("orders", "OrderFilled", "ev-1", T0, {"qty": "1"})
+    entries, balances, early = first.entries(), first.balances(), first.balances(T0)
+    events = first.events()
+    first.close()
+
+    second = durable.open()
+    assert second.entries() == entries
+    assert second.balances() == balances
+    huge = Decimal(HUGE)
+    assert second.balances(T0) == early == {(INV1, USD): huge, (BANK, USD): huge.copy_negate()}
+    assert second.events() == events
+    assert not second.post(deposit("d1", HUGE, T0)).created
+    assert second.post(deposit("d3", "1")).entry.seq > entries[-1].seq
+    assert second.append_event("orders", "OrderFilled", "ev-1", T0, {"qty": "1"}) == events[0]
+
+
+def test_opening_again_finds_the_schema_migrated_once(durable: Backend) -> None:
+    first = durable.open()
+    second = durable.open()  # while the first is still open
+    first.post(deposit("d1"))
+    assert [entry.key for entry in second.entries()] == ["d1"]
+    second.close()
+    third = durable.open()
+    assert third.balance(INV1, USD) == 100
+    assert durable.url is not None
+    engine = create_engine(durable.url)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0001"]
+            # The tables the queries describe are the tables the migrations built: no drift.
+            assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_an_insert_that_collides_on_the_key_rolls_back_and_returns_the_winner(
+    durable: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = durable.open()
+    first = store.post(deposit("d1"))
+    real = SqlStore._entries_by_key
+    lookups: list[set[str]] = []
+
+    def stale_once(self: SqlStore, conn: Any, keys: set[str]) -> Any:
+        # The first look misses the winner, as a writer racing without the lock would.
+        lookups.append(keys)
+        return {} if len(lookups) == 1 else real(self, conn, keys)
+
+    monkeypatch.setattr(SqlStore, "_entries_by_key", stale_once)
+    again = store.post(deposit("d1"))
+    assert len(lookups) == 2  # the unique key refused the insert; the retry read the winner
+    assert not again.created
+    assert again.entry == first.entry
+    lookups.clear()
+    with pytest.raises(DomainError) as caught:
+        store.post(deposit("d1", "5"))
+    assert codes(caught) == "IDEMPOTENCY_CONFLICT"
+    monkeypatch.undo()
+    assert store.entries() == [first.entry]
+    assert store.balance(INV1, USD) == 100
+
+
+@contextmanager
+def write_lock_held(backend: Backend) -> Iterator[None]:
+    """Hold the entries table's write lock from another connection, as a stuck writer would."""
+    assert backend.url is not None
+    if backend.name == "sqlite":
+        raw = sqlite3.connect(make_url(backend.url).database or "", isolation_level=None)
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+            yield
+            raw.execute("ROLLBACK")
+        finally:
+            raw.close()
+        return
+    engine = create_engine(backend.url)
+    try:
+        with engine.connect() as holder:
+            holder.exec_driver_sql("LOCK TABLE ledger_entries IN EXCLUSIVE MODE")
+            yield
+            holder.rollback()
+    finally:
+        engine.dispose()
+
+
+def test_a_writer_gives_up_on_a_held_lock_while_readers_carry_on(durable: Backend) -> None:
+    assert durable.url is not None
+    store = SqlStore.open(durable.url, lock_timeout_ms=300)
+    durable.opened.append(store)
+    store.post(deposit("d1"))
+    with write_lock_held(durable):
+        assert [entry.key for entry in store.entries()] == ["d1"]
+        assert store.balance(INV1, USD) == 100
+        started = datetime.now(UTC)
+        with pytest.raises(DomainError) as caught:
+            store.post(deposit("d2"))
+        waited = datetime.now(UTC) - started
+    assert codes(caught) == "STORE_UNAVAILABLE"
+    assert timedelta(milliseconds=250) <= waited < timedelta(seconds=10)
+    assert store.post(deposit("d2")).created  # the lock is gone, the writer gets through
+
+
+# -- the SQL adapter alone -------------------------------------------------------------------------
+
+
+def test_sqlite_keeps_amounts_as_exact_text_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "equitoken.db"
+    store = SqlStore.open(f"sqlite:///{path}")
+    try:
+        with wide():
+            long = deposit("d1", LONG)
+        store.post(long)
+        store.post(deposit("d2", "0.10"))
+    finally:
+        store.close()
+    with sqlite3.connect(path) as raw:
+        query = "SELECT typeof(amount), amount FROM ledger_postings ORDER BY entry_seq, line"
+        rows = raw.execute(query).fetchall()
+        mode = raw.execute("PRAGMA journal_mode").fetchone()[0]
+    assert rows == [("text", LONG), ("text", "-" + LONG), ("text", "0.1"), ("text", "-0.1")]
+    assert mode == "wal"
+
+
+def test_a_row_edited_behind_the_stores_back_is_refused_on_reading(tmp_path: Path) -> None:
+    path = tmp_path / "equitoken.db"
+    store = SqlStore.open(f"sqlite:///{path}")
+    try:
+        store.post(deposit("d1", "100"))
+        with sqlite3.connect(path) as raw:
+            raw.execute("UPDATE ledger_postings SET amount = '1000' WHERE amount = '100'")
+            raw.execute("UPDATE ledger_postings SET amount = '-1000' WHERE amount = '-100'")
+        with pytest.raises(DomainError) as caught:
+            store.entries()
+        assert codes(caught) == "STORE_CORRUPT"
+        with pytest.raises(DomainError) as caught:
+            store.post(deposit("d1", "100"))
+        assert codes(caught) == "STORE_CORRUPT"
+    finally:
+        store.close()
+
+
+def test_a_private_in_memory_sqlite_database_works_too() -> None:
+    store = SqlStore.open("sqlite://")
+    try:
+        store.post(deposit("d1", TINY))
+        assert store.balance(INV1, USD) == Decimal(TINY)
+        assert store.backend == "sqlite"
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "not a database url",
+        "mysql://user@localhost/db",
+        "postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=2",
+        "sqlite:////nonexistent-directory/for/sure/equitoken.db",
+        "postgresql+nosuchdriver://postgres@127.0.0.1/test",
+    ],
+    ids=["garbage", "unsupported-kind", "nothing-listening", "missing-directory", "unknown-driver"],
+)
+def test_an_unusable_database_is_refused_in_one_sentence(url: str) -> None:
+    with pytest.raises(DomainError) as caught:
+        SqlStore.open(url)
+    assert codes(caught) == "STORE_UNAVAILABLE"
+    assert "\n" not in caught.value.message
+    assert "Traceback" not in caught.value.message
+    # No chained driver traceback either: the sentence is the whole story.
+    assert caught.value.__cause__ is None
+    assert caught.value.__context__ is None or caught.value.__suppress_context__
+
+
+def test_the_recorded_schema_head_is_the_newest_migration() -> None:
+    from alembic.script import ScriptDirectory
+
+    from equitoken.adapters.store.sql import SCHEMA_HEAD, alembic_config
+
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == SCHEMA_HEAD
+
+
+def test_a_database_from_a_newer_version_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'equitoken.db'}"
+    SqlStore.open(url).close()
+    with sqlite3.connect(tmp_path / "equitoken.db") as raw:
+        raw.execute("UPDATE alembic_version SET version_num = '9999'")
+    with pytest.raises(DomainError) as caught:
+        SqlStore.open(url)
+    assert codes(caught) == "STORE_SCHEMA_MISMATCH"

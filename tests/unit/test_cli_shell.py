@@ -1,0 +1,31 @@
+"""The CLI shell: one-line errors with a reason code and exit 2; JSON where asked."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from equitoken.cli.main import run
+
+
+def test_unknown_command_is_one_line_with_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["no-such-command"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("equitoken: error USAGE:") and "\n" not in err
+
+
+def test_bad_setting_is_one_line_with_its_code(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EQUITOKEN_BROKER_SLIPPAGE_BPS", "abc")
+    assert run(["config", "show"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("equitoken: error INVALID_SETTING:") and "\n" not in err
+
+
+def test_config_show_json(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EQUITOKEN_CALENDAR", "XNYS")
+    assert run(["config", "show", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["calendar"] == "XNYS" and shown["effective_database_url"].startswith("sqlite:///")
