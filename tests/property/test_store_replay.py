@@ -50,9 +50,7 @@ ACCOUNTS = {
 }
 
 # Built from text: Decimal("123e-18") is exact whatever the context, unlike scaleb.
-amounts = st.builds(
-    lambda units, places: f"{units}e-{places}", st.integers(1, 10**30), st.integers(0, 18)
-)
+amounts = st.builds(lambda units, places: f"{units}e-{places}", st.integers(1, 10**30), st.integers(0, 18))
 
 
 @st.composite

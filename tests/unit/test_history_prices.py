@@ -59,9 +59,7 @@ def bar_of(symbol: Symbol, day: date) -> DailyBar:
 
 def make_bar(day: date, open_: str, close: str, symbol: str = "TEST", **extra: Decimal) -> DailyBar:
     low, high = sorted((Decimal(open_), Decimal(close)))
-    return DailyBar(
-        Symbol(symbol), day, Price(open_), Price(high), Price(low), Price(close), 1000, **extra
-    )
+    return DailyBar(Symbol(symbol), day, Price(open_), Price(high), Price(low), Price(close), 1000, **extra)
 
 
 # -- the bundled data and its basis -----------------------------------------------------------------

@@ -119,7 +119,11 @@ def test_sums_never_round_even_past_28_digits() -> None:
     # Python's default context keeps 28 digits: 10**30 + 1e-18 − 10**30 would "balance" there.
     token = Asset.token(AAPL, "evm")
     chain, market = Account.of(AccountKind.EXTERNAL_CHAIN), Account.of(AccountKind.EXTERNAL_MARKET)
-    lopsided = [Posting(chain, token, 10**30), Posting(chain, token, "1e-18"), Posting(market, token, -(10**30))]
+    lopsided = [
+        Posting(chain, token, 10**30),
+        Posting(chain, token, "1e-18"),
+        Posting(market, token, -(10**30)),
+    ]
     with pytest.raises(DomainError) as caught:
         EntryDraft("k", T0, lopsided)
     assert caught.value.code == "UNBALANCED_ENTRY"

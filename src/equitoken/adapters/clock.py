@@ -31,7 +31,8 @@ class ManualClock:
         moment = utc(moment)
         if moment < self._now:
             raise DomainError(
-                "CLOCK_BACKWARDS", f"clock cannot go back from {self._now.isoformat()} to {moment.isoformat()}"
+                "CLOCK_BACKWARDS",
+                f"clock cannot go back from {self._now.isoformat()} to {moment.isoformat()}",
             )
         self._now = moment
 

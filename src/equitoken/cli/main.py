@@ -11,6 +11,8 @@ import sys
 import click
 import typer
 
+from equitoken.app.logging import configure_logging
+from equitoken.app.settings import load_settings
 from equitoken.cli import bench, config, demo, market
 from equitoken.cli.output import EXIT_BAD_INPUT
 from equitoken.domain.errors import DomainError
@@ -22,6 +24,16 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+@app.callback()
+def _configure() -> None:
+    """Tokenized stocks: issue, trade 24/7, settle on-chain, enforce eligibility, prove reserves."""
+    # Settings are validated before any command runs, so a bad variable fails every command the same way.
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+
+
 app.add_typer(market.app, name="market")
 app.command("bench")(bench.command)
 app.command("demo")(demo.command)

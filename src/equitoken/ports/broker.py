@@ -45,6 +45,20 @@ class BrokerOrderStatus(StrEnum):
     REJECTED = "rejected"
 
 
+OPEN_STATUSES = frozenset({BrokerOrderStatus.QUEUED, BrokerOrderStatus.WORKING})
+"""Statuses an order can still leave: it may yet fill or be cancelled."""
+
+
+class RejectReason(StrEnum):
+    """Reason codes every broker adapter uses when it refuses an order (a price source may add its own)."""
+
+    ZERO_QUANTITY = "ZERO_QUANTITY"
+    FRACTIONAL_NOT_SUPPORTED = "FRACTIONAL_NOT_SUPPORTED"
+    INSUFFICIENT_POSITION = "INSUFFICIENT_POSITION"  # a sell larger than the shares owned (no shorting)
+    STALE_PRICE = "STALE_PRICE"
+    CURRENCY_MISMATCH = "CURRENCY_MISMATCH"
+
+
 @dataclass(frozen=True, slots=True)
 class BrokerFill:
     """An execution: what traded, at what price, and when cash and shares settle."""
@@ -76,6 +90,11 @@ class BrokerOrderState:
     fills: tuple[BrokerFill, ...] = ()
     reason_code: str | None = None
     reason: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        """Tell whether the order may still fill or be cancelled (queued or working)."""
+        return self.status in OPEN_STATUSES
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Protocol
 
 from equitoken.domain.ids import Symbol
@@ -12,6 +12,11 @@ from equitoken.domain.market import DailyBar, MarketStatus, ReferencePrice
 
 class MarketCalendar(Protocol):
     """Answer when an exchange trades: sessions, holidays, early closes, business days."""
+
+    @property
+    def tz(self) -> tzinfo:
+        """Return the exchange's time zone (for showing instants in exchange-local time)."""
+        ...
 
     def status(self, at: datetime) -> MarketStatus:
         """Return the session at ``at`` and the next regular open and close after it."""

@@ -216,6 +216,7 @@ _INSERT_POSTING = insert(ledger_postings)
 _INSERT_EVENT = insert(events)
 _EVENT_BY_KEY = select(events).where(events.c.event_key == bindparam("key"))
 
+
 def alembic_config(url: str | None = None) -> Config:
     """Return an Alembic configuration for the packaged migrations (``url`` for command-line style use).
 

@@ -46,9 +46,7 @@ def upgrade() -> None:
         sa.Column("asset", sa.Text(), nullable=False),
         sa.Column("amount", _AMOUNT, nullable=False),
         sa.PrimaryKeyConstraint("entry_seq", "line", name="pk_ledger_postings"),
-        sa.ForeignKeyConstraint(
-            ["entry_seq"], ["ledger_entries.seq"], name="fk_ledger_postings_entry_seq"
-        ),
+        sa.ForeignKeyConstraint(["entry_seq"], ["ledger_entries.seq"], name="fk_ledger_postings_entry_seq"),
     )
     op.create_index("ix_ledger_postings_account_asset", "ledger_postings", ["account", "asset"])
     op.create_table(

@@ -1,0 +1,296 @@
+"""The brokerage service: send orders to the broker and keep the books in step with its fills.
+
+``sync()`` books every new fill on its trade date and settles every booked fill whose settlement
+instant (the regular open of its settlement date) has passed, using the posting rules of
+``trading.settlement``. Everything is idempotent: entries and events carry keys derived from the
+fill id, so a second ``sync`` posts nothing new and a replayed one cannot double-book.
+
+Nothing needed to settle lives only in memory. Each fill is appended to the event journal
+(stream ``broker``, ``BrokerFillBooked``, with the funding account and settlement instant) *before*
+its trade-date entry is posted, and a ``BrokerFillSettled`` event follows each settlement entry. A
+new ``Brokerage`` over the same store rebuilds the unsettled fills and the open orders from those
+events, re-posts any trade-date entry a crash left out (a no-op when present), and carries on.
+Fills a crash kept from being recorded after ``poll`` returned them are recovered by asking the
+broker, on a service's first ``sync`` (and after a failed one), for the state of every order this
+service placed that is not known to be closed. Later syncs ask only about orders that just filled,
+so a sync costs O(new fills), not O(open orders).
+
+One writer per stream: two services syncing the same stream at once are not coordinated.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from equitoken.domain.ids import Symbol
+from equitoken.domain.trading import OrderType, Side
+from equitoken.domain.values import Price, Shares
+from equitoken.ledger.accounts import Account
+from equitoken.ledger.entries import canonical_decimal, utc
+from equitoken.ports.broker import Broker, BrokerFill, BrokerOrder, BrokerOrderState
+from equitoken.ports.clock import Clock
+from equitoken.ports.market import MarketCalendar
+from equitoken.ports.store import Store
+from equitoken.trading.settlement import (
+    check_funding_account,
+    settle_key,
+    settlement_entry,
+    settlement_instant,
+    trade_date_entry,
+    trade_key,
+)
+
+log = logging.getLogger(__name__)
+
+STREAM = "broker"
+ORDER_PLACED = "BrokerOrderPlaced"
+ORDER_CLOSED = "BrokerOrderClosed"
+FILL_BOOKED = "BrokerFillBooked"
+FILL_SETTLED = "BrokerFillSettled"
+
+
+@dataclass(frozen=True, slots=True)
+class PendingFill:
+    """A fill booked on its trade date and not yet settled, with what its settlement needs."""
+
+    fill: BrokerFill
+    funding: Account
+    settles_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SyncReport:
+    """What one ``sync`` posted: fills booked on their trade date, and fills settled."""
+
+    booked: tuple[BrokerFill, ...]
+    settled: tuple[BrokerFill, ...]
+
+
+class Brokerage:
+    """Place broker orders and post their fills to the book of record, on trade date and settlement."""
+
+    def __init__(
+        self,
+        broker: Broker,
+        store: Store,
+        calendar: MarketCalendar,
+        clock: Clock,
+        funding_account: Account,
+        *,
+        stream: str = STREAM,
+    ) -> None:
+        check_funding_account(funding_account)  # refuse now, not at the first fill
+        self._broker = broker
+        self._store = store
+        self._calendar = calendar
+        self._clock = clock
+        self._funding = funding_account
+        self._stream = stream
+        self._loaded = False
+        self._known: set[str] = set()
+        self._unsettled: dict[str, PendingFill] = {}
+        self._open_orders: set[str] = set()
+        self._closed_orders: set[str] = set()
+        self._recover = True
+
+    def place(self, order: BrokerOrder) -> BrokerOrderState:
+        """Send ``order`` (a resend of the same ``client_order_id`` is harmless) and book any fill now."""
+        self._load()
+        state = self._broker.place(order)
+        key = f"broker-order:{order.client_order_id}"
+        self._store.append_event(self._stream, ORDER_PLACED, key, state.placed_at, order_payload(order))
+        if order.client_order_id not in self._closed_orders:
+            self._open_orders.add(order.client_order_id)
+        if state.reason_code:
+            log.warning(
+                "broker refused order",
+                extra={"order": order.client_order_id, "code": state.reason_code, "reason": state.reason},
+            )
+        self._absorb(state)
+        return state
+
+    def cancel(self, client_order_id: str) -> BrokerOrderState:
+        """Cancel an open order at the broker and record how it ended."""
+        self._load()
+        state = self._broker.cancel(client_order_id)
+        self._absorb(state)
+        return state
+
+    def sync(self) -> SyncReport:
+        """Book new fills on their trade date, then settle every booked fill that is due by now.
+
+        The first sync of a service (and the one after a sync that failed) also asks the broker for
+        every order still open in the journal, to recover fills a crash kept from being booked.
+        """
+        self._load()
+        recover, self._recover = self._recover, True  # stays set if this sync fails half-way
+        fills = self._broker.poll()
+        booked = [fill for fill in fills if self._book(fill)]
+        followed = sorted(self._open_orders) if recover else sorted({f.client_order_id for f in fills})
+        for client_order_id in followed:
+            if client_order_id in self._open_orders and (state := self._broker.order(client_order_id)):
+                booked.extend(self._absorb(state))
+        settled = self._settle_due(utc(self._clock.now()))
+        self._recover = False
+        return SyncReport(tuple(booked), tuple(settled))
+
+    def pending(self) -> list[PendingFill]:
+        """Return the booked fills not yet settled, by settlement instant."""
+        self._load()
+        return sorted(
+            self._unsettled.values(), key=lambda p: (p.settles_at, p.fill.filled_at, p.fill.fill_id)
+        )
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _absorb(self, state: BrokerOrderState) -> list[BrokerFill]:
+        """Book the fills of ``state`` and, if the order is over, record that; return fills booked now."""
+        booked = [fill for fill in state.fills if self._book(fill)]
+        coid = state.order.client_order_id
+        if not state.is_open and coid in self._open_orders:
+            at = state.fills[-1].filled_at if state.fills else max(state.placed_at, utc(self._clock.now()))
+            payload = {
+                "client_order_id": coid,
+                "status": state.status.value,
+                "reason_code": state.reason_code,
+            }
+            self._store.append_event(self._stream, ORDER_CLOSED, f"broker-order-closed:{coid}", at, payload)
+            self._open_orders.discard(coid)
+            self._closed_orders.add(coid)
+        return booked
+
+    def _book(self, fill: BrokerFill) -> bool:
+        """Record and book ``fill`` on its trade date unless already done; tell whether it was new."""
+        if fill.fill_id in self._known:
+            return False
+        pending = PendingFill(fill, self._funding, settlement_instant(self._calendar, fill.settlement_date))
+        # The event first: if the entry below is lost to a crash, the event brings it back on restart.
+        self._store.append_event(
+            self._stream, FILL_BOOKED, trade_key(fill.fill_id), fill.filled_at, pending_payload(pending)
+        )
+        self._store.post(trade_date_entry(fill, pending.funding))
+        log.info(
+            "fill booked",
+            extra={
+                "fill": fill.fill_id,
+                "order": fill.client_order_id,
+                "symbol": str(fill.symbol),
+                "side": fill.side.value,
+                "quantity": str(fill.quantity.value),
+                "price": str(fill.price.amount),
+                "settles_at": pending.settles_at.isoformat(),
+            },
+        )
+        self._known.add(fill.fill_id)
+        self._unsettled[fill.fill_id] = pending
+        return True
+
+    def _settle_due(self, now: datetime) -> list[BrokerFill]:
+        settled = []
+        for pending in self.pending():
+            if pending.settles_at > now:
+                break
+            fill = pending.fill
+            self._store.post(settlement_entry(fill, pending.funding, pending.settles_at))
+            self._store.append_event(
+                self._stream,
+                FILL_SETTLED,
+                settle_key(fill.fill_id),
+                pending.settles_at,
+                {"fill_id": fill.fill_id},
+            )
+            del self._unsettled[fill.fill_id]
+            log.info("fill settled", extra={"fill": fill.fill_id, "symbol": str(fill.symbol)})
+            settled.append(fill)
+        return settled
+
+    def _load(self) -> None:
+        """Rebuild open orders and unsettled fills from the event journal, once per instance."""
+        if self._loaded:
+            return
+        for event in self._store.events(self._stream):
+            payload = event.payload
+            if event.type == ORDER_PLACED:
+                self._open_orders.add(payload["client_order_id"])
+            elif event.type == ORDER_CLOSED:
+                self._open_orders.discard(payload["client_order_id"])
+                self._closed_orders.add(payload["client_order_id"])
+            elif event.type == FILL_BOOKED:
+                pending = pending_from_payload(payload)
+                self._known.add(pending.fill.fill_id)
+                self._unsettled[pending.fill.fill_id] = pending
+            elif event.type == FILL_SETTLED:
+                self._unsettled.pop(payload["fill_id"], None)
+        for pending in self._unsettled.values():
+            self._store.post(trade_date_entry(pending.fill, pending.funding))  # idempotent repair
+        self._loaded = True
+
+
+def order_payload(order: BrokerOrder) -> dict[str, Any]:
+    """Return ``order`` as an event payload of plain text."""
+    return {
+        "client_order_id": order.client_order_id,
+        "symbol": str(order.symbol),
+        "side": order.side.value,
+        "quantity": canonical_decimal(order.quantity.value),
+        "order_type": order.order_type.value,
+        "limit_price": None if order.limit_price is None else canonical_decimal(order.limit_price.amount),
+        "currency": None if order.limit_price is None else order.limit_price.currency,
+    }
+
+
+def order_from_payload(payload: Mapping[str, Any]) -> BrokerOrder:
+    """Return the order ``order_payload`` wrote."""
+    limit = payload["limit_price"]
+    return BrokerOrder(
+        client_order_id=payload["client_order_id"],
+        symbol=Symbol(payload["symbol"]),
+        side=Side(payload["side"]),
+        quantity=Shares(payload["quantity"]),
+        order_type=OrderType(payload["order_type"]),
+        limit_price=None if limit is None else Price(limit, payload["currency"]),
+    )
+
+
+def pending_payload(pending: PendingFill) -> dict[str, Any]:
+    """Return a booked fill, its funding account and settlement instant as an event payload."""
+    fill = pending.fill
+    return {
+        "fill_id": fill.fill_id,
+        "client_order_id": fill.client_order_id,
+        "symbol": str(fill.symbol),
+        "side": fill.side.value,
+        "quantity": canonical_decimal(fill.quantity.value),
+        "price": canonical_decimal(fill.price.amount),
+        "reference_price": canonical_decimal(fill.reference_price.amount),
+        "currency": fill.price.currency,
+        "filled_at": utc(fill.filled_at).isoformat(),
+        "trade_date": fill.trade_date.isoformat(),
+        "settlement_date": fill.settlement_date.isoformat(),
+        "funding_account": pending.funding.path,
+        "settles_at": utc(pending.settles_at).isoformat(),
+    }
+
+
+def pending_from_payload(payload: Mapping[str, Any]) -> PendingFill:
+    """Return the pending fill ``pending_payload`` wrote."""
+    currency = payload["currency"]
+    fill = BrokerFill(
+        fill_id=payload["fill_id"],
+        client_order_id=payload["client_order_id"],
+        symbol=Symbol(payload["symbol"]),
+        side=Side(payload["side"]),
+        quantity=Shares(payload["quantity"]),
+        price=Price(payload["price"], currency),
+        reference_price=Price(payload["reference_price"], currency),
+        filled_at=datetime.fromisoformat(payload["filled_at"]),
+        trade_date=date.fromisoformat(payload["trade_date"]),
+        settlement_date=date.fromisoformat(payload["settlement_date"]),
+    )
+    return PendingFill(
+        fill, Account(payload["funding_account"]), datetime.fromisoformat(payload["settles_at"])
+    )

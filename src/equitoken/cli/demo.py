@@ -1,0 +1,89 @@
+"""``equitoken demo``: the main job on the embedded defaults, as a table or JSON."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date, datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+
+from equitoken.app.demo import DEFAULT_DAY, DemoReport, run_trading_day
+from equitoken.app.settings import load_settings
+from equitoken.cli.output import JsonFlag, emit_json, emit_pairs, emit_table, fail
+
+
+def command(
+    day: Annotated[
+        str, typer.Option("--day", help="Trading day to replay (YYYY-MM-DD, 2012–2014 data).")
+    ] = str(DEFAULT_DAY),
+    json_out: JsonFlag = False,
+) -> None:
+    """Replay one real trading day through the calendar, prices, simulated broker and the books."""
+    try:
+        chosen = date.fromisoformat(day)
+    except ValueError:
+        fail("INVALID_DATE", f"{day!r} is not a date (YYYY-MM-DD)")
+    report = run_trading_day(load_settings(), chosen)
+    if json_out:
+        emit_json(_as_json(report))
+        return
+    _print(report)
+
+
+def _as_json(report: DemoReport) -> dict[str, Any]:
+    return asdict(report)
+
+
+def _print(report: DemoReport) -> None:
+    hours = f"{_local(report, report.session_open)}–{_local(report, report.session_close)}"
+    typer.echo(
+        f"equitoken demo — {report.day}: regular session {hours} exchange time"
+        f"{' (early close)' if report.early_close else ''}; times below are {report.timezone}\n"
+    )
+    emit_table(
+        [
+            {
+                "time": _local(report, r.at, with_day=True),
+                "session": r.session.value,
+                "event": r.event,
+                "order": r.order_id,
+                "side": r.side,
+                "qty": r.quantity,
+                "ref price": r.reference,
+                "fill price": r.price,
+                "status": r.status,
+            }
+            for r in report.rows
+        ]
+    )
+    typer.echo("\nBooks (shares): end of day → after settlement, against the broker's custody record")
+    emit_table(
+        [
+            {
+                "symbol": p.symbol,
+                "custody EOD": p.custody_end_of_day,
+                "in flight EOD": p.in_flight_end_of_day,
+                "custody settled": p.custody_settled,
+                "in flight settled": p.in_flight_settled,
+                "broker custody": p.broker_settled,
+                "books = broker": p.custody_settled == p.broker_settled,
+            }
+            for p in report.positions
+        ]
+    )
+    typer.echo("")
+    emit_pairs(
+        {
+            "cash spent (USD)": report.cash_spent,
+            "ledger entries": report.entries,
+            "every asset balances": report.books_balance,
+            "all settled at": _local(report, report.settled_at, with_day=True),
+        }
+    )
+
+
+def _local(report: DemoReport, moment: datetime, with_day: bool = False) -> str:
+    local = moment.astimezone(ZoneInfo(report.timezone))
+    return str(local.strftime("%a %m-%d %H:%M" if with_day else "%H:%M"))
