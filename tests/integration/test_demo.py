@@ -13,7 +13,7 @@ import pytest
 from equitoken.app.demo import run_trading_day
 from equitoken.app.settings import Settings
 from equitoken.cli.main import run
-from equitoken.domain import Bps, DomainError, Price
+from equitoken.domain import Bps, DomainError, Price, Shares
 
 
 @pytest.fixture
@@ -40,7 +40,17 @@ def test_black_friday_2012(settings: Settings) -> None:
     assert all(p.custody_settled == p.broker_settled and p.in_flight_settled == 0 for p in report.positions)
     held = {p.symbol: p.custody_settled for p in report.positions}
     assert held == {"AAPL": Decimal(7), "IBM": Decimal(0), "KO": Decimal("2.5"), "MSFT": Decimal(24)}
-    assert report.books_balance and report.cash_spent > 0
+    assert report.books_balance
+    # Cash spent is what the fills cost, buys minus sells, each notional rounded as the broker does.
+    signed = [
+        (Price(r.price).notional(Shares(r.quantity)).amount, r.side)
+        for r in report.rows
+        if r.event == "filled at the broker" and r.price is not None and r.quantity is not None
+    ]
+    assert report.cash_spent == sum(n if side == "buy" else -n for n, side in signed)
+    # At the closing bell the after-hours MSFT order has not filled: 20 in flight, not 24.
+    msft = next(p for p in report.positions if p.symbol == "MSFT")
+    assert msft.in_flight_end_of_day == 20 and msft.custody_settled == 24
 
 
 def test_another_day_changes_the_numbers_not_the_rules(settings: Settings) -> None:
@@ -53,10 +63,23 @@ def test_another_day_changes_the_numbers_not_the_rules(settings: Settings) -> No
     assert [p.symbol for p in friday.positions] == [p.symbol for p in split_day.positions]
 
 
-def test_a_holiday_is_refused(settings: Settings) -> None:
+@pytest.mark.parametrize(
+    ("day", "code"), [(date(2012, 11, 22), "NOT_A_TRADING_DAY"), (date(2011, 6, 1), "NO_PRICE_HISTORY")]
+)
+def test_a_bad_day_is_refused_and_changes_nothing(settings: Settings, day: date, code: str) -> None:
+    run_trading_day(settings, date(2012, 11, 23))
+    database = settings.data_dir / "demo.db"
+    before = database.read_bytes()
     with pytest.raises(DomainError) as caught:
-        run_trading_day(settings, date(2012, 11, 22))
-    assert caught.value.code == "NOT_A_TRADING_DAY"
+        run_trading_day(settings, day)
+    assert caught.value.code == code
+    assert database.read_bytes() == before
+
+
+def test_the_demo_never_touches_the_configured_database(settings: Settings, tmp_path: Path) -> None:
+    configured = tmp_path / "production.db"
+    report = run_trading_day(replace(settings, database_url=f"sqlite:///{configured}"), date(2012, 11, 23))
+    assert report.entries == 10 and not configured.exists()
 
 
 def test_cli_json(

@@ -6,10 +6,12 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from equitoken.domain import Symbol
+from equitoken.domain import DomainError, Symbol
+from equitoken.domain.values import exact
 from equitoken.ledger import Account, AccountKind, Asset, EntryDraft, Journal, Posting, derive_balances
 
 SYMBOLS = [Symbol("AAPL"), Symbol("KO")]
@@ -94,3 +96,25 @@ def test_replay_is_deterministic_and_reposting_changes_nothing(entries: list[Ent
     for draft in entries:  # a retry storm: every key again
         assert not first.post(draft).created
     assert first.balances() == derive_balances(second.entries())
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.sampled_from(ASSETS),
+    st.lists(amounts, min_size=1, max_size=4),
+    st.integers(-(10**18), 10**18).filter(bool).map(lambda units: Decimal(units).scaleb(-18)),
+)
+def test_an_unbalanced_entry_is_refused_and_books_nothing(
+    asset: Asset, legs: list[Decimal], residue: Decimal
+) -> None:
+    """Any residue, down to one base unit beside a huge leg, makes the entry refused whole."""
+    account = ACCOUNTS[asset.family.value][0]
+    balancing = [Posting(account, asset, amount) for amount in legs]
+    with exact():  # the default 28-digit context could round the residue away
+        closing = residue - sum(legs, Decimal(0))
+    postings = [*balancing, Posting(EXTERNAL[0], asset, closing)] if closing != 0 else balancing
+    journal = Journal()
+    with pytest.raises(DomainError) as refused:
+        journal.post(EntryDraft("k", T0, postings))
+    assert refused.value.code == "UNBALANCED_ENTRY"
+    assert journal.entries() == [] and journal.balances() == {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -11,8 +11,10 @@ import pytest
 
 from equitoken.adapters.broker.simulated import SimulatedBroker
 from equitoken.adapters.clock import ManualClock
+from equitoken.adapters.market.calendar import ExchangeCalendar
+from equitoken.adapters.market.history import HistoryPriceSource
 from equitoken.adapters.store.memory import MemoryStore
-from equitoken.app.brokerage import FILL_BOOKED, FILL_SETTLED, STREAM, Brokerage
+from equitoken.app.brokerage import FILL_BOOKED, FILL_SETTLED, ORDER_CLOSED, STREAM, Brokerage
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import Symbol
 from equitoken.domain.trading import OrderType, Side
@@ -264,3 +266,20 @@ def test_resending_a_cancelled_order_later_returns_it_cancelled(restart: bool) -
         service = world.brokerage()
     assert service.place(buy("b1")).status is BrokerOrderStatus.CANCELLED
     assert [e.type for e in world.store.events(STREAM)] == ["BrokerOrderPlaced", "BrokerOrderClosed"]
+
+
+def test_an_order_rejected_at_the_open_is_recorded_as_closed() -> None:
+    """A queued order whose price turns stale by the open ends REJECTED, and the journal says so."""
+    clock = ManualClock(datetime(2014, 12, 31, 22, 0, tzinfo=UTC))  # after the last bundled close
+    calendar = ExchangeCalendar()
+    broker = SimulatedBroker(clock, calendar, HistoryPriceSource(calendar), Bps(5))
+    store = MemoryStore()
+    brokerage = Brokerage(broker, store, calendar, clock, Account.of(AccountKind.ISSUER_CASH))
+    assert brokerage.place(BrokerOrder("late", AAPL, Side.BUY, Shares(1))).status.value == "queued"
+    clock.set(datetime(2015, 1, 2, 15, 0, tzinfo=UTC))  # the 2015 open has no bar: stale
+    assert brokerage.sync().booked == ()
+    closed = [e for e in store.events("broker") if e.type == ORDER_CLOSED]
+    assert [(e.payload["client_order_id"], e.payload["reason_code"]) for e in closed] == [
+        ("late", "STALE_PRICE")
+    ]
+    assert brokerage.sync().booked == () and len(store.events("broker")) == 2  # nothing recorded twice

@@ -29,3 +29,12 @@ def test_config_show_json(capsys: pytest.CaptureFixture[str], monkeypatch: pytes
     assert run(["config", "show", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["calendar"] == "XNYS" and shown["effective_database_url"].startswith("sqlite:///")
+
+
+def test_an_unwritable_data_dir_is_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EQUITOKEN_DATA_DIR", "/proc/equitoken-cannot-live-here")
+    assert run(["demo"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("equitoken: error STORE_UNAVAILABLE:") and "\n" not in err

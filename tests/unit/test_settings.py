@@ -68,3 +68,34 @@ def test_unknown_keys_and_broken_toml_are_refused(tmp_path: Path) -> None:
 def test_settings_are_frozen() -> None:
     with pytest.raises(AttributeError):
         Settings().calendar = "XLON"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("EQUITOKEN_PRICE_MAX_AGE_DAYS", "99999999999999999999"),
+        ("EQUITOKEN_PRICE_MAX_AGE_DAYS", "3651"),
+        ("EQUITOKEN_BROKER_SLIPPAGE_BPS", "10000"),
+        ("EQUITOKEN_BROKER_SLIPPAGE_BPS", "-1"),
+    ],
+)
+def test_out_of_range_values_are_refused(variable: str, value: str) -> None:
+    with pytest.raises(DomainError) as caught:
+        load_settings(environ={variable: value})
+    assert caught.value.code == "INVALID_SETTING"
+
+
+def test_a_boolean_is_not_a_number_of_days(tmp_path: Path) -> None:
+    config = tmp_path / "eq.toml"
+    config.write_text("price_max_age_days = true\n")
+    with pytest.raises(DomainError) as caught:
+        load_settings(environ={}, config_file=config)
+    assert caught.value.code == "INVALID_SETTING"
+
+
+def test_passwords_are_masked_when_shown() -> None:
+    from equitoken.app.settings import describe
+
+    shown = describe(Settings(database_url="postgresql+psycopg://app:s3cret@db:5432/prod"))
+    assert "s3cret" not in str(shown)
+    assert shown["database_url"] == "postgresql+psycopg://app:***@db:5432/prod"

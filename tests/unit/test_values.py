@@ -81,3 +81,22 @@ def test_token_units_round_trip_at_the_chain_boundary() -> None:
 def test_shares_rounded_down_never_over_deliver() -> None:
     assert Shares.rounded_down(Decimal("1.9999999999")) == Shares("1.999999999")
     assert Shares("2").is_whole() and not Shares("2.5").is_whole()
+
+
+def test_arithmetic_never_rounds_past_28_digits() -> None:
+    # Python's default context keeps 28 significant digits; a token amount in base units has more.
+    assert TokenAmount("10000000000.000000000000000001") + TokenAmount("1") == TokenAmount(
+        "10000000001.000000000000000001"
+    )
+    assert TokenAmount("10000000001.000000000000000001") - TokenAmount("1") == TokenAmount(
+        "10000000000.000000000000000001"
+    )
+    assert Shares("12345678901234567890.123456789") + Shares("0.000000001") == Shares(
+        "12345678901234567890.12345679"
+    )
+    assert Money("123456789012345678901234.000001") - Money("0.000001") == Money("123456789012345678901234")
+    huge = TokenAmount.from_units(10**40 + 1)
+    assert huge.to_units() == 10**40 + 1
+    assert Price("99999.99999999").notional(Shares("123456789012.123456789")) == Money(
+        "12345678901211111.111010"
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from equitoken.domain.errors import DomainError
-from equitoken.ledger.entries import utc
+from equitoken.domain.instants import utc
 
 
 class SystemClock:

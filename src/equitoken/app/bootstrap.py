@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from equitoken.app.settings import Settings, load_settings
+from equitoken.domain.errors import DomainError
 from equitoken.ports import Broker, Clock, MarketCalendar, PriceSource, Store
 
 
@@ -46,7 +48,7 @@ class Platform:
         from equitoken.adapters.store.sql import SqlStore
 
         if not self.settings.database_url:
-            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+            ensure_data_dir(self.settings.data_dir)
         return SqlStore.open(self.settings.effective_database_url)
 
     @cached_property
@@ -60,6 +62,16 @@ class Platform:
             prices=self.prices,
             slippage=self.settings.broker_slippage_bps,
         )
+
+
+def ensure_data_dir(path: Path) -> None:
+    """Create the data directory, or refuse with ``STORE_UNAVAILABLE`` when the system will not."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DomainError(
+            "STORE_UNAVAILABLE", f"cannot create the data directory {path}: {error.strerror or error}"
+        ) from None
 
 
 def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> Platform:

@@ -26,17 +26,19 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import Symbol
+from equitoken.domain.instants import utc
 from equitoken.domain.trading import OrderType, Side
-from equitoken.domain.values import Price, Shares
+from equitoken.domain.values import Price, Shares, canonical_decimal
 from equitoken.ledger.accounts import Account
-from equitoken.ledger.entries import canonical_decimal, utc
 from equitoken.ports.broker import Broker, BrokerFill, BrokerOrder, BrokerOrderState
 from equitoken.ports.clock import Clock
 from equitoken.ports.market import MarketCalendar
 from equitoken.ports.store import Store
 from equitoken.trading.settlement import (
     check_funding_account,
+    fill_metadata,
     settle_key,
     settlement_entry,
     settlement_instant,
@@ -95,21 +97,26 @@ class Brokerage:
         self._unsettled: dict[str, PendingFill] = {}
         self._open_orders: set[str] = set()
         self._closed_orders: set[str] = set()
-        self._recover = True
 
     def place(self, order: BrokerOrder) -> BrokerOrderState:
-        """Send ``order`` (a resend of the same ``client_order_id`` is harmless) and book any fill now."""
+        """Record ``order``, send it, and book any fill now (resending a ``client_order_id`` is harmless).
+
+        The journal hears of the order *before* the broker does: an order the books never learn about
+        could fill unseen, while a recorded order the broker never got is found by the next ``sync``.
+        """
         self._load()
-        state = self._broker.place(order)
-        key = f"broker-order:{order.client_order_id}"
-        self._store.append_event(self._stream, ORDER_PLACED, key, state.placed_at, order_payload(order))
-        if order.client_order_id not in self._closed_orders:
-            self._open_orders.add(order.client_order_id)
-        if state.reason_code:
-            log.warning(
-                "broker refused order",
-                extra={"order": order.client_order_id, "code": state.reason_code, "reason": state.reason},
+        coid = order.client_order_id
+        if coid not in self._open_orders and coid not in self._closed_orders:
+            now = utc(self._clock.now())
+            self._store.append_event(
+                self._stream, ORDER_PLACED, f"broker-order:{coid}", now, order_payload(order)
             )
+            self._open_orders.add(coid)
+        try:
+            state = self._broker.place(order)
+        except DomainError as refused:
+            self._close(coid, "refused", refused.code, utc(self._clock.now()))
+            raise
         self._absorb(state)
         return state
 
@@ -121,21 +128,18 @@ class Brokerage:
         return state
 
     def sync(self) -> SyncReport:
-        """Book new fills on their trade date, then settle every booked fill that is due by now.
+        """Book new fills on their trade date, record orders that ended, settle what is due by now.
 
-        The first sync of a service (and the one after a sync that failed) also asks the broker for
-        every order still open in the journal, to recover fills a crash kept from being booked.
+        Every order still open in the journal is looked up at the broker: that is how an order the
+        broker rejected or cancelled after accepting it (a price turned stale at the open) is recorded,
+        and how fills a crash kept from being booked are recovered.
         """
         self._load()
-        recover, self._recover = self._recover, True  # stays set if this sync fails half-way
-        fills = self._broker.poll()
-        booked = [fill for fill in fills if self._book(fill)]
-        followed = sorted(self._open_orders) if recover else sorted({f.client_order_id for f in fills})
-        for client_order_id in followed:
-            if client_order_id in self._open_orders and (state := self._broker.order(client_order_id)):
+        booked = [fill for fill in self._broker.poll() if self._book(fill)]
+        for client_order_id in sorted(self._open_orders):
+            if (state := self._broker.order(client_order_id)) is not None:
                 booked.extend(self._absorb(state))
         settled = self._settle_due(utc(self._clock.now()))
-        self._recover = False
         return SyncReport(tuple(booked), tuple(settled))
 
     def pending(self) -> list[PendingFill]:
@@ -153,15 +157,17 @@ class Brokerage:
         coid = state.order.client_order_id
         if not state.is_open and coid in self._open_orders:
             at = state.fills[-1].filled_at if state.fills else max(state.placed_at, utc(self._clock.now()))
-            payload = {
-                "client_order_id": coid,
-                "status": state.status.value,
-                "reason_code": state.reason_code,
-            }
-            self._store.append_event(self._stream, ORDER_CLOSED, f"broker-order-closed:{coid}", at, payload)
-            self._open_orders.discard(coid)
-            self._closed_orders.add(coid)
+            self._close(coid, state.status.value, state.reason_code, at)
+            if state.reason_code:
+                log.warning("broker order ended", extra={"order": coid, "code": state.reason_code})
         return booked
+
+    def _close(self, coid: str, status: str, reason_code: str | None, at: datetime) -> None:
+        """Record that order ``coid`` is over (filled, cancelled, rejected or refused)."""
+        payload = {"client_order_id": coid, "status": status, "reason_code": reason_code}
+        self._store.append_event(self._stream, ORDER_CLOSED, f"broker-order-closed:{coid}", at, payload)
+        self._open_orders.discard(coid)
+        self._closed_orders.add(coid)
 
     def _book(self, fill: BrokerFill) -> bool:
         """Record and book ``fill`` on its trade date unless already done; tell whether it was new."""
@@ -259,19 +265,9 @@ def order_from_payload(payload: Mapping[str, Any]) -> BrokerOrder:
 def pending_payload(pending: PendingFill) -> dict[str, Any]:
     """Return a booked fill, its funding account and settlement instant as an event payload."""
     fill = pending.fill
-    return {
-        "fill_id": fill.fill_id,
-        "client_order_id": fill.client_order_id,
-        "symbol": str(fill.symbol),
-        "side": fill.side.value,
-        "quantity": canonical_decimal(fill.quantity.value),
-        "price": canonical_decimal(fill.price.amount),
+    return fill_metadata(fill, pending.funding) | {
         "reference_price": canonical_decimal(fill.reference_price.amount),
-        "currency": fill.price.currency,
         "filled_at": utc(fill.filled_at).isoformat(),
-        "trade_date": fill.trade_date.isoformat(),
-        "settlement_date": fill.settlement_date.isoformat(),
-        "funding_account": pending.funding.path,
         "settles_at": utc(pending.settles_at).isoformat(),
     }
 

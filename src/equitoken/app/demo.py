@@ -14,14 +14,14 @@ from decimal import Decimal
 from pathlib import Path
 
 from equitoken.adapters.clock import ManualClock
-from equitoken.app.bootstrap import Platform, bootstrap
+from equitoken.app.bootstrap import Platform, bootstrap, ensure_data_dir
 from equitoken.app.brokerage import Brokerage
 from equitoken.app.settings import Settings
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import Symbol
 from equitoken.domain.market import Session
+from equitoken.domain.values import canonical_decimal
 from equitoken.ledger import Account, AccountKind, Asset
-from equitoken.ledger.entries import canonical_decimal
 from equitoken.ports.broker import BrokerFill, BrokerOrder, BrokerOrderState, BrokerOrderStatus
 from equitoken.simulation.scenario import Action, Scenario, Step, one_trading_day
 
@@ -76,33 +76,45 @@ class DemoReport:
     books_balance: bool
 
 
-def demo_settings(settings: Settings) -> Settings:
-    """Return ``settings`` pointed at the demo's own SQLite file unless a database URL is configured."""
-    if settings.database_url:
-        return settings
-    return replace(settings, database_url=f"sqlite:///{(settings.data_dir / 'demo.db').resolve()}")
+def demo_database(settings: Settings) -> Path:
+    """Return the demo's own SQLite file: the demo never writes to the configured database."""
+    return settings.data_dir / "demo.db"
 
 
-def reset_demo_database(settings: Settings) -> None:
+def reset_demo_database(database: Path) -> None:
     """Delete the demo's SQLite file so each run replays its day from a clean book."""
-    if settings.database_url.startswith("sqlite:///") and settings.database_url.endswith("/demo.db"):
-        database = Path(settings.database_url.removeprefix("sqlite:///"))
-        database.parent.mkdir(parents=True, exist_ok=True)
-        for leftover in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
-            leftover.unlink(missing_ok=True)
+    ensure_data_dir(database.parent)
+    for leftover in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        leftover.unlink(missing_ok=True)
+
+
+def check_day(platform: Platform, scenario: Scenario) -> None:
+    """Refuse a day the calendar does not trade or the bundled history cannot price, before any write."""
+    day = scenario.day
+    if not platform.calendar.is_trading_day(day):
+        raise DomainError("NOT_A_TRADING_DAY", f"{day} is not a trading day on {platform.settings.calendar}")
+    for symbol in sorted({step.symbol for step in scenario.steps if step.symbol is not None}):
+        before = platform.prices.bars(symbol, day - timedelta(days=10), day - timedelta(days=1))
+        if not platform.prices.bars(symbol, day, day) or not before:
+            known = platform.prices.bars(symbol, date.min, date.max)
+            raise DomainError(
+                "NO_PRICE_HISTORY",
+                f"the bundled history prices {symbol} from {known[0].day} to {known[-1].day};"
+                f" pick a day after the first",
+            )
 
 
 def run_trading_day(settings: Settings, day: date = DEFAULT_DAY) -> DemoReport:
-    """Run the one-trading-day scenario on ``day`` and return its timeline and books."""
+    """Run the one-trading-day scenario on ``day`` in the demo's own database; return timeline and books."""
     scenario = one_trading_day(day)
+    database = demo_database(settings)
     clock = ManualClock(datetime.combine(day, time(0), tzinfo=UTC) - timedelta(days=1))
-    platform = bootstrap(demo_settings(settings), clock=clock)
-    if not platform.calendar.is_trading_day(day):
-        raise DomainError("NOT_A_TRADING_DAY", f"{day} is not a trading day on {settings.calendar}")
+    platform = bootstrap(replace(settings, database_url=f"sqlite:///{database.resolve()}"), clock=clock)
+    check_day(platform, scenario)
     open_, close = platform.calendar.session_bounds(day)
     bounds = (open_, close, platform.calendar.next_open(close))
     timeline = sorted(scenario.steps, key=lambda s: s.at(*bounds))
-    reset_demo_database(platform.settings)
+    reset_demo_database(database)
     brokerage = Brokerage(platform.broker, platform.store, platform.calendar, clock, FUNDING)
     try:
         return _play(platform, brokerage, clock, scenario, timeline, bounds)
@@ -136,8 +148,8 @@ def _play(
                 state = brokerage.cancel(order_id)
                 rows.append(_order_row(platform, f"{step.label}: {order_id}", state, clock.now()))
             working.clear()
-    end_of_day = clock.now()
-    settled_at = end_of_day
+    end_of_day = bounds[1]  # the books at the closing bell, before anything queued after it fills
+    settled_at = clock.now()
     for settles_at in sorted({p.settles_at for p in brokerage.pending()}):
         clock.set(settles_at)
         settled_at = settles_at

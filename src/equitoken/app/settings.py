@@ -65,16 +65,21 @@ def _time(value: Any) -> time:
     raise ValueError("expected HH:MM")
 
 
-def _bps(value: Any) -> Bps:
+def _slippage(value: Any) -> Bps:
     if isinstance(value, float):  # TOML numbers with a point arrive as float: take their text
         value = repr(value)
-    return Bps(value)
+    bps = Bps(value)
+    if not 0 <= bps.value < 1000:  # 10 % is already absurd; at 100 % a sell would fill at zero
+        raise ValueError("expected 0 to 999.9999 bps")
+    return bps
 
 
-def _int(value: Any) -> int:
+def _days(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError("expected a whole number of days")
     number = int(value)
-    if number < 0:
-        raise ValueError("expected a non-negative integer")
+    if not 0 <= number <= 3650:
+        raise ValueError("expected 0 to 3650 days")
     return number
 
 
@@ -97,8 +102,8 @@ FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "pre_market_open": ("EQUITOKEN_PRE_MARKET_OPEN", _time),
     "after_hours_close": ("EQUITOKEN_AFTER_HOURS_CLOSE", _time),
     "early_close_after_hours_close": ("EQUITOKEN_EARLY_CLOSE_AFTER_HOURS_CLOSE", _time),
-    "broker_slippage_bps": ("EQUITOKEN_BROKER_SLIPPAGE_BPS", _bps),
-    "price_max_age_days": ("EQUITOKEN_PRICE_MAX_AGE_DAYS", _int),
+    "broker_slippage_bps": ("EQUITOKEN_BROKER_SLIPPAGE_BPS", _slippage),
+    "price_max_age_days": ("EQUITOKEN_PRICE_MAX_AGE_DAYS", _days),
     "log_level": ("EQUITOKEN_LOG_LEVEL", _choice(*_LOG_LEVELS)),
     "log_format": ("EQUITOKEN_LOG_FORMAT", _choice("json", "text")),
 }
@@ -144,7 +149,12 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | 
 
 
 def describe(settings: Settings) -> dict[str, str]:
-    """Return each setting's current value as text, for ``equitoken config show``."""
-    return {name: str(getattr(settings, name)) for name in FIELDS} | {
-        "effective_database_url": settings.effective_database_url
-    }
+    """Return each setting's current value as text, for ``equitoken config show`` (passwords masked)."""
+    shown = {name: str(getattr(settings, name)) for name in FIELDS}
+    shown["database_url"] = mask_password(settings.database_url)
+    return shown | {"effective_database_url": mask_password(settings.effective_database_url)}
+
+
+def mask_password(url: str) -> str:
+    """Return ``url`` with any password replaced by ``***`` (``scheme://user:***@host/db``)."""
+    return re.sub(r"^([a-z0-9+.\-]+://[^:/@]*:)[^@]*@", r"\1***@", url, flags=re.IGNORECASE)

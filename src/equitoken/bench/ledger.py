@@ -240,15 +240,15 @@ def _raw_postgres(dsn: str, drafts: list[EntryDraft], batch: int) -> Timing:
         db.commit()
 
         def work() -> None:
-            for d in drafts:
-                with db.transaction():
-                    row = db.execute(
-                        "INSERT INTO entry (key, effective_at, memo, body_hash)"
-                        " VALUES (%s, %s, %s, %s) RETURNING seq",
-                        (d.key, d.effective_at, d.memo, d.body_hash),
-                    ).fetchone()
-                    assert row is not None
-                    with db.cursor() as cursor:
+            for group in _batches(drafts, batch):
+                with db.transaction(), db.cursor() as cursor:
+                    for d in group:
+                        row = cursor.execute(
+                            "INSERT INTO entry (key, effective_at, memo, body_hash)"
+                            " VALUES (%s, %s, %s, %s) RETURNING seq",
+                            (d.key, d.effective_at, d.memo, d.body_hash),
+                        ).fetchone()
+                        assert row is not None
                         cursor.executemany(
                             "INSERT INTO posting VALUES (%s, %s, %s, %s)",
                             [(row[0], *p.as_row()) for p in d.postings],

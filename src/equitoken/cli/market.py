@@ -9,8 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from equitoken.app.bootstrap import bootstrap
-from equitoken.cli.output import JsonFlag, emit_json, emit_pairs
-from equitoken.domain.errors import DomainError
+from equitoken.cli.output import JsonFlag, emit_json, emit_pairs, parse_instant
 from equitoken.domain.ids import Symbol
 from equitoken.domain.market import AS_TRADED
 
@@ -25,26 +24,6 @@ AtOption = Annotated[
 ]
 
 
-def _instant(text: str | None, now: datetime) -> datetime:
-    """Parse ``--at`` like ``output.parse_instant``, but refuse by raising ``DomainError``.
-
-    ``parse_instant`` reports through ``typer.Exit(2)``, which ``click`` in non-standalone mode
-    (how ``cli.main.run`` calls the app) turns into a return value that ``run`` drops: the error line
-    printed but the exit status was 0. Raising keeps the status 2 whatever the caller does.
-    """
-    if text is None:
-        return now
-    try:
-        moment = datetime.fromisoformat(text.strip().replace("z", "Z"))
-    except ValueError:
-        raise DomainError(
-            "INVALID_TIMESTAMP", f"{text!r} is not an ISO-8601 instant (e.g. 2026-11-27T18:30:00Z)"
-        ) from None
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise DomainError("NAIVE_DATETIME", f"{text!r} has no time zone; add Z or an offset like +00:00")
-    return moment
-
-
 def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
@@ -53,7 +32,7 @@ def _iso(moment: datetime) -> str:
 def status(at: AtOption = None, json_out: JsonFlag = False) -> None:
     """Show whether the exchange is open at an instant, and when it next opens and closes."""
     platform = bootstrap()
-    moment = _instant(at, platform.clock.now())
+    moment = parse_instant(at, platform.clock.now())
     state = platform.calendar.status(moment)
     data: dict[str, Any] = {
         "at": _iso(state.at),
@@ -88,7 +67,7 @@ def price(
     """Show the reference price of a symbol at an instant, its basis and whether it is stale."""
     ticker = Symbol(symbol)
     platform = bootstrap()
-    moment = _instant(at, platform.clock.now())
+    moment = parse_instant(at, platform.clock.now())
     quote = platform.prices.reference_price(ticker, moment)
     data: dict[str, Any] = {
         "symbol": str(quote.symbol),

@@ -13,7 +13,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from equitoken.domain.errors import DomainError
-from equitoken.ledger.entries import canonical_decimal
+from equitoken.domain.values import canonical_decimal
 
 EXIT_BAD_INPUT = 2
 
@@ -72,21 +72,22 @@ def fail(code: str, message: str) -> NoReturn:
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
-def fail_domain(error: DomainError) -> NoReturn:
-    """Report a ``DomainError`` as a one-line error and exit 2."""
-    fail(error.code, error.message)
-
-
 def parse_instant(text: str | None, now: datetime) -> datetime:
-    """Parse an ISO-8601 instant with a zone (``Z`` or an offset); ``None`` means ``now``."""
+    """Parse an ISO-8601 instant with a zone (``Z`` or an offset); ``None`` means ``now``.
+
+    Refuses by raising ``DomainError`` (``INVALID_TIMESTAMP``, ``NAIVE_DATETIME``), which ``cli.main.run``
+    turns into one line and exit status 2.
+    """
     if text is None:
         return now
     try:
         moment = datetime.fromisoformat(text.strip().replace("z", "Z"))
     except ValueError:
-        fail("INVALID_TIMESTAMP", f"{text!r} is not an ISO-8601 instant (e.g. 2026-11-27T18:30:00Z)")
-    if moment.tzinfo is None:
-        fail("NAIVE_DATETIME", f"{text!r} has no time zone; add Z or an offset like +00:00")
+        raise DomainError(
+            "INVALID_TIMESTAMP", f"{text!r} is not an ISO-8601 instant (e.g. 2026-11-27T18:30:00Z)"
+        ) from None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise DomainError("NAIVE_DATETIME", f"{text!r} has no time zone; add Z or an offset like +00:00")
     return moment
 
 

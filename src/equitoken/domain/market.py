@@ -20,13 +20,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from enum import StrEnum
 from itertools import pairwise
 
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import Symbol
-from equitoken.domain.values import Price, quantize
+from equitoken.domain.values import ROUNDING, Price, quantize
 
 AS_TRADED = "as_traded"
 """The price basis of every ``DailyBar``: what trades printed at on the day, not adjusted for later splits."""
@@ -179,10 +179,12 @@ def interpolate(bar: DailyBar, session_open: datetime, session_close: datetime, 
     """
     if not session_open <= at <= session_close:
         raise DomainError("OUTSIDE_SESSION", f"{at.isoformat()} is outside the session of {bar.day}")
-    span = (session_close - session_open).total_seconds()
-    elapsed = Decimal(str((at - session_open).total_seconds()))
-    weight = elapsed / Decimal(str(span)) if span > 0 else Decimal(1)
-    value = bar.open.amount + (bar.close.amount - bar.open.amount) * weight
+    tick = timedelta(microseconds=1)  # integer microseconds: no float ever touches the price
+    span = (session_close - session_open) // tick
+    elapsed = (at - session_open) // tick
+    with localcontext(ROUNDING):
+        weight = Decimal(elapsed) / Decimal(span) if span > 0 else Decimal(1)
+        value = bar.open.amount + (bar.close.amount - bar.open.amount) * weight
     return Price.rounded(value, bar.close.currency)
 
 

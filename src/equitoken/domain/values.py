@@ -32,6 +32,10 @@ EXACT = Context(prec=120, traps=[InvalidOperation, Inexact])
 silently round a token amount in base units; here anything inexact raises instead."""
 
 
+ROUNDING = Context(prec=120, traps=[InvalidOperation])
+"""Where a rule asks for rounding: wide enough that only the explicit ``quantize`` step rounds."""
+
+
 def exact() -> AbstractContextManager[Context]:
     """Return a context manager in which decimal arithmetic is exact or raises."""
     return localcontext(EXACT)
@@ -81,9 +85,16 @@ def _check_currency(currency: str) -> str:
     return currency
 
 
+def canonical_decimal(amount: Decimal) -> str:
+    """Return one spelling per value (``1``, ``-0.5``): what hashes and the database store."""
+    with exact():
+        text = format(amount.normalize(), "f")
+    return "0" if text in ("-0", "0") else text
+
+
 def quantize(number: Decimal, places: int, rounding: str = ROUND_HALF_EVEN) -> Decimal:
     """Round ``number`` to ``places`` fractional digits (banker's rounding unless told otherwise)."""
-    return number.quantize(Decimal(1).scaleb(-places), rounding=rounding)
+    return number.quantize(Decimal(1).scaleb(-places), rounding=rounding, context=ROUNDING)
 
 
 @total_ordering
@@ -121,18 +132,22 @@ class Money:
 
     def __add__(self, other: Money) -> Money:
         self._same(other)
-        return Money(self.amount + other.amount, self.currency)
+        with exact():
+            return Money(self.amount + other.amount, self.currency)
 
     def __sub__(self, other: Money) -> Money:
         self._same(other)
-        return Money(self.amount - other.amount, self.currency)
+        with exact():
+            return Money(self.amount - other.amount, self.currency)
 
     def __neg__(self) -> Money:
-        return Money(-self.amount, self.currency)
+        return Money(self.amount.copy_negate(), self.currency)
 
     def scaled(self, factor: Decimal, rounding: str = ROUND_HALF_EVEN) -> Money:
         """Multiply by an exact factor and round back to the money precision."""
-        return Money.rounded(self.amount * factor, self.currency, rounding)
+        with exact():
+            product = self.amount * factor
+        return Money.rounded(product, self.currency, rounding)
 
     def is_zero(self) -> bool:
         """Tell whether the amount is exactly zero."""
@@ -158,10 +173,12 @@ class Shares:
         return cls(quantize(value, SHARE_DECIMALS, ROUND_DOWN))
 
     def __add__(self, other: Shares) -> Shares:
-        return Shares(self.value + other.value)
+        with exact():
+            return Shares(self.value + other.value)
 
     def __sub__(self, other: Shares) -> Shares:
-        return Shares(self.value - other.value)
+        with exact():
+            return Shares(self.value - other.value)
 
     def is_whole(self) -> bool:
         """Tell whether this is a whole number of shares."""
@@ -202,11 +219,15 @@ class Price:
 
     def notional(self, shares: Shares) -> Money:
         """Return the cost of ``shares`` at this price, rounded half-even to the money precision."""
-        return Money.rounded(self.amount * shares.value, self.currency)
+        with exact():
+            product = self.amount * shares.value
+        return Money.rounded(product, self.currency)
 
     def adjusted(self, bps: Bps) -> Price:
         """Return this price moved by ``bps`` (positive: up, negative: down)."""
-        return Price.rounded(self.amount * (1 + bps.fraction), self.currency)
+        with exact():
+            moved = self.amount * (1 + bps.fraction)
+        return Price.rounded(moved, self.currency)
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"
@@ -234,11 +255,13 @@ class TokenAmount:
         """Build an amount from on-chain base units."""
         if isinstance(units, bool) or not isinstance(units, int):
             raise DomainError("NOT_AN_INTEGER", f"token units must be an integer, got {units!r}")
-        return cls(Decimal(units).scaleb(-decimals), decimals)
+        with exact():
+            return cls(Decimal(units).scaleb(-decimals), decimals)
 
     def to_units(self) -> int:
         """Return the amount in on-chain base units (exact: the constructor refused extra digits)."""
-        return int(self.value.scaleb(self.decimals))
+        with exact():
+            return int(self.value.scaleb(self.decimals))
 
     def _same(self, other: TokenAmount) -> None:
         if other.decimals != self.decimals:
@@ -249,11 +272,13 @@ class TokenAmount:
 
     def __add__(self, other: TokenAmount) -> TokenAmount:
         self._same(other)
-        return TokenAmount(self.value + other.value, self.decimals)
+        with exact():
+            return TokenAmount(self.value + other.value, self.decimals)
 
     def __sub__(self, other: TokenAmount) -> TokenAmount:
         self._same(other)
-        return TokenAmount(self.value - other.value, self.decimals)
+        with exact():
+            return TokenAmount(self.value - other.value, self.decimals)
 
     def __str__(self) -> str:
         return f"{self.value} tok"
@@ -274,7 +299,8 @@ class Bps:
     @property
     def fraction(self) -> Decimal:
         """Return the rate as a plain fraction (10 bps → 0.001)."""
-        return self.value / 10_000
+        with exact():  # dividing by 10**4 only moves the decimal point
+            return self.value.scaleb(-4)
 
     def of(self, money: Money) -> Money:
         """Return this rate applied to ``money``, rounded half-even."""
@@ -285,7 +311,8 @@ class Bps:
         """Return how far ``observed`` sits from ``reference``, in bps rounded to the bps precision."""
         if reference <= 0:
             raise DomainError("NON_POSITIVE_PRICE", "the reference of a bps distance must be positive")
-        raw = (observed - reference) / reference * 10_000
+        with localcontext(ROUNDING):
+            raw = (observed - reference) / reference * 10_000
         return cls(quantize(max(min(raw, Decimal(10_000)), Decimal(-10_000)), BPS_DECIMALS))
 
     def __str__(self) -> str:

@@ -6,32 +6,19 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import content_hash, deterministic_id
-from equitoken.domain.values import Number, decimals_of, exact, to_decimal
+from equitoken.domain.instants import utc
+from equitoken.domain.values import Number, canonical_decimal, decimals_of, exact, to_decimal
 from equitoken.ledger.accounts import Account, Asset
 
 AMOUNT_DECIMALS = 18
 """Finest amount the ledger books: a token's base unit at 18 decimals."""
 AMOUNT_INTEGER_DIGITS = 60
 """Largest amount the ledger books has 60 integer digits: every uint256 in 18-decimal units fits."""
-
-
-def canonical_decimal(amount: Decimal) -> str:
-    """Return one spelling per value (``1``, ``-0.5``): what hashes and the database store."""
-    with exact():
-        text = format(amount.normalize(), "f")
-    return "0" if text in ("-0", "0") else text
-
-
-def utc(moment: datetime) -> datetime:
-    """Return ``moment`` in UTC, refusing a naive datetime (its zone would be a guess)."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise DomainError("NAIVE_DATETIME", f"{moment.isoformat()} has no time zone; give one (e.g. Z)")
-    return moment.astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,9 +7,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
+from equitoken.domain.instants import utc
 from equitoken.domain.values import exact
 from equitoken.ledger.accounts import Account, Asset
-from equitoken.ledger.entries import Entry, EntryDraft, PostResult, check_replay, utc
+from equitoken.ledger.entries import Entry, EntryDraft, PostResult, check_replay
 
 BalanceKey = tuple[Account, Asset]
 

@@ -33,9 +33,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from equitoken.domain.errors import DomainError
+from equitoken.domain.instants import utc
 from equitoken.domain.trading import Side
+from equitoken.domain.values import canonical_decimal
 from equitoken.ledger.accounts import Account, AccountKind, Asset
-from equitoken.ledger.entries import EntryDraft, Posting, canonical_decimal, move, utc
+from equitoken.ledger.entries import EntryDraft, Posting, move
 from equitoken.ports.broker import BrokerFill
 from equitoken.ports.market import MarketCalendar
 
@@ -73,7 +75,8 @@ def check_funding_account(funding: Account, currency: str = "USD") -> Asset:
     return cash
 
 
-def _metadata(fill: BrokerFill, funding: Account) -> dict[str, str]:
+def fill_metadata(fill: BrokerFill, funding: Account) -> dict[str, str]:
+    """Return what identifies ``fill`` and its funding, as text (entry metadata, event payloads)."""
     return {
         "fill_id": fill.fill_id,
         "client_order_id": fill.client_order_id,
@@ -116,7 +119,7 @@ def trade_date_entry(fill: BrokerFill, funding: Account) -> EntryDraft:
         )
     price = f"{canonical_decimal(fill.price.amount)} {fill.price.currency}"  # one spelling per value
     memo = f"broker {fill.side.value} {canonical_decimal(q)} {fill.symbol} @ {price} (trade date)"
-    return EntryDraft(trade_key(fill.fill_id), fill.filled_at, postings, memo, _metadata(fill, funding))
+    return EntryDraft(trade_key(fill.fill_id), fill.filled_at, postings, memo, fill_metadata(fill, funding))
 
 
 def settlement_entry(fill: BrokerFill, funding: Account, settles_at: datetime) -> EntryDraft:
@@ -142,7 +145,7 @@ def settlement_entry(fill: BrokerFill, funding: Account, settles_at: datetime) -
             *_cash_leg(fill, cash, debit=funding, credit=CASH_IN_FLIGHT),
         )
     memo = f"broker {fill.side.value} {canonical_decimal(q)} {fill.symbol} settles ({fill.settlement_date})"
-    return EntryDraft(settle_key(fill.fill_id), settles_at, postings, memo, _metadata(fill, funding))
+    return EntryDraft(settle_key(fill.fill_id), settles_at, postings, memo, fill_metadata(fill, funding))
 
 
 def fill_entries(fill: BrokerFill, funding: Account, settles_at: datetime) -> tuple[EntryDraft, EntryDraft]:

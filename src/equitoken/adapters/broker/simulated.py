@@ -55,9 +55,9 @@ from decimal import Decimal
 
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import Symbol, deterministic_id
+from equitoken.domain.instants import utc
 from equitoken.domain.trading import OrderType, Side, settlement_cycle
 from equitoken.domain.values import Bps, Price, Shares
-from equitoken.ledger.entries import utc
 from equitoken.ports.broker import (
     OPEN_STATUSES,
     BrokerCapabilities,
@@ -108,8 +108,10 @@ class SimulatedBroker:
         fractional_shares: bool = True,
         initial_positions: Mapping[Symbol, Shares] | None = None,
     ) -> None:
-        if slippage.value < 0:
-            raise DomainError("INVALID_SLIPPAGE", f"slippage moves prices against the order; got {slippage}")
+        if not 0 <= slippage.value < 10_000:  # at 10,000 bps a sell would execute at zero
+            raise DomainError(
+                "INVALID_SLIPPAGE", f"slippage must be at least 0 and below 10000 bps; got {slippage}"
+            )
         self._clock = clock
         self._calendar = calendar
         self._prices = prices

@@ -22,8 +22,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from equitoken.domain.errors import DomainError
+from equitoken.domain.instants import utc
 from equitoken.domain.market import MarketStatus, Session
-from equitoken.ledger.entries import utc
 
 DEFAULT_START = date(2000, 1, 1)
 """The first day the calendar covers by default (the bundled price history starts in 2012)."""

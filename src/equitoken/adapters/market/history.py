@@ -27,8 +27,8 @@ from datetime import date, datetime
 from equitoken.adapters.market.bar_files import bundled_bars
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import Symbol
+from equitoken.domain.instants import utc
 from equitoken.domain.market import DailyBar, ReferencePrice, Session, price_from_bar
-from equitoken.ledger.entries import utc
 from equitoken.ports.market import MarketCalendar
 
 

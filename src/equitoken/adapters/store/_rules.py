@@ -2,14 +2,9 @@
 
 - **Exact arithmetic.** Python's default decimal context keeps 28 significant digits, and a token amount
   of ``10**30`` plus one base unit (``1e-18``) needs 49: summed in the default context it is silently
-  rounded. Every sum a store makes runs in ``EXACT``, which has room for any amount the book accepts and
-  traps ``Inexact`` so a rounding can never pass unnoticed.
-- **Places and range.** Decimal places are re-counted exactly (the ledger counts them after a
-  28-digit normalisation, which can hide a 19th decimal in a long amount). An amount must fit
-  ``NUMERIC(78, 18)``: 60 integer digits and 18 decimals, which covers every uint256 token balance
-  expressed in 18-decimal units. Larger amounts are refused, on every backend alike.
-- **Balance, again.** A draft is re-checked for balance in ``EXACT`` before it is written, because a
-  check in the default context can miss a residue of ``1e-18`` next to ``10**30``.
+  rounded. Every sum a store makes runs in the core's ``EXACT`` context, which traps ``Inexact``.
+- **Places, range and balance** are the ledger's own rules (``Posting``, ``EntryDraft``: at most 18
+  decimals and 60 integer digits, which fits ``NUMERIC(78, 18)``), checked exactly before a draft exists.
 - **Event bodies** are canonical JSON: decimals become their canonical text, aware datetimes ISO 8601
   in UTC; floats are refused (money is never a float) and so is anything JSON cannot spell exactly.
 """
@@ -17,61 +12,27 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Context, Decimal, DivisionByZero, Inexact, InvalidOperation, Overflow, localcontext
+from decimal import Decimal
 from typing import Any
 
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import content_hash
-from equitoken.ledger.accounts import Asset
-from equitoken.ledger.entries import AMOUNT_DECIMALS, EntryDraft, canonical_decimal, utc
+from equitoken.domain.instants import utc
+from equitoken.domain.values import EXACT as EXACT_CONTEXT
+from equitoken.domain.values import canonical_decimal
 
-EXACT = Context(prec=400, traps=[InvalidOperation, Inexact, Overflow, DivisionByZero])
-"""Decimal context for sums: wide enough for any accepted amount, and loud instead of rounding."""
-
-AMOUNT_INTEGER_DIGITS = 60
-AMOUNT_LIMIT = Decimal(10) ** AMOUNT_INTEGER_DIGITS
-"""Amounts must be strictly smaller than this in magnitude (``NUMERIC(78, 18)`` on PostgreSQL)."""
+EXACT = EXACT_CONTEXT
+"""Decimal context for sums: the core's own, exact or raising (re-exported for the adapters)."""
 
 MAX_KEY_LENGTH = 200
 
 
 def canonical(amount: Decimal) -> str:
-    """Return ``canonical_decimal(amount)`` computed exactly, whatever the caller's decimal context.
-
-    ``Decimal.normalize`` rounds to the current context's precision (28 digits by default), so the
-    ledger's own helper would shorten ``1e30 + 1e-18``; here it runs in ``EXACT``.
-    """
-    with localcontext(EXACT):
-        return canonical_decimal(amount)
-
-
-def check_draft(draft: EntryDraft) -> None:
-    """Refuse a draft the store cannot hold exactly, or one that does not balance in exact arithmetic."""
-    totals: dict[Asset, Decimal] = defaultdict(Decimal)
-    for posting in draft.postings:
-        exponent = EXACT.normalize(posting.amount).as_tuple().exponent
-        if isinstance(exponent, int) and exponent < -AMOUNT_DECIMALS:
-            raise DomainError(
-                "TOO_MANY_DECIMALS",
-                f"posting amount {canonical(posting.amount)} to {posting.account} has more than "
-                f"{AMOUNT_DECIMALS} decimal places",
-            )
-        if posting.amount.copy_abs() >= AMOUNT_LIMIT:
-            raise DomainError(
-                "AMOUNT_OUT_OF_RANGE",
-                f"posting amount {canonical(posting.amount)} to {posting.account} has more than "
-                f"{AMOUNT_INTEGER_DIGITS} integer digits; the book stores at most that",
-            )
-        totals[posting.asset] = EXACT.add(totals[posting.asset], posting.amount)
-    unbalanced = sorted(asset.code for asset, total in totals.items() if total != 0)
-    if unbalanced:
-        raise DomainError(
-            "UNBALANCED_ENTRY", f"entry {draft.key!r} does not balance exactly in {', '.join(unbalanced)}"
-        )
+    """Return the amount's one spelling (the core's ``canonical_decimal``, exact in any context)."""
+    return canonical_decimal(amount)
 
 
 def check_text(value: str, what: str) -> str:

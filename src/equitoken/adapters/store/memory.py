@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal, localcontext
 from typing import Any
 
-from equitoken.adapters.store._rules import EXACT, EventBody, check_draft, event_body, event_conflict
+from equitoken.adapters.store._rules import EXACT, EventBody, event_body, event_conflict
 from equitoken.domain.errors import DomainError
 from equitoken.ledger.accounts import Account, Asset
 from equitoken.ledger.entries import Entry, EntryDraft, PostResult, check_replay
@@ -44,8 +44,6 @@ class MemoryStore:
         batch = list(drafts)
         with self._lock, localcontext(EXACT):
             self._check_open()
-            for draft in batch:
-                check_draft(draft)
             # Check every replay before posting anything, so a conflict late in the batch writes nothing.
             seen: dict[str, EntryDraft] = {}
             for draft in batch:

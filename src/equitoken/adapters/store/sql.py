@@ -77,15 +77,15 @@ from equitoken.adapters.store._rules import (
     EXACT,
     EventBody,
     canonical,
-    check_draft,
     decode_payload,
     event_body,
     event_conflict,
     metadata_json,
 )
 from equitoken.domain.errors import DomainError
+from equitoken.domain.instants import utc
 from equitoken.ledger.accounts import Account, Asset
-from equitoken.ledger.entries import Entry, EntryDraft, Posting, PostResult, check_replay, utc
+from equitoken.ledger.entries import Entry, EntryDraft, Posting, PostResult, check_replay
 from equitoken.ports.store import StoredEvent
 
 if TYPE_CHECKING:
@@ -396,8 +396,6 @@ class SqlStore:
         its own idempotency. Results come back in the order of ``drafts``.
         """
         batch = list(drafts)
-        for draft in batch:
-            check_draft(draft)
         with self._guarded():
             for attempt in range(_RETRIES):
                 try:

@@ -1,0 +1,1 @@
+"""Compliance: investors, jurisdictions and product policies as data; one evaluation point with reasons."""

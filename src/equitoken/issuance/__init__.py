@@ -1,0 +1,1 @@
+"""Issuance: the three architectures (inventory, instant execution, direct ownership) behind one protocol."""

@@ -1,0 +1,1 @@
+"""Reserves: reconciliation of chain, ledger and custody, and verifiable attestations."""
