@@ -99,3 +99,12 @@ def test_passwords_are_masked_when_shown() -> None:
     shown = describe(Settings(database_url="postgresql+psycopg://app:s3cret@db:5432/prod"))
     assert "s3cret" not in str(shown)
     assert shown["database_url"] == "postgresql+psycopg://app:***@db:5432/prod"
+
+
+def test_chain_settings() -> None:
+    assert load_settings(environ={}).chain_url == ""  # embedded by default
+    url = "http://127.0.0.1:8545"
+    assert load_settings(environ={"EQUITOKEN_CHAIN_URL": url}).chain_url == url
+    with pytest.raises(DomainError) as caught:
+        load_settings(environ={"EQUITOKEN_CHAIN_SEED": ""})
+    assert caught.value.code == "INVALID_SETTING"

@@ -43,6 +43,10 @@ class Settings:
     """Simulated broker: fill price = reference price moved against the order by this much."""
     price_max_age_days: int = 5
     """A price whose bar is older than this many calendar days is stale, even if no session was missed."""
+    chain_url: str = ""
+    """JSON-RPC URL of an EVM node; empty means the in-process embedded EVM."""
+    chain_seed: str = "equitoken-dev"
+    """Seed the development key ring derives role and investor keys from (never for real funds)."""
     log_level: str = "WARNING"
     log_format: str = "json"
     """``json`` (one object per line, for machines) or ``text``."""
@@ -83,6 +87,20 @@ def _days(value: Any) -> int:
     return number
 
 
+def _chain_url(value: Any) -> str:
+    text = str(value).strip()
+    if text and not re.match(r"^https?://[^\s/]+", text):
+        raise ValueError("expected an http(s):// JSON-RPC URL, or empty for the embedded chain")
+    return text
+
+
+def _seed(value: Any) -> str:
+    text = str(value)
+    if not 1 <= len(text) <= 200:
+        raise ValueError("expected 1 to 200 characters")
+    return text
+
+
 def _choice(*options: str) -> Callable[[Any], str]:
     def parse(value: Any) -> str:
         text = str(value).strip()
@@ -104,6 +122,8 @@ FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "early_close_after_hours_close": ("EQUITOKEN_EARLY_CLOSE_AFTER_HOURS_CLOSE", _time),
     "broker_slippage_bps": ("EQUITOKEN_BROKER_SLIPPAGE_BPS", _slippage),
     "price_max_age_days": ("EQUITOKEN_PRICE_MAX_AGE_DAYS", _days),
+    "chain_url": ("EQUITOKEN_CHAIN_URL", _chain_url),
+    "chain_seed": ("EQUITOKEN_CHAIN_SEED", _seed),
     "log_level": ("EQUITOKEN_LOG_LEVEL", _choice(*_LOG_LEVELS)),
     "log_format": ("EQUITOKEN_LOG_FORMAT", _choice("json", "text")),
 }

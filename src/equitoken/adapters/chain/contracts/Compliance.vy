@@ -1,0 +1,728 @@
+# pragma version ~=0.4.3
+"""
+@title Compliance
+@custom:contract-name Compliance
+@license Apache-2.0
+@author equitoken contributors
+@notice The transfer rules of ONE security token, keyed by investor (not wallet), each refusal naming its
+        stable reason code: transfer mode, sanctions, verification and KYC expiry, lockups, country
+        allow/deny lists, Reg S flowback, investor categories, a whitelist, a maximum balance per investor
+        and a maximum number of holders (counted per investor).
+@dev Roles (module `access`): ADMIN binds the token and the registry and grants roles; AGENT (the
+     compliance officer, or the off-chain engine that compiles policies) writes the configuration. Every
+     setting is readable back (see the views) so the engine can detect drift.
+
+     The bound token calls `transferred` once per balance change (mint: sender = 0; burn: recipient = 0);
+     it checks and, on success, records the per-investor balances and the holder count. `check` and
+     `checkForced` are the same decision as a view (one shared `_check`).
+
+     Check order (the first failing rule wins):
+        1 SENDER_SANCTIONED          sender wallet or its investor is sanctioned     (transfer, burn)
+        2 RECIPIENT_SANCTIONED       recipient wallet or its investor is sanctioned  (transfer, mint)
+          -- mode OPEN and every burn stop here: OK --
+        3 SENDER_NOT_VERIFIED        sender wallet not bound to an existing investor (transfer)
+        4 KYC_EXPIRED                sender investor's KYC expired                   (transfer)
+        5 RECIPIENT_NOT_VERIFIED     recipient wallet not bound to an existing investor
+        6 KYC_EXPIRED                recipient investor's KYC expired
+        7 LOCKUP_ACTIVE              sender investor locked up (not between wallets of one investor)
+        8 COUNTRY_NOT_ALLOWED        recipient country denied, or allowlist on and country not in it
+        9 FLOWBACK_RESTRICTED        recipient country = flowback country before flowbackUntil (Reg S)
+       10 CATEGORY_NOT_ALLOWED       recipient category bit not set in allowedCategories
+       11 RECIPIENT_NOT_WHITELISTED  mode WHITELISTED and recipient investor not whitelisted
+       12 MAX_BALANCE_EXCEEDED       recipient investor's holding would exceed maxBalance (0 = no cap)
+       13 HOLDER_LIMIT_REACHED       recipient investor would be a new holder beyond maxHolders (0 = no cap)
+     Sender-side rules (1, 3, 4, 7) are skipped for mints and for the agent's forced transfers and
+     recoveries; recipient-side rules always apply. A burn checks only rule 1: redeeming a sanctioned
+     holder pays value to a sanctioned party, while an expired KYC or a lockup must not trap an issuer
+     redemption. Rules 12/13 compare holdings attributed to the sender's and recipient's holder keys, and
+     are skipped when both keys are the same investor.
+
+     Holder keys: a wallet's holding is attributed to the investor it was bound to when it first received
+     tokens (an unbound wallet, possible in OPEN mode, counts as its own holder keyed by its address), and
+     the attribution is cleared when the wallet is emptied. So rebinding a wallet never breaks the books.
+"""
+
+import access
+import reasons
+
+initializes: access
+
+exports: access.__interface__
+
+
+interface IIdentityRegistry:
+    def profiles(a: address, b: address) -> (bytes32, uint256, bytes32, uint256): view
+
+
+interface IToken:
+    def balanceOf(account: address) -> uint256: view
+
+
+MODE_OPEN: constant(uint8) = 0
+MODE_ELIGIBLE: constant(uint8) = 1
+MODE_WHITELISTED: constant(uint8) = 2
+
+EXPIRY_MASK: constant(uint256) = 2**64 - 1
+COUNTRY_SHIFT: constant(uint256) = 64
+CATEGORY_SHIFT: constant(uint256) = 80
+SANCTIONED_BITS: constant(uint256) = 2**88 | 2**89
+EXISTS_BIT: constant(uint256) = 2**90
+MAX_COUNTRY: constant(uint16) = 1023
+MAX_BATCH: constant(uint256) = 256
+
+
+# @notice The token whose transfers this contract decides.
+# @param token The token.
+event TokenBound:
+    token: indexed(address)
+
+
+# @notice The identity registry this contract reads.
+# @param registry The registry.
+event IdentityRegistrySet:
+    registry: indexed(address)
+
+
+# @notice The transfer mode changed.
+# @param mode 0 OPEN (sanctions only), 1 ELIGIBLE (verified parties), 2 WHITELISTED.
+event TransferModeSet:
+    mode: uint8
+
+
+# @notice The country allowlist was switched on or off (the denylist always applies).
+# @param enabled The new state.
+event CountryAllowlistEnabledSet:
+    enabled: bool
+
+
+# @notice A country was added to or removed from the allowlist.
+# @param country ISO 3166-1 numeric code.
+# @param allowed The new state.
+event CountryAllowedSet:
+    country: indexed(uint16)
+    allowed: bool
+
+
+# @notice A country was added to or removed from the denylist.
+# @param country ISO 3166-1 numeric code.
+# @param denied The new state.
+event CountryDeniedSet:
+    country: indexed(uint16)
+    denied: bool
+
+
+# @notice The allowed-category bitmask changed.
+# @param mask Bit i set = category i may receive.
+event AllowedCategoriesSet:
+    mask: uint256
+
+
+# @notice The maximum number of holders (investors) changed.
+# @param maxHolders The new cap (0 = none).
+event MaxHoldersSet:
+    maxHolders: uint256
+
+
+# @notice The maximum holding per investor changed.
+# @param maxBalance The new cap in raw token units (0 = none).
+event MaxBalanceSet:
+    maxBalance: uint256
+
+
+# @notice The Reg S flowback restriction changed.
+# @param country The country that may not receive (e.g. 840 United States).
+# @param until The end of the distribution compliance period (unix seconds; 0 = off).
+event FlowbackSet:
+    country: uint16
+    until: uint64
+
+
+# @notice An investor's lockup changed.
+# @param investorId The investor.
+# @param until The investor may not send before this time (unix seconds; 0 = no lockup).
+event LockupSet:
+    investorId: indexed(bytes32)
+    until: uint64
+
+
+# @notice An investor was added to or removed from the holder whitelist.
+# @param investorId The investor.
+# @param whitelisted The new state.
+event WhitelistSet:
+    investorId: indexed(bytes32)
+    whitelisted: bool
+
+
+identityRegistry: public(address)
+token: public(address)
+transferMode: public(uint8)
+countryAllowlistEnabled: public(bool)
+allowedCategories: public(uint256)
+maxHolders: public(uint256)
+maxBalance: public(uint256)
+flowbackCountry: public(uint16)
+flowbackUntil: public(uint64)
+
+holderCount: public(uint256)
+investorBalance: public(HashMap[bytes32, uint256])
+holderKey: public(HashMap[address, bytes32])
+
+_country_allowed: uint256[4]
+_country_denied: uint256[4]
+
+_lockup: HashMap[bytes32, uint64]
+lockupCount: public(uint256)
+_lockup_at: HashMap[uint256, bytes32]
+_lockup_pos: HashMap[bytes32, uint256]
+
+_whitelisted_pos: HashMap[bytes32, uint256]
+whitelistCount: public(uint256)
+_whitelist_at: HashMap[uint256, bytes32]
+
+
+@deploy
+def __init__(registry: address, admin: address, mode: uint8):
+    """
+    @notice Create the rules for one token: all categories allowed, no caps, no country lists.
+    @param registry The identity registry to read.
+    @param admin The first admin.
+    @param mode The initial transfer mode (0 OPEN, 1 ELIGIBLE, 2 WHITELISTED).
+    """
+    access.__init__(admin)
+    assert registry != empty(address), "compliance: zero registry"
+    assert mode <= MODE_WHITELISTED, "compliance: bad mode"
+    self.identityRegistry = registry
+    self.transferMode = mode
+    self.allowedCategories = max_value(uint256)
+    log IdentityRegistrySet(registry=registry)
+    log TransferModeSet(mode=mode)
+    log AllowedCategoriesSet(mask=max_value(uint256))
+
+
+# ------------------------------------------------------------------ the decision
+
+
+@internal
+@view
+def _key(wallet: address, investorId: bytes32) -> bytes32:
+    """
+    @notice The holder key a wallet's holding is (or would be) attributed to.
+    @param wallet The wallet.
+    @param investorId Its current investor id (zero if unbound).
+    @return The recorded key, else the investor id, else the wallet address as bytes32.
+    """
+    recorded: bytes32 = self.holderKey[wallet]
+    if recorded != empty(bytes32):
+        return recorded
+    if investorId != empty(bytes32):
+        return investorId
+    return convert(wallet, bytes32)
+
+
+@internal
+@view
+def _country_bit(words: uint256[4], country: uint256) -> bool:
+    """
+    @notice Read one country's bit from a 1024-bit set.
+    @param words The set.
+    @param country The country code (< 1024).
+    @return The bit.
+    """
+    return (words[country >> 8] >> (country & 255)) & 1 == 1
+
+
+@internal
+@view
+def _check(sender: address, receiver: address, amount: uint256, forced: bool) -> (uint8, bytes32, bytes32):
+    """
+    @notice Decide a balance change; the order is documented in the contract @dev.
+    @param sender The sender (zero address: mint).
+    @param receiver The recipient (zero address: burn).
+    @param amount Raw token units.
+    @param forced True for the agent's forced transfers and recoveries (sender-side rules skipped).
+    @return The reason code (0 = OK), the sender's holder key and the recipient's holder key.
+    """
+    from_id: bytes32 = empty(bytes32)
+    from_p: uint256 = 0
+    to_id: bytes32 = empty(bytes32)
+    to_p: uint256 = 0
+    from_id, from_p, to_id, to_p = staticcall IIdentityRegistry(self.identityRegistry).profiles(sender, receiver)
+    is_mint: bool = sender == empty(address)
+    is_burn: bool = receiver == empty(address)
+    check_sender: bool = not is_mint and not forced
+    from_key: bytes32 = empty(bytes32)
+    to_key: bytes32 = empty(bytes32)
+    if not is_mint:
+        from_key = self._key(sender, from_id)
+    if not is_burn:
+        to_key = self._key(receiver, to_id)
+
+    if check_sender and from_p & SANCTIONED_BITS != 0:
+        return reasons.SENDER_SANCTIONED, from_key, to_key
+    if is_burn:
+        return reasons.OK, from_key, to_key
+    if to_p & SANCTIONED_BITS != 0:
+        return reasons.RECIPIENT_SANCTIONED, from_key, to_key
+    mode: uint8 = self.transferMode
+    if mode == MODE_OPEN:
+        return reasons.OK, from_key, to_key
+
+    now: uint256 = block.timestamp
+    if check_sender:
+        if from_id == empty(bytes32) or from_p & EXISTS_BIT == 0:
+            return reasons.SENDER_NOT_VERIFIED, from_key, to_key
+        if from_p & EXPIRY_MASK <= now:
+            return reasons.KYC_EXPIRED, from_key, to_key
+    if to_id == empty(bytes32) or to_p & EXISTS_BIT == 0:
+        return reasons.RECIPIENT_NOT_VERIFIED, from_key, to_key
+    if to_p & EXPIRY_MASK <= now:
+        return reasons.KYC_EXPIRED, from_key, to_key
+    if check_sender and from_id != to_id and convert(self._lockup[from_id], uint256) > now:
+        return reasons.LOCKUP_ACTIVE, from_key, to_key
+
+    country: uint256 = (to_p >> COUNTRY_SHIFT) & 65535
+    if self._country_bit(self._country_denied, country):
+        return reasons.COUNTRY_NOT_ALLOWED, from_key, to_key
+    if self.countryAllowlistEnabled and not self._country_bit(self._country_allowed, country):
+        return reasons.COUNTRY_NOT_ALLOWED, from_key, to_key
+    if now < convert(self.flowbackUntil, uint256) and country == convert(self.flowbackCountry, uint256):
+        return reasons.FLOWBACK_RESTRICTED, from_key, to_key
+    if (self.allowedCategories >> ((to_p >> CATEGORY_SHIFT) & 255)) & 1 == 0:
+        return reasons.CATEGORY_NOT_ALLOWED, from_key, to_key
+    if mode == MODE_WHITELISTED and self._whitelisted_pos[to_id] == 0:
+        return reasons.RECIPIENT_NOT_WHITELISTED, from_key, to_key
+
+    if from_key != to_key:
+        to_balance: uint256 = self.investorBalance[to_key]
+        cap: uint256 = self.maxBalance
+        if cap != 0 and to_balance + amount > cap:
+            return reasons.MAX_BALANCE_EXCEEDED, from_key, to_key
+        limit: uint256 = self.maxHolders
+        if limit != 0 and to_balance == 0 and amount != 0:
+            holders: uint256 = self.holderCount
+            if not is_mint and holders != 0 and self.investorBalance[from_key] == amount:
+                holders -= 1  # the sender's investor leaves as the recipient's arrives
+            if holders >= limit:
+                return reasons.HOLDER_LIMIT_REACHED, from_key, to_key
+    return reasons.OK, from_key, to_key
+
+
+@external
+def transferred(sender: address, receiver: address, amount: uint256, forced: bool, senderEmptied: bool) -> uint8:
+    """
+    @notice Decide a balance change of the bound token and, if allowed, record it (bound token only).
+    @dev The token reverts with the reason's NAME on a non-zero result, so nothing is recorded then.
+    @param sender The sender (zero address: mint).
+    @param receiver The recipient (zero address: burn).
+    @param amount Raw token units.
+    @param forced True for forced transfers and recoveries by the token's agent.
+    @param senderEmptied True if the sender's wallet balance becomes zero.
+    @return The reason code (0 = OK).
+    """
+    assert msg.sender == self.token, "compliance: caller is not the bound token"
+    code: uint8 = reasons.OK
+    from_key: bytes32 = empty(bytes32)
+    to_key: bytes32 = empty(bytes32)
+    code, from_key, to_key = self._check(sender, receiver, amount, forced)
+    if code != reasons.OK or amount == 0 or sender == receiver:
+        return code
+    if from_key != to_key:
+        if sender != empty(address):
+            left: uint256 = self.investorBalance[from_key] - amount
+            self.investorBalance[from_key] = left
+            if left == 0:
+                self.holderCount -= 1
+        if receiver != empty(address):
+            had: uint256 = self.investorBalance[to_key]
+            if had == 0:
+                self.holderCount += 1
+            self.investorBalance[to_key] = had + amount
+    if sender != empty(address) and senderEmptied:
+        self.holderKey[sender] = empty(bytes32)
+    if receiver != empty(address) and self.holderKey[receiver] == empty(bytes32):
+        self.holderKey[receiver] = to_key
+    return code
+
+
+@external
+@view
+def check(sender: address, receiver: address, amount: uint256) -> uint8:
+    """
+    @notice Decide a transfer (or a mint: sender = 0, or a burn: recipient = 0) without recording it.
+    @param sender The sender.
+    @param receiver The recipient.
+    @param amount Raw token units.
+    @return The first failing reason code (0 = OK).
+    """
+    code: uint8 = reasons.OK
+    a: bytes32 = empty(bytes32)
+    b: bytes32 = empty(bytes32)
+    code, a, b = self._check(sender, receiver, amount, False)
+    return code
+
+
+@external
+@view
+def checkForced(sender: address, receiver: address, amount: uint256) -> uint8:
+    """
+    @notice Decide an agent's forced transfer: recipient-side rules only.
+    @param sender The wallet tokens are taken from.
+    @param receiver The recipient.
+    @param amount Raw token units.
+    @return The first failing reason code (0 = OK).
+    """
+    code: uint8 = reasons.OK
+    a: bytes32 = empty(bytes32)
+    b: bytes32 = empty(bytes32)
+    code, a, b = self._check(sender, receiver, amount, True)
+    return code
+
+
+@external
+@view
+def accountRestriction(account: address) -> uint8:
+    """
+    @notice Decide whether `account` may transact at all (ERC-7943 `canTransact`), as a sender.
+    @param account Any wallet.
+    @return SENDER_SANCTIONED, or (unless mode OPEN) SENDER_NOT_VERIFIED or KYC_EXPIRED; 0 if fine.
+    """
+    id_: bytes32 = empty(bytes32)
+    p: uint256 = 0
+    x: bytes32 = empty(bytes32)
+    q: uint256 = 0
+    id_, p, x, q = staticcall IIdentityRegistry(self.identityRegistry).profiles(account, empty(address))
+    if account == empty(address):
+        return reasons.ZERO_ADDR
+    if p & SANCTIONED_BITS != 0:
+        return reasons.SENDER_SANCTIONED
+    if self.transferMode == MODE_OPEN:
+        return reasons.OK
+    if id_ == empty(bytes32) or p & EXISTS_BIT == 0:
+        return reasons.SENDER_NOT_VERIFIED
+    if p & EXPIRY_MASK <= block.timestamp:
+        return reasons.KYC_EXPIRED
+    return reasons.OK
+
+
+# ------------------------------------------------------------------ configuration (AGENT) and binding (ADMIN)
+
+
+@external
+def bindToken(token: address):
+    """
+    @notice Bind the token whose transfers this contract decides (ADMIN). Rebinding is allowed only
+            while no investor holds any token, so the per-investor books always match the token.
+    @param token The token.
+    """
+    access._check_role(access.ADMIN)
+    assert token != empty(address), "compliance: zero token"
+    assert self.holderCount == 0, "compliance: token has holders"
+    self.token = token
+    log TokenBound(token=token)
+
+
+@external
+def setIdentityRegistry(registry: address):
+    """
+    @notice Read identities from another registry (ADMIN).
+    @param registry The registry.
+    """
+    access._check_role(access.ADMIN)
+    assert registry != empty(address), "compliance: zero registry"
+    self.identityRegistry = registry
+    log IdentityRegistrySet(registry=registry)
+
+
+@external
+def setTransferMode(mode: uint8):
+    """
+    @notice Set the transfer mode (AGENT).
+    @param mode 0 OPEN (sanctions only), 1 ELIGIBLE (both parties verified), 2 WHITELISTED (also the
+           recipient investor must be whitelisted).
+    """
+    access._check_role(access.AGENT)
+    assert mode <= MODE_WHITELISTED, "compliance: bad mode"
+    self.transferMode = mode
+    log TransferModeSet(mode=mode)
+
+
+@external
+def setCountryAllowlistEnabled(enabled: bool):
+    """
+    @notice Switch the country allowlist on or off (AGENT); when on, only listed countries may receive.
+    @param enabled The new state.
+    """
+    access._check_role(access.AGENT)
+    self.countryAllowlistEnabled = enabled
+    log CountryAllowlistEnabledSet(enabled=enabled)
+
+
+@external
+def setCountriesAllowed(countries: DynArray[uint16, MAX_BATCH], allowed: bool):
+    """
+    @notice Add countries to, or remove them from, the allowlist (AGENT).
+    @param countries ISO 3166-1 numeric codes (< 1024).
+    @param allowed True to add, False to remove.
+    """
+    access._check_role(access.AGENT)
+    for c: uint16 in countries:
+        assert c <= MAX_COUNTRY, "compliance: bad country"
+        word: uint256 = convert(c, uint256) >> 8
+        bit: uint256 = 1 << (convert(c, uint256) & 255)
+        if allowed:
+            self._country_allowed[word] |= bit
+        else:
+            self._country_allowed[word] &= max_value(uint256) ^ bit
+        log CountryAllowedSet(country=c, allowed=allowed)
+
+
+@external
+def setCountriesDenied(countries: DynArray[uint16, MAX_BATCH], denied: bool):
+    """
+    @notice Add countries to, or remove them from, the denylist (AGENT); the denylist always applies.
+    @param countries ISO 3166-1 numeric codes (< 1024).
+    @param denied True to add, False to remove.
+    """
+    access._check_role(access.AGENT)
+    for c: uint16 in countries:
+        assert c <= MAX_COUNTRY, "compliance: bad country"
+        word: uint256 = convert(c, uint256) >> 8
+        bit: uint256 = 1 << (convert(c, uint256) & 255)
+        if denied:
+            self._country_denied[word] |= bit
+        else:
+            self._country_denied[word] &= max_value(uint256) ^ bit
+        log CountryDeniedSet(country=c, denied=denied)
+
+
+@external
+def setAllowedCategories(mask: uint256):
+    """
+    @notice Set which investor categories may receive (AGENT).
+    @param mask Bit i set = category i allowed (max_value(uint256) = all).
+    """
+    access._check_role(access.AGENT)
+    self.allowedCategories = mask
+    log AllowedCategoriesSet(mask=mask)
+
+
+@external
+def setMaxHolders(maxHolders: uint256):
+    """
+    @notice Cap the number of investors holding the token (AGENT). Lowering it below the current count
+            blocks new holders only; nobody is forced out.
+    @param maxHolders The cap (0 = none).
+    """
+    access._check_role(access.AGENT)
+    self.maxHolders = maxHolders
+    log MaxHoldersSet(maxHolders=maxHolders)
+
+
+@external
+def setMaxBalance(maxBalance: uint256):
+    """
+    @notice Cap each investor's holding, in raw token units (AGENT).
+    @param maxBalance The cap (0 = none).
+    """
+    access._check_role(access.AGENT)
+    self.maxBalance = maxBalance
+    log MaxBalanceSet(maxBalance=maxBalance)
+
+
+@external
+def setFlowback(country: uint16, until: uint64):
+    """
+    @notice Forbid receipt by investors of `country` until `until` (Reg S distribution compliance; AGENT).
+    @param country ISO 3166-1 numeric code, e.g. 840.
+    @param until End of the period (unix seconds; 0 = off).
+    """
+    access._check_role(access.AGENT)
+    assert country <= MAX_COUNTRY, "compliance: bad country"
+    self.flowbackCountry = country
+    self.flowbackUntil = until
+    log FlowbackSet(country=country, until=until)
+
+
+@external
+def setLockup(investorId: bytes32, until: uint64):
+    """
+    @notice Forbid `investorId` from sending to other investors before `until` (AGENT).
+    @param investorId The investor.
+    @param until Unix seconds; 0 removes the lockup (and the entry from the enumerable list).
+    """
+    access._check_role(access.AGENT)
+    assert investorId != empty(bytes32), "compliance: zero investor id"
+    pos: uint256 = self._lockup_pos[investorId]
+    if until == 0:
+        if pos != 0:
+            last: uint256 = self.lockupCount
+            moved: bytes32 = self._lockup_at[last]
+            self._lockup_at[pos] = moved
+            self._lockup_pos[moved] = pos
+            self._lockup_at[last] = empty(bytes32)
+            self._lockup_pos[investorId] = 0
+            self.lockupCount = last - 1
+    elif pos == 0:
+        count: uint256 = self.lockupCount + 1
+        self.lockupCount = count
+        self._lockup_at[count] = investorId
+        self._lockup_pos[investorId] = count
+    self._lockup[investorId] = until
+    log LockupSet(investorId=investorId, until=until)
+
+
+@external
+def setWhitelisted(investorIds: DynArray[bytes32, MAX_BATCH], whitelisted: bool):
+    """
+    @notice Add investors to, or remove them from, the holder whitelist used in mode WHITELISTED (AGENT).
+    @param investorIds The investors.
+    @param whitelisted True to add, False to remove.
+    """
+    access._check_role(access.AGENT)
+    for investorId: bytes32 in investorIds:
+        assert investorId != empty(bytes32), "compliance: zero investor id"
+        pos: uint256 = self._whitelisted_pos[investorId]
+        if whitelisted and pos == 0:
+            count: uint256 = self.whitelistCount + 1
+            self.whitelistCount = count
+            self._whitelist_at[count] = investorId
+            self._whitelisted_pos[investorId] = count
+        elif not whitelisted and pos != 0:
+            last: uint256 = self.whitelistCount
+            moved: bytes32 = self._whitelist_at[last]
+            self._whitelist_at[pos] = moved
+            self._whitelisted_pos[moved] = pos
+            self._whitelist_at[last] = empty(bytes32)
+            self._whitelisted_pos[investorId] = 0
+            self.whitelistCount = last - 1
+        log WhitelistSet(investorId=investorId, whitelisted=whitelisted)
+
+
+# ------------------------------------------------------------------ read-back views
+
+
+@internal
+@view
+def _country_list(words: uint256[4]) -> DynArray[uint16, 1024]:
+    """
+    @notice Expand a 1024-bit country set into a sorted list.
+    @param words The set.
+    @return The country codes whose bit is set, ascending.
+    """
+    out: DynArray[uint16, 1024] = []
+    for w: uint256 in range(4):
+        word: uint256 = words[w]
+        if word == 0:
+            continue
+        for b: uint256 in range(256):
+            if (word >> b) & 1 == 1:
+                out.append(convert(w * 256 + b, uint16))
+    return out
+
+
+@external
+@view
+def isCountryAllowed(country: uint16) -> bool:
+    """
+    @notice Tell whether `country` is on the allowlist.
+    @param country ISO 3166-1 numeric code.
+    @return True if listed.
+    """
+    return country <= MAX_COUNTRY and self._country_bit(self._country_allowed, convert(country, uint256))
+
+
+@external
+@view
+def isCountryDenied(country: uint16) -> bool:
+    """
+    @notice Tell whether `country` is on the denylist.
+    @param country ISO 3166-1 numeric code.
+    @return True if listed.
+    """
+    return country <= MAX_COUNTRY and self._country_bit(self._country_denied, convert(country, uint256))
+
+
+@external
+@view
+def allowedCountries() -> DynArray[uint16, 1024]:
+    """
+    @notice Read the whole country allowlist.
+    @return The allowed country codes, ascending.
+    """
+    return self._country_list(self._country_allowed)
+
+
+@external
+@view
+def deniedCountries() -> DynArray[uint16, 1024]:
+    """
+    @notice Read the whole country denylist.
+    @return The denied country codes, ascending.
+    """
+    return self._country_list(self._country_denied)
+
+
+@external
+@view
+def lockupUntil(investorId: bytes32) -> uint64:
+    """
+    @notice Read an investor's lockup.
+    @param investorId The investor.
+    @return The time before which it may not send (0 = none).
+    """
+    return self._lockup[investorId]
+
+
+@external
+@view
+def lockupAt(index: uint256) -> (bytes32, uint64):
+    """
+    @notice Enumerate the investors with a lockup (order changes on removal).
+    @param index 0 .. lockupCount - 1.
+    @return The investor and its lockup end.
+    """
+    assert index < self.lockupCount, "compliance: index out of range"
+    investorId: bytes32 = self._lockup_at[index + 1]
+    return investorId, self._lockup[investorId]
+
+
+@external
+@view
+def isWhitelisted(investorId: bytes32) -> bool:
+    """
+    @notice Tell whether an investor is on the holder whitelist.
+    @param investorId The investor.
+    @return True if whitelisted.
+    """
+    return self._whitelisted_pos[investorId] != 0
+
+
+@external
+@view
+def whitelistAt(index: uint256) -> bytes32:
+    """
+    @notice Enumerate the whitelist (order changes on removal).
+    @param index 0 .. whitelistCount - 1.
+    @return The investor.
+    """
+    assert index < self.whitelistCount, "compliance: index out of range"
+    return self._whitelist_at[index + 1]
+
+
+@external
+@view
+def config() -> (uint8, bool, uint256, uint256, uint256, uint16, uint64):
+    """
+    @notice Read the scalar configuration in one call.
+    @return transferMode, countryAllowlistEnabled, allowedCategories, maxHolders, maxBalance,
+            flowbackCountry, flowbackUntil.
+    """
+    return (
+        self.transferMode,
+        self.countryAllowlistEnabled,
+        self.allowedCategories,
+        self.maxHolders,
+        self.maxBalance,
+        self.flowbackCountry,
+        self.flowbackUntil,
+    )

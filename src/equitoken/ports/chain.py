@@ -1,0 +1,325 @@
+"""The chain ports: security tokens as the business sees them — domain values in, reasons out.
+
+``TokenChain`` hides the engine (in-process EVM or a JSON-RPC node): no raw integers, no ABI, no hex
+outside the adapter. Roles are separate wallets (admin, issuer, agent, pauser, corporate actions) whose
+keys the adapter holds; every write names no sender because the role that may do it is fixed by the
+contract. A refusal by the contracts surfaces as ``ChainRefusal`` carrying the rule's reason code, and
+the chain is unchanged. What only a development chain can do (snapshots, moving time) is the separate
+``DevChain`` capability, never a method that raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import IntEnum
+from typing import Any, Protocol
+
+from equitoken.domain.errors import DomainError
+from equitoken.domain.ids import InvestorId, Symbol, WalletAddress
+from equitoken.domain.reasons import Reason
+from equitoken.domain.values import TokenAmount
+
+
+class ChainRefusal(DomainError):
+    """The contracts refused a write for a stated rule; nothing changed on chain."""
+
+    def __init__(self, reason: Reason, detail: str = "") -> None:
+        super().__init__(reason.name, detail or reason.sentence)
+        self.reason = reason
+
+
+class TransferMode(IntEnum):
+    """Who may receive a token (the Compliance contract's transfer mode)."""
+
+    OPEN = 0  # anyone not on the sanctions blocklist: composable with any DEX/AMM
+    ELIGIBLE = 1  # both parties bound to verified investors
+    WHITELISTED = 2  # and the receiving investor is a whitelisted holder
+
+
+@dataclass(frozen=True, slots=True)
+class Roles:
+    """The wallets holding each role on an instrument's contracts (kept separate on purpose)."""
+
+    admin: WalletAddress
+    issuer: WalletAddress
+    agent: WalletAddress
+    pauser: WalletAddress
+    corporate_actions: WalletAddress
+
+
+@dataclass(frozen=True, slots=True)
+class Instrument:
+    """One tokenized stock's deployed contracts."""
+
+    symbol: Symbol
+    token: WalletAddress
+    registry: WalletAddress
+    compliance: WalletAddress
+    decimals: int
+    roles: Roles
+
+    def amount(self, value: Decimal | int | str) -> TokenAmount:
+        """Return ``value`` as an amount of this token."""
+        return TokenAmount(value, self.decimals)
+
+
+@dataclass(frozen=True, slots=True)
+class ComplianceConfig:
+    """The on-chain rule configuration of one instrument (compiled from a policy by the compliance engine)."""
+
+    transfer_mode: TransferMode = TransferMode.OPEN
+    countries_allowed: frozenset[int] = frozenset()
+    """ISO 3166 numeric codes; empty means no allow-list."""
+    countries_denied: frozenset[int] = frozenset()
+    allowed_categories: frozenset[int] = frozenset()
+    """Investor category numbers; empty means any."""
+    max_holders: int = 0
+    """0 means no cap; counted per investor, not per wallet."""
+    max_balance: TokenAmount | None = None
+    flowback: Mapping[int, datetime] = field(default_factory=dict)
+    """Country → end of its distribution compliance period (Reg S flowback restriction)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OnChainInvestor:
+    """What the identity registry knows of an investor."""
+
+    investor_id: InvestorId
+    country: int
+    category: int
+    kyc_expiry: datetime
+    sanctioned: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ChainEvent:
+    """A decoded contract event."""
+
+    contract: WalletAddress
+    name: str
+    block: int
+    tx_hash: str
+    log_index: int
+    args: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ChainTx:
+    """A settled transaction: where it landed, what it cost, what it announced."""
+
+    tx_hash: str
+    block: int
+    gas_used: int
+    events: tuple[ChainEvent, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TransferDecision:
+    """The contracts' answer to "may this move?", without moving anything."""
+
+    allowed: bool
+    reason: Reason
+
+
+@dataclass(frozen=True, slots=True)
+class MultiplierUpdate:
+    """One scheduled corporate-action multiplier (1 = no adjustment)."""
+
+    multiplier: Decimal
+    effective_at: datetime
+    nonce: int
+
+
+class TokenChain(Protocol):
+    """Deploy, mint, burn, move and read security tokens on one chain."""
+
+    @property
+    def chain_id(self) -> int:
+        """Return the EIP-155 chain id."""
+        ...
+
+    def deploy_instrument(self, symbol: Symbol, name: str, decimals: int = 18) -> Instrument:
+        """Deploy a token with its identity registry and compliance contracts, roles wired."""
+        ...
+
+    def deploy_stablecoin(self, symbol: str = "USDX") -> WalletAddress:
+        """Deploy a plain 6-decimal USD token for payments and buffer pools."""
+        ...
+
+    def mint(self, instrument: Instrument, to: WalletAddress, amount: TokenAmount) -> ChainTx:
+        """Mint ``amount`` to ``to`` as the issuer (compliance checked)."""
+        ...
+
+    def batch_mint(
+        self, instrument: Instrument, allocations: Sequence[tuple[WalletAddress, TokenAmount]]
+    ) -> ChainTx:
+        """Mint to many holders in one transaction (all or nothing)."""
+        ...
+
+    def burn(self, instrument: Instrument, holder: WalletAddress, amount: TokenAmount) -> ChainTx:
+        """Burn ``amount`` from ``holder`` as the issuer."""
+        ...
+
+    def batch_burn(
+        self, instrument: Instrument, allocations: Sequence[tuple[WalletAddress, TokenAmount]]
+    ) -> ChainTx:
+        """Burn from many holders in one transaction (all or nothing)."""
+        ...
+
+    def transfer(
+        self, token: WalletAddress, sender: WalletAddress, to: WalletAddress, amount: TokenAmount
+    ) -> ChainTx:
+        """Move tokens from a wallet whose key the adapter holds."""
+        ...
+
+    def approve(
+        self, token: WalletAddress, owner: WalletAddress, spender: WalletAddress, amount: TokenAmount
+    ) -> ChainTx:
+        """Let ``spender`` move up to ``amount`` of ``owner``'s tokens."""
+        ...
+
+    def transfer_from(
+        self,
+        token: WalletAddress,
+        spender: WalletAddress,
+        owner: WalletAddress,
+        to: WalletAddress,
+        amount: TokenAmount,
+    ) -> ChainTx:
+        """Move ``owner``'s tokens as ``spender`` under an allowance."""
+        ...
+
+    def balance_of(self, token: WalletAddress, wallet: WalletAddress) -> TokenAmount:
+        """Return a wallet's raw balance (not multiplied)."""
+        ...
+
+    def total_supply(self, token: WalletAddress) -> TokenAmount:
+        """Return the raw token supply."""
+        ...
+
+    def can_transfer(
+        self, instrument: Instrument, sender: WalletAddress, to: WalletAddress, amount: TokenAmount
+    ) -> TransferDecision:
+        """Return the contracts' decision on a transfer, with its reason, without moving anything."""
+        ...
+
+    def events(self, contract: WalletAddress, from_block: int, to_block: int | None = None) -> list[ChainEvent]:
+        """Return the decoded events of ``contract`` in a block range."""
+        ...
+
+    def balances_at(self, token: WalletAddress, block: int) -> Mapping[WalletAddress, TokenAmount]:
+        """Return every non-zero holder balance as of the end of ``block`` (a record-date snapshot)."""
+        ...
+
+    def block_number(self) -> int:
+        """Return the latest block number."""
+        ...
+
+
+class TokenEnforcement(Protocol):
+    """The agent's and pauser's tools (ERC-3643 names)."""
+
+    def pause(self, instrument: Instrument) -> ChainTx:
+        """Stop every transfer, mint and burn."""
+        ...
+
+    def unpause(self, instrument: Instrument) -> ChainTx:
+        """Resume."""
+        ...
+
+    def set_address_frozen(self, instrument: Instrument, wallet: WalletAddress, frozen: bool) -> ChainTx:
+        """Freeze or unfreeze a whole wallet."""
+        ...
+
+    def freeze_partial_tokens(self, instrument: Instrument, wallet: WalletAddress, amount: TokenAmount) -> ChainTx:
+        """Freeze part of a wallet's balance."""
+        ...
+
+    def unfreeze_partial_tokens(
+        self, instrument: Instrument, wallet: WalletAddress, amount: TokenAmount
+    ) -> ChainTx:
+        """Release part of a wallet's frozen balance."""
+        ...
+
+    def forced_transfer(
+        self, instrument: Instrument, sender: WalletAddress, to: WalletAddress, amount: TokenAmount
+    ) -> ChainTx:
+        """Move tokens as the agent; the receiver's eligibility is still checked."""
+        ...
+
+    def recovery_address(
+        self, instrument: Instrument, lost: WalletAddress, new: WalletAddress, investor: InvestorId
+    ) -> ChainTx:
+        """Move a lost wallet's whole position, frozen state included, to another wallet of its investor."""
+        ...
+
+
+class IdentityChain(Protocol):
+    """The identity registry and compliance configuration of an instrument."""
+
+    def set_investor(self, instrument: Instrument, investor: OnChainInvestor) -> ChainTx:
+        """Create or update an investor's record (country, category, KYC expiry, sanctions)."""
+        ...
+
+    def bind_wallet(self, instrument: Instrument, wallet: WalletAddress, investor: InvestorId) -> ChainTx:
+        """Bind a wallet to an investor (a wallet belongs to one investor)."""
+        ...
+
+    def unbind_wallet(self, instrument: Instrument, wallet: WalletAddress) -> ChainTx:
+        """Remove a wallet's binding."""
+        ...
+
+    def configure(self, instrument: Instrument, config: ComplianceConfig) -> list[ChainTx]:
+        """Make the on-chain rule configuration equal ``config``."""
+        ...
+
+    def read_config(self, instrument: Instrument) -> ComplianceConfig:
+        """Read the whole on-chain configuration back (for drift checks)."""
+        ...
+
+    def set_lockup(self, instrument: Instrument, investor: InvestorId, until: datetime) -> ChainTx:
+        """Lock an investor's holding until ``until``."""
+        ...
+
+    def set_whitelisted(self, instrument: Instrument, investors: Sequence[InvestorId], whitelisted: bool) -> ChainTx:
+        """Add investors to (or remove them from) the holder whitelist."""
+        ...
+
+
+class CorporateActionsChain(Protocol):
+    """The scaled-UI multiplier (ERC-8056 style): raw balances never change on a split."""
+
+    def schedule_multiplier(self, instrument: Instrument, update: MultiplierUpdate) -> ChainTx:
+        """Schedule a new multiplier from ``effective_at``; a used nonce is refused."""
+        ...
+
+    def multiplier(self, instrument: Instrument) -> Decimal:
+        """Return the multiplier in force at the latest block."""
+        ...
+
+    def multiplier_history(self, instrument: Instrument) -> list[MultiplierUpdate]:
+        """Return every scheduled update, oldest first."""
+        ...
+
+    def ui_balance_of(self, instrument: Instrument, wallet: WalletAddress) -> Decimal:
+        """Return a wallet's balance times the multiplier in force, in whole tokens."""
+        ...
+
+
+class DevChain(Protocol):
+    """What only a development chain offers: snapshots and moving time."""
+
+    def snapshot(self) -> int:
+        """Record the chain's whole state and return an id."""
+        ...
+
+    def revert(self, snapshot_id: int) -> None:
+        """Return to a recorded state."""
+        ...
+
+    def set_next_block_time(self, moment: datetime) -> None:
+        """Make the next block carry ``moment`` (never earlier than the latest block)."""
+        ...

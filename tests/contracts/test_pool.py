@@ -1,0 +1,71 @@
+"""ConstantProductPool: an OPEN token trades from any wallet; a restricted token is refused with the
+rule's reason unless the pool itself is made eligible."""
+
+from __future__ import annotations
+
+from equitoken.domain.keccak import keccak256
+
+from .conftest import ONE, System
+from .harness import Contract
+
+MAX = 2**256 - 1
+
+
+def _pool(s: System, lp: str) -> Contract:
+    pool = s.chain.deploy(
+        s.compiled["ConstantProductPool"], s.token.address, s.stable.address, 30, sender=s.admin
+    )
+    s.stable.transact("mint", lp, 1_000_000 * 10**6, sender=s.admin)
+    s.token.transact("approve", pool.address, MAX, sender=lp)
+    s.stable.transact("approve", pool.address, MAX, sender=lp)
+    return pool
+
+
+def test_open_token_trades_from_any_wallet(open_system: System) -> None:
+    s = open_system
+    lp, trader = s.chain.account("lp"), s.chain.account("anon-trader")
+    s.mint(lp, 1000 * ONE)
+    pool = _pool(s, lp)
+    shares = pool.transact("addLiquidity", 1000 * ONE, 100_000 * 10**6, 0, sender=lp).output
+    assert shares > 0
+    assert pool.call("getReserves") == (1000 * ONE, 100_000 * 10**6)
+    s.stable.transact("mint", trader, 1000 * 10**6, sender=s.admin)
+    s.stable.transact("approve", pool.address, MAX, sender=trader)
+    expected = pool.call("quote", s.stable.address, 1000 * 10**6)
+    out = pool.transact("swap", s.stable.address, 1000 * 10**6, 1, trader, sender=trader).output
+    assert out == expected == s.balance(trader)
+    # 0.3% fee and price impact: less than 10 tokens for 1000 USD at 100 USD/token
+    assert 9 * ONE < out < 10 * ONE
+    s.token.transact("approve", pool.address, MAX, sender=trader)
+    back = pool.transact("swap", s.token.address, out, 1, trader, sender=trader).output
+    assert back < 1000 * 10**6
+    r0, r1 = pool.call("getReserves")
+    assert r0 * r1 >= 1000 * ONE * 100_000 * 10**6  # k never decreases
+    pool.transact("removeLiquidity", shares, 0, 0, sender=lp)
+    assert pool.call("getReserves") == (0, 0)
+
+
+def test_restricted_token_is_refused_until_the_pool_is_eligible(system: System) -> None:
+    s = system
+    lp = s.investor("lp")
+    trader = s.investor("trader")
+    s.mint(lp, 1000 * ONE)
+    pool = _pool(s, lp)
+    assert pool.reason("addLiquidity", 1000 * ONE, 100_000 * 10**6, 0, sender=lp) == "RECIPIENT_NOT_VERIFIED"
+    assert s.token.call("transferRestriction", lp, pool.address, 1) == 6
+    # make the pool eligible: register it as a wallet of a venue investor
+    venue = keccak256(b"investor:venue")
+    s.registry.transact("setInvestor", venue, 756, 1, 2**40, sender=s.agent)
+    s.registry.transact("bindWallet", pool.address, venue, sender=s.agent)
+    pool.transact("addLiquidity", 1000 * ONE, 100_000 * 10**6, 0, sender=lp)
+    s.stable.transact("mint", trader, 1000 * 10**6, sender=s.admin)
+    s.stable.transact("approve", pool.address, MAX, sender=trader)
+    out = pool.transact("swap", s.stable.address, 1000 * 10**6, 1, trader, sender=trader).output
+    assert s.balance(trader) == out
+    # an unverified wallet still cannot receive from the pool
+    anon = s.chain.account("anon")
+    s.stable.transact("mint", anon, 1000 * 10**6, sender=s.admin)
+    s.stable.transact("approve", pool.address, MAX, sender=anon)
+    assert (
+        pool.reason("swap", s.stable.address, 1000 * 10**6, 1, anon, sender=anon) == "RECIPIENT_NOT_VERIFIED"
+    )
