@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?= -n 2
 
-.PHONY: setup demo test lint typecheck imports bench bench-quick services clean
+.PHONY: setup demo test lint typecheck imports bench bench-quick services anvil clean
 
 setup: $(STAMP)
 
@@ -22,7 +22,7 @@ demo: setup
 	$(BIN)/equitoken demo
 
 ## The whole suite: import rule, lint, types, then unit, property, conformance and integration tests.
-test: setup services imports lint typecheck
+test: setup services anvil imports lint typecheck
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 imports: setup
@@ -38,11 +38,17 @@ typecheck: setup
 services:
 	@scripts/services.sh
 
-bench: setup services
+## Install the anvil EVM node from the npm registry into .tools/ (the JSON-RPC chain tests run on it).
+## Locally a failed install only warns (those tests then skip); under CI=true it fails the run.
+anvil:
+	@scripts/install-anvil.sh >/dev/null || { [ "$${CI:-}" != true ] && \
+	  echo "anvil: could not install; the JSON-RPC chain tests will skip" >&2; }
+
+bench: setup services anvil
 	$(BIN)/equitoken bench all --save bench-results/latest.json
 
-bench-quick: setup services
+bench-quick: setup services anvil
 	$(BIN)/equitoken bench all --quick
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .equitoken bench-results
+	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis .equitoken bench-results

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import IntEnum
 from typing import Any, Protocol
@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import InvestorId, Symbol, WalletAddress
 from equitoken.domain.reasons import Reason
-from equitoken.domain.values import TokenAmount
+from equitoken.domain.values import Money, TokenAmount
 
 
 class ChainRefusal(DomainError):
@@ -133,6 +133,39 @@ class MultiplierUpdate:
     nonce: int
 
 
+class QuoteSide(IntEnum):
+    """Which way a platform quote moves: the investor buys (pays, is minted) or sells (is burned, is paid)."""
+
+    BUY = 0
+    SELL = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ChainQuote:
+    """A platform quote for atomic delivery-versus-payment through a settlement contract."""
+
+    settlement: WalletAddress
+    investor: WalletAddress
+    side: QuoteSide
+    quantity: TokenAmount
+    price: Money
+    """Stablecoin per whole token."""
+    expiry: datetime
+    """The last second at which the quote settles."""
+    quote_id: str
+    """Unique per quote; a settled id can never settle again."""
+
+
+@dataclass(frozen=True, slots=True)
+class SignedQuote:
+    """A quote with the platform signer's EIP-712 signature, for one chain."""
+
+    quote: ChainQuote
+    chain_id: int
+    signature: str
+    """``0x`` + 65 bytes ``r || s || v`` (low s, v 27/28)."""
+
+
 class TokenChain(Protocol):
     """Deploy, mint, burn, move and read security tokens on one chain."""
 
@@ -206,7 +239,9 @@ class TokenChain(Protocol):
         """Return the contracts' decision on a transfer, with its reason, without moving anything."""
         ...
 
-    def events(self, contract: WalletAddress, from_block: int, to_block: int | None = None) -> list[ChainEvent]:
+    def events(
+        self, contract: WalletAddress, from_block: int, to_block: int | None = None
+    ) -> list[ChainEvent]:
         """Return the decoded events of ``contract`` in a block range."""
         ...
 
@@ -234,7 +269,9 @@ class TokenEnforcement(Protocol):
         """Freeze or unfreeze a whole wallet."""
         ...
 
-    def freeze_partial_tokens(self, instrument: Instrument, wallet: WalletAddress, amount: TokenAmount) -> ChainTx:
+    def freeze_partial_tokens(
+        self, instrument: Instrument, wallet: WalletAddress, amount: TokenAmount
+    ) -> ChainTx:
         """Freeze part of a wallet's balance."""
         ...
 
@@ -284,7 +321,9 @@ class IdentityChain(Protocol):
         """Lock an investor's holding until ``until``."""
         ...
 
-    def set_whitelisted(self, instrument: Instrument, investors: Sequence[InvestorId], whitelisted: bool) -> ChainTx:
+    def set_whitelisted(
+        self, instrument: Instrument, investors: Sequence[InvestorId], whitelisted: bool
+    ) -> ChainTx:
         """Add investors to (or remove them from) the holder whitelist."""
         ...
 
@@ -322,4 +361,73 @@ class DevChain(Protocol):
 
     def set_next_block_time(self, moment: datetime) -> None:
         """Make the next block carry ``moment`` (never earlier than the latest block)."""
+        ...
+
+    def mine(self) -> None:
+        """Seal a block now, so reads at the latest block see the time set by ``set_next_block_time``."""
+        ...
+
+
+class StablecoinChain(Protocol):
+    """The plain 6-decimal USD token used for payments and pools."""
+
+    def mint_stablecoin(self, stablecoin: WalletAddress, to: WalletAddress, amount: Money) -> ChainTx:
+        """Create ``amount`` of USD stablecoin for ``to`` (as the stablecoin's owner)."""
+        ...
+
+    def stablecoin_balance(self, stablecoin: WalletAddress, wallet: WalletAddress) -> Money:
+        """Return a wallet's stablecoin balance."""
+        ...
+
+
+class QuoteChain(Protocol):
+    """Atomic delivery-versus-payment of platform-signed (EIP-712) quotes, refused with reasons."""
+
+    def deploy_quote_settlement(
+        self,
+        instrument: Instrument,
+        stablecoin: WalletAddress,
+        signer: WalletAddress,
+        treasury: WalletAddress,
+        *,
+        window: timedelta = ...,
+        notional_cap: Money | None = None,
+    ) -> WalletAddress:
+        """Deploy the settlement contract of ``instrument`` (it becomes an issuer of the token)."""
+        ...
+
+    def sign_quote(self, quote: ChainQuote, chain_id: int | None = None) -> SignedQuote:
+        """Sign ``quote`` with the settlement's platform signer for ``chain_id`` (this chain's if omitted)."""
+        ...
+
+    def settle_quote(self, signed: SignedQuote) -> ChainTx:
+        """Settle a signed quote as its investor: payment and delivery in one transaction."""
+        ...
+
+
+class PoolChain(Protocol):
+    """A constant-product AMM pool of a security token against the stablecoin (composability probe)."""
+
+    def deploy_pool(self, instrument: Instrument, stablecoin: WalletAddress, fee_bps: int = 30) -> WalletAddress:
+        """Deploy an empty pool."""
+        ...
+
+    def add_liquidity(
+        self, pool: WalletAddress, provider: WalletAddress, tokens: TokenAmount, cash: Money
+    ) -> ChainTx:
+        """Deposit both sides (approvals included) as ``provider``."""
+        ...
+
+    def swap(
+        self,
+        pool: WalletAddress,
+        trader: WalletAddress,
+        amount_in: TokenAmount | Money,
+        min_out: TokenAmount | Money | None = None,
+    ) -> ChainTx:
+        """Sell ``amount_in`` (tokens or cash) into the pool as ``trader``; a refused token leg names its rule."""
+        ...
+
+    def pool_reserves(self, pool: WalletAddress) -> tuple[TokenAmount, Money]:
+        """Return the pool's token and cash reserves."""
         ...
