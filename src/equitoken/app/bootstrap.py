@@ -9,10 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from equitoken.app.settings import Settings, load_settings
 from equitoken.domain.errors import DomainError
 from equitoken.ports import Broker, Clock, MarketCalendar, PriceSource, Store
+
+if TYPE_CHECKING:
+    from equitoken.adapters.chain.facade import ChainFacade
 
 
 @dataclass
@@ -50,6 +54,13 @@ class Platform:
         if not self.settings.database_url:
             ensure_data_dir(self.settings.data_dir)
         return SqlStore.open(self.settings.effective_database_url)
+
+    @cached_property
+    def chain(self) -> ChainFacade:
+        """Return the chain facade: the in-process EVM unless a JSON-RPC URL is configured."""
+        from equitoken.adapters.chain.factory import build_chain
+
+        return build_chain(self.settings.chain_url, self.settings.chain_seed)
 
     @cached_property
     def broker(self) -> Broker:

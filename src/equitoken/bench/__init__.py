@@ -11,6 +11,6 @@ Part = Callable[[BenchOptions], list[Measurement]]
 
 def parts() -> dict[str, Part]:
     """Return the benchmark parts by name, importing each only when asked for."""
-    from equitoken.bench import ledger
+    from equitoken.bench import chain, ledger
 
-    return {"ledger": ledger.run}
+    return {"ledger": ledger.run, "chain": chain.run}

@@ -13,7 +13,7 @@ import typer
 
 from equitoken.app.logging import configure_logging
 from equitoken.app.settings import load_settings
-from equitoken.cli import bench, config, demo, market
+from equitoken.cli import bench, chain, config, demo, market
 from equitoken.cli.output import EXIT_BAD_INPUT
 from equitoken.domain.errors import DomainError
 
@@ -35,6 +35,8 @@ def _configure() -> None:
 
 
 app.add_typer(market.app, name="market")
+app.add_typer(chain.contracts_app, name="contracts")
+app.add_typer(chain.chain_app, name="chain")
 app.command("bench")(bench.command)
 app.command("demo")(demo.command)
 app.add_typer(config.app, name="config")

@@ -408,7 +408,9 @@ class QuoteChain(Protocol):
 class PoolChain(Protocol):
     """A constant-product AMM pool of a security token against the stablecoin (composability probe)."""
 
-    def deploy_pool(self, instrument: Instrument, stablecoin: WalletAddress, fee_bps: int = 30) -> WalletAddress:
+    def deploy_pool(
+        self, instrument: Instrument, stablecoin: WalletAddress, fee_bps: int = 30
+    ) -> WalletAddress:
         """Deploy an empty pool."""
         ...
 
@@ -425,7 +427,7 @@ class PoolChain(Protocol):
         amount_in: TokenAmount | Money,
         min_out: TokenAmount | Money | None = None,
     ) -> ChainTx:
-        """Sell ``amount_in`` (tokens or cash) into the pool as ``trader``; a refused token leg names its rule."""
+        """Sell ``amount_in`` (tokens or cash) into the pool as ``trader``; a refused leg names its rule."""
         ...
 
     def pool_reserves(self, pool: WalletAddress) -> tuple[TokenAmount, Money]:

@@ -1,0 +1,135 @@
+"""``equitoken contracts export`` and ``equitoken chain deploy``: standard artifacts and a full deployment.
+
+Two Typer groups, registered by ``cli.main``: ``contracts_app`` as ``contracts`` and ``chain_app`` as
+``chain``. The chain is the configured one (``chain_url``: empty = a fresh in-process EVM; ``chain_seed``
+derives the wallets), overridable per command with ``--url`` and ``--seed``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from equitoken.cli.output import JsonFlag, emit_json, emit_pairs, emit_table
+from equitoken.domain.ids import Symbol
+
+contracts_app = typer.Typer(help="The Vyper contracts as standard artifacts.", no_args_is_help=True)
+chain_app = typer.Typer(
+    help="Deploy and inspect security tokens on the configured chain.", no_args_is_help=True
+)
+
+
+@contracts_app.command("export")
+def export(
+    directory: Annotated[Path, typer.Argument(help="Where to write NAME.json (created if missing).")],
+    json_out: JsonFlag = False,
+) -> None:
+    """Write one NAME.json per contract (ABI, bytecode, constructor arguments, compiler, source hash)."""
+    from equitoken.adapters.chain.compiler import export_artifacts
+
+    rows: list[dict[str, Any]] = []
+    for path in export_artifacts(directory):
+        artifact = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(artifact, dict):
+            rows.append(
+                {
+                    "contract": artifact.get("contractName", path.stem),
+                    "file": str(path),
+                    "bytecode_bytes": (len(str(artifact.get("bytecode", "0x"))) - 2) // 2,
+                    "compiler": artifact.get("compiler", ""),
+                    "source_hash": artifact.get("sourceHash", ""),
+                }
+            )
+        else:
+            rows.append(
+                {
+                    "contract": path.stem,
+                    "file": str(path),
+                    "bytecode_bytes": 0,
+                    "compiler": "",
+                    "source_hash": "",
+                }
+            )
+    if json_out:
+        emit_json({"directory": str(directory), "artifacts": rows})
+        return
+    emit_table(rows)
+
+
+def deploy_all(url: str, seed: str, symbol: str, name: str | None = None) -> dict[str, Any]:
+    """Deploy an instrument set, a stablecoin, a settlement contract and a pool; return the addresses."""
+    from equitoken.adapters.chain.factory import build_chain
+
+    chain = build_chain(url, seed)
+    try:
+        ticker = Symbol(symbol)
+        instrument = chain.deploy_instrument(ticker, name or f"{ticker.value} tokenized share")
+        stablecoin = chain.deploy_stablecoin()
+        signer = chain.wallet("platform:signer")
+        treasury = chain.wallet("platform:treasury")
+        settlement = chain.deploy_quote_settlement(
+            instrument, stablecoin, signer, treasury, window=timedelta(days=1)
+        )
+        pool = chain.deploy_pool(instrument, stablecoin)
+        roles = instrument.roles
+        return {
+            "chain": url or "embedded",
+            "chain_id": chain.chain_id,
+            "block": chain.block_number(),
+            "symbol": ticker.value,
+            "token": str(instrument.token),
+            "identity_registry": str(instrument.registry),
+            "compliance": str(instrument.compliance),
+            "stablecoin": str(stablecoin),
+            "quote_settlement": str(settlement),
+            "pool": str(pool),
+            "decimals": instrument.decimals,
+            "roles": {
+                "admin": str(roles.admin),
+                "issuer": str(roles.issuer),
+                "agent": str(roles.agent),
+                "pauser": str(roles.pauser),
+                "corporate_actions": str(roles.corporate_actions),
+                "quote_signer": str(signer),
+                "treasury": str(treasury),
+            },
+        }
+    finally:
+        chain.close()
+
+
+@chain_app.command("deploy")
+def deploy(
+    symbol: Annotated[str, typer.Option("--symbol", help="Ticker of the instrument to deploy.")] = "AAPL",
+    name: Annotated[
+        str | None, typer.Option("--name", help="Token name (default: '<SYMBOL> tokenized share').")
+    ] = None,
+    url: Annotated[
+        str | None,
+        typer.Option("--url", help="JSON-RPC URL (default: the chain_url setting; empty = embedded)."),
+    ] = None,
+    seed: Annotated[
+        str | None, typer.Option("--seed", help="Key seed (default: the chain_seed setting).")
+    ] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Deploy a full instrument set (registry, compliance, token) with stablecoin, settlement and pool."""
+    from equitoken.app.settings import load_settings
+
+    settings = load_settings()
+    result = deploy_all(
+        settings.chain_url if url is None else url,
+        settings.chain_seed if seed is None else seed,
+        symbol,
+        name,
+    )
+    if json_out:
+        emit_json(result)
+        return
+    flat = {k: v for k, v in result.items() if k != "roles"}
+    flat.update({f"role.{k}": v for k, v in result["roles"].items()})
+    emit_pairs(flat)
