@@ -14,6 +14,7 @@ import typer
 from equitoken.app.logging import configure_logging
 from equitoken.app.settings import load_settings
 from equitoken.cli import bench, chain, config, demo, market
+from equitoken.cli.compliance import app as compliance_app
 from equitoken.cli.output import EXIT_BAD_INPUT
 from equitoken.domain.errors import DomainError
 
@@ -40,6 +41,7 @@ app.add_typer(chain.chain_app, name="chain")
 app.command("bench")(bench.command)
 app.command("demo")(demo.command)
 app.add_typer(config.app, name="config")
+app.add_typer(compliance_app, name="compliance")
 
 
 def run(argv: list[str] | None = None) -> int:
