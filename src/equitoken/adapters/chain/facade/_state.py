@@ -1,0 +1,185 @@
+"""What the facade knows: its engine, keys and roles, the contracts it deployed, and its caches.
+
+``ChainState`` is the base of every port mixin. It holds the plumbing (engine, ``DevChain``, named and
+funded wallets), the conversions between domain values and raw chain values that need state (address
+bytes, token decimals, investor keys, cached amounts) and the read-only calls; writes are in
+``_sending``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from equitoken.adapters.chain.backend import ChainRevert, EvmBackend, KeyRing
+from equitoken.adapters.chain.facade._abi import contract_abi
+from equitoken.adapters.chain.facade._codec import SEL_DECIMALS, investor_key
+from equitoken.adapters.chain.facade._dev import DevControls, supports_dev
+from equitoken.adapters.chain.facade._reverts import decode_revert
+from equitoken.adapters.chain.keys import DeterministicKeyRing
+from equitoken.domain.errors import DomainError
+from equitoken.domain.ids import InvestorId, WalletAddress
+from equitoken.domain.values import TokenAmount
+from equitoken.ports.chain import Instrument, Roles
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementRecord:
+    """A quote settlement contract this facade deployed, and what it settles."""
+
+    instrument: Instrument
+    stablecoin: bytes
+    signer: bytes
+    treasury: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class PoolRecord:
+    """A pool this facade deployed, and the instrument it trades against the stablecoin."""
+
+    instrument: Instrument
+    stablecoin: bytes
+
+
+class ChainState:
+    """The facade's engine, keys, deployed contracts and caches, with its stateful conversions and reads."""
+
+    def __init__(
+        self,
+        backend: EvmBackend,
+        keyring: DeterministicKeyRing | KeyRing,
+        *,
+        roles: Roles | None = None,
+        platform: WalletAddress | None = None,
+    ) -> None:
+        """Drive ``backend`` as the holders of ``keyring``'s keys.
+
+        Role wallets come from ``roles`` when given (one platform-wide set), else from the key ring's
+        labels ``"{symbol}:admin"``, ``"{symbol}:issuer"``… (a ``DeterministicKeyRing`` is then needed).
+        ``platform`` deploys the stablecoin and pools (default: label ``"platform:deployer"``, or
+        ``roles.admin``).
+        """
+        self._backend = backend
+        self._keyring = keyring
+        self._roles = roles
+        self._dev: DevControls | None = DevControls(self, backend) if supports_dev(backend) else None  # type: ignore[arg-type]
+        self._funded: set[bytes] = set()
+        self._to_bytes: dict[WalletAddress, bytes] = {}
+        self._to_wallet: dict[bytes, WalletAddress] = {}
+        self._decimals: dict[bytes, int] = {}
+        self._kinds: dict[bytes, str] = {}
+        self._instruments: dict[bytes, Instrument] = {}  # by token, registry and compliance address
+        self._settlements: dict[bytes, SettlementRecord] = {}
+        self._pools: dict[bytes, PoolRecord] = {}
+        self._investors: dict[bytes, InvestorId] = {}
+        self._amounts: dict[tuple[int, int], TokenAmount] = {}
+        self._unit_cache: dict[TokenAmount, int] = {}
+        self._topic_wallet: dict[bytes, WalletAddress] = {}
+        self._platform: bytes | None = platform.to_bytes() if platform is not None else None
+        self._chain_id = backend.chain_id
+
+    @property
+    def backend(self) -> EvmBackend:
+        """Return the raw engine (for tools and benchmarks)."""
+        return self._backend
+
+    @property
+    def dev(self) -> DevControls | None:
+        """Return the ``DevChain`` capability, or ``None`` when the engine cannot snapshot or move time."""
+        return self._dev
+
+    @property
+    def chain_id(self) -> int:
+        """Return the EIP-155 chain id."""
+        return self._chain_id
+
+    def close(self) -> None:
+        """Release the engine."""
+        self._backend.close()
+
+    def wallet(self, label: str) -> WalletAddress:
+        """Return the wallet derived for ``label`` (needs a DeterministicKeyRing), funded on dev chains."""
+        keyring = self._keyring
+        if not isinstance(keyring, DeterministicKeyRing):
+            raise DomainError("UNSUPPORTED", "named wallets need a DeterministicKeyRing")
+        raw = keyring.add(label)
+        self._ensure_funded(raw)
+        return self._wallet(raw)
+
+    def platform_wallet_bytes(self) -> bytes:
+        """Return the platform deployer's 20-byte address (funded on dev chains)."""
+        if self._platform is None:
+            if self._roles is not None:
+                self._platform = self._b(self._roles.admin)
+            else:
+                self._platform = self.wallet("platform:deployer").to_bytes()
+        self._ensure_funded(self._platform)
+        return self._platform
+
+    def forget_funding(self) -> None:
+        """Forget which wallets were funded (after a revert the chain may have taken the funds back)."""
+        self._funded.clear()
+
+    def _ensure_funded(self, raw: bytes) -> None:
+        if self._dev is not None and raw not in self._funded:
+            self._dev.fund(self._wallet(raw))
+            self._funded.add(raw)
+
+    def _b(self, wallet: WalletAddress) -> bytes:
+        raw = self._to_bytes.get(wallet)
+        if raw is None:
+            raw = self._to_bytes[wallet] = wallet.to_bytes()
+            self._to_wallet.setdefault(raw, wallet)
+        return raw
+
+    def _wallet(self, raw: bytes) -> WalletAddress:
+        wallet = self._to_wallet.get(raw)
+        if wallet is None:
+            wallet = self._to_wallet[raw] = WalletAddress.from_bytes(raw)
+            self._to_bytes.setdefault(wallet, raw)
+        return wallet
+
+    def _amount(self, units: int, decimals: int) -> TokenAmount:
+        key = (units, decimals)
+        amount = self._amounts.get(key)
+        if amount is None:
+            amount = TokenAmount.from_units(units, decimals)
+            if len(self._amounts) < 65_536:  # bounded: amounts repeat in bulk flows, not in general
+                self._amounts[key] = amount
+        return amount
+
+    def _token_decimals(self, token: bytes) -> int:
+        decimals = self._decimals.get(token)
+        if decimals is None:
+            decimals = self._decimals[token] = int.from_bytes(self._call(token, SEL_DECIMALS)[:32], "big")
+        return decimals
+
+    def _units(self, token: bytes, amount: TokenAmount) -> int:
+        decimals = self._decimals.get(token)
+        if decimals is None:
+            decimals = self._token_decimals(token)
+        if amount.decimals != decimals:
+            raise DomainError(
+                "DECIMALS_MISMATCH", f"the token has {decimals} decimals, the amount {amount.decimals}"
+            )
+        units = self._unit_cache.get(amount)
+        if units is None:
+            units = amount.to_units()
+            if len(self._unit_cache) < 65_536:  # bounded: bulk flows repeat amounts, others need not
+                self._unit_cache[amount] = units
+        return units
+
+    def _call(self, to: bytes, data: bytes) -> bytes:
+        try:
+            return self._backend.call(to, data)
+        except ChainRevert as revert:
+            raise decode_revert(revert.data) from None
+
+    def _view(self, kind: str, to: bytes, name: str, *args: Any) -> tuple[Any, ...]:
+        abi = contract_abi(kind)
+        return abi.decode(name, self._call(to, abi.encode(name, *args)))
+
+    def _investor(self, investor: InvestorId) -> bytes:
+        key = investor_key(investor)
+        self._investors[key] = investor
+        return key
