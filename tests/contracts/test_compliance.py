@@ -268,7 +268,7 @@ def test_registry_reads_back(system: System) -> None:
 def test_rebinding_a_holding_wallet_keeps_the_books(system: System) -> None:
     alice, bob = two(system)
     carol = system.investor("carol")
-    # alice's wallet is rebound to carol while holding: the holding stays attributed to alice until emptied
+    # alice's wallet is rebound to carol while holding: its next transfer rebooks it to carol first
     system.registry.transact("unbindWallet", alice, sender=system.agent)
     system.registry.transact("bindWallet", alice, investor_id("carol"), sender=system.agent)
     allowed(system, alice, bob, 1000)

@@ -41,8 +41,12 @@ def test_open_token_trades_from_any_wallet(open_system: System) -> None:
     assert back < 1000 * 10**6
     r0, r1 = pool.call("getReserves")
     assert r0 * r1 >= 1000 * ONE * 100_000 * 10**6  # k never decreases
+    total = pool.call("totalShares")
+    assert total == shares + 1000  # MINIMUM_LIQUIDITY stays locked under the zero address
     pool.transact("removeLiquidity", shares, 0, 0, sender=lp)
-    assert pool.call("getReserves") == (0, 0)
+    # only the locked shares' part remains: a dust of both reserves, never withdrawable
+    assert pool.call("getReserves") == (r0 - r0 * shares // total, r1 - r1 * shares // total)
+    assert pool.call("totalShares") == 1000 and pool.call("shares", "0x" + "00" * 20) == 1000
 
 
 def test_restricted_token_is_refused_until_the_pool_is_eligible(system: System) -> None:

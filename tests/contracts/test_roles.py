@@ -40,6 +40,8 @@ GATES: list[tuple[str, str, int, Callable[[System], tuple[Any, ...]]]] = [
     ("compliance", "setFlowback", AGENT, lambda s: (840, 5)),
     ("compliance", "setLockup", AGENT, lambda s: (investor_id("alice"), 5)),
     ("compliance", "setWhitelisted", AGENT, lambda s: ([investor_id("alice")], True)),
+    ("compliance", "rebook", AGENT, lambda s: (s.wallet("alice"),)),
+    ("compliance", "batchRebook", AGENT, lambda s: ([s.wallet("alice")],)),
     ("compliance", "bindToken", ADMIN, lambda s: (s.token.address,)),
     ("compliance", "setIdentityRegistry", ADMIN, lambda s: (s.registry.address,)),
     ("registry", "setInvestor", AGENT, lambda s: (investor_id("zed"), 276, 0, 2**40)),

@@ -37,6 +37,7 @@ class Reason(IntEnum):
     NOT_SAME_INVESTOR = 19
     FLOWBACK_RESTRICTED = 20
     NOTIONAL_LIMIT_EXCEEDED = 21
+    SAME_WALLET = 22
 
     @property
     def sentence(self) -> str:
@@ -67,5 +68,6 @@ SENTENCES: dict[Reason, str] = {
     Reason.NOT_SAME_INVESTOR: "a recovery must move tokens between wallets of the same investor",
     Reason.FLOWBACK_RESTRICTED: "Reg S flowback: no transfer to a US person during distribution compliance",
     Reason.NOTIONAL_LIMIT_EXCEEDED: "the notional limit for this window would be exceeded",
+    Reason.SAME_WALLET: "a forced transfer or recovery must move tokens to another wallet",
 }
 assert set(SENTENCES) == set(Reason), "every reason needs a sentence"

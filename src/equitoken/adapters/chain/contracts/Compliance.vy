@@ -34,12 +34,32 @@
      Sender-side rules (1, 3, 4, 7) are skipped for mints and for the agent's forced transfers and
      recoveries; recipient-side rules always apply. A burn checks only rule 1: redeeming a sanctioned
      holder pays value to a sanctioned party, while an expired KYC or a lockup must not trap an issuer
-     redemption. Rules 12/13 compare holdings attributed to the sender's and recipient's holder keys, and
-     are skipped when both keys are the same investor.
+     redemption. Rules 12/13 compare the books of the sender's and recipient's CURRENT holder keys
+     (after rebooking them, see below), and are skipped when both keys are the same investor. Mode OPEN
+     stops before them: caps are not enforced there (the books are still kept).
 
-     Holder keys: a wallet's holding is attributed to the investor it was bound to when it first received
-     tokens (an unbound wallet, possible in OPEN mode, counts as its own holder keyed by its address), and
-     the attribution is cleared when the wallet is emptied. So rebinding a wallet never breaks the books.
+     Holder keys and the books: every holding is booked under a holder KEY, `investorBalance[key]`, and
+     `holderCount` is the number of keys with a non-zero balance. A wallet's CURRENT key is the investor it
+     is bound to in the identity registry, or, for an unbound wallet (possible in mode OPEN, or after an
+     unbind), the wallet's own address as bytes32, so such a wallet counts as its own holder.
+     `holderKey[wallet]` is the key the wallet's whole balance is booked under (zero while it holds
+     nothing). Invariants: investorBalance[k] == the sum of the token balances of the wallets whose
+     holderKey is k; sum(investorBalance) == totalSupply; holderCount == #{k : investorBalance[k] > 0}.
+     The registry does not tell this contract when a wallet is bound, unbound or rebound (and one registry
+     serves many tokens), so a holding wallet's booked key can go STALE (booked key != current key), e.g.
+     a wallet filled while unbound in mode OPEN and bound to an investor later. Stale books are rebooked:
+       - automatically, by every balance change that touches the wallet: `transferred` first moves the
+         sender's and the recipient's whole balance (read from the token's `balanceOf`) from the booked
+         key to the current key, then records the change; and the decision (`_check`, shared by `check`,
+         `checkForced` and `transferred`) evaluates the caps (rules 12, 13) on the books AS IF those two
+         rebookings had happened, so a view and a transaction in the same state always agree;
+       - explicitly, by the agent: `rebook(wallet)` / `batchRebook(wallets)`, to be called after binding,
+         unbinding or rebinding a wallet that holds tokens (the registry's WalletBound / WalletUnbound
+         events say which) and after switching the identity registry, so that the caps see the investor's
+         whole holding even through wallets that do not take part in the next transfer (`needsRebook`
+         tells which wallets are stale).
+     A rebooking never refuses: it records who holds what, which the caps then act on (an investor
+     pushed over maxBalance by a rebooking can still send, but cannot receive from another investor).
 """
 
 import access
@@ -145,6 +165,19 @@ event LockupSet:
     until: uint64
 
 
+# @notice A wallet's whole balance was moved in the books from the key it was booked under to its current
+#         key (after a bind, unbind or rebind of a holding wallet; see the contract @dev).
+# @param wallet The wallet.
+# @param fromKey The key it was booked under (an investor id, or an unbound wallet's address as bytes32).
+# @param toKey Its current key.
+# @param amount The wallet's balance, raw token units.
+event HolderRebooked:
+    wallet: indexed(address)
+    fromKey: indexed(bytes32)
+    toKey: indexed(bytes32)
+    amount: uint256
+
+
 # @notice An investor was added to or removed from the holder whitelist.
 # @param investorId The investor.
 # @param whitelisted The new state.
@@ -203,20 +236,127 @@ def __init__(registry: address, admin: address, mode: uint8):
 
 
 @internal
-@view
+@pure
 def _key(wallet: address, investorId: bytes32) -> bytes32:
     """
-    @notice The holder key a wallet's holding is (or would be) attributed to.
+    @notice The CURRENT holder key of a wallet: its investor if bound, else the wallet itself.
     @param wallet The wallet.
     @param investorId Its current investor id (zero if unbound).
-    @return The recorded key, else the investor id, else the wallet address as bytes32.
+    @return The investor id, or the wallet address as bytes32 if `investorId` is zero.
     """
-    recorded: bytes32 = self.holderKey[wallet]
-    if recorded != empty(bytes32):
-        return recorded
     if investorId != empty(bytes32):
         return investorId
     return convert(wallet, bytes32)
+
+
+@internal
+@view
+def _stale(wallet: address, key: bytes32) -> (bytes32, uint256):
+    """
+    @notice Tell whether a wallet's holding is booked under a key other than its current one.
+    @param wallet The wallet (zero address: none).
+    @param key Its current key.
+    @return The stale key it is booked under and its balance (read from the token), or (0, 0) if the
+            books are up to date for this wallet.
+    """
+    if wallet == empty(address):
+        return empty(bytes32), 0
+    booked: bytes32 = self.holderKey[wallet]
+    if booked == empty(bytes32) or booked == key:
+        return empty(bytes32), 0
+    return booked, staticcall IToken(self.token).balanceOf(wallet)
+
+
+@internal
+@view
+def _after(key: bytes32, src0: bytes32, dst0: bytes32, amt0: uint256, src1: bytes32, dst1: bytes32, amt1: uint256) -> uint256:
+    """
+    @notice A key's booked balance after up to two pending rebookings (amount 0 = no rebooking).
+    @param key The key.
+    @param src0 First rebooking: from this key.
+    @param dst0 First rebooking: to this key.
+    @param amt0 First rebooking: the amount.
+    @param src1 Second rebooking: from this key.
+    @param dst1 Second rebooking: to this key.
+    @param amt1 Second rebooking: the amount.
+    @return The balance.
+    """
+    balance: uint256 = self.investorBalance[key]
+    if key == dst0:
+        balance += amt0
+    if key == dst1:
+        balance += amt1
+    if key == src0:
+        balance -= amt0
+    if key == src1:
+        balance -= amt1
+    return balance
+
+
+@internal
+@view
+def _books(sender: address, from_key: bytes32, receiver: address, to_key: bytes32) -> (uint256, uint256, uint256):
+    """
+    @notice The books as `transferred` will see them after rebooking a stale sender, then a stale
+            recipient (exactly what `_rebook` does), without writing anything.
+    @param sender The sender (zero address: mint).
+    @param from_key The sender's current key.
+    @param receiver The recipient (zero address: burn).
+    @param to_key The recipient's current key.
+    @return The recipient key's balance, the sender key's balance and the holder count.
+    """
+    a_src: bytes32 = empty(bytes32)
+    a_amt: uint256 = 0
+    b_src: bytes32 = empty(bytes32)
+    b_amt: uint256 = 0
+    a_src, a_amt = self._stale(sender, from_key)
+    if receiver != sender:
+        b_src, b_amt = self._stale(receiver, to_key)
+    holders: uint256 = self.holderCount
+    if a_amt != 0:
+        if self.investorBalance[from_key] == 0:
+            holders += 1
+        if self.investorBalance[a_src] == a_amt:
+            holders -= 1
+    if b_amt != 0:
+        if self._after(to_key, a_src, from_key, a_amt, empty(bytes32), empty(bytes32), 0) == 0:
+            holders += 1
+        if self._after(b_src, a_src, from_key, a_amt, empty(bytes32), empty(bytes32), 0) == b_amt:
+            holders -= 1
+    to_balance: uint256 = self._after(to_key, a_src, from_key, a_amt, b_src, to_key, b_amt)
+    from_balance: uint256 = 0
+    if sender != empty(address):
+        from_balance = self._after(from_key, a_src, from_key, a_amt, b_src, to_key, b_amt)
+    return to_balance, from_balance, holders
+
+
+@internal
+def _rebook(wallet: address, key: bytes32) -> bool:
+    """
+    @notice Move a stale wallet's whole balance from the key it is booked under to `key`, keeping
+            holderCount exact on both sides (see the contract @dev); nothing if it is up to date.
+    @param wallet The wallet.
+    @param key Its current key.
+    @return True if something was rebooked.
+    """
+    booked: bytes32 = self.holderKey[wallet]
+    if booked == empty(bytes32) or booked == key:
+        return False
+    amount: uint256 = staticcall IToken(self.token).balanceOf(wallet)
+    if amount == 0:
+        self.holderKey[wallet] = empty(bytes32)
+        return False
+    left: uint256 = self.investorBalance[booked] - amount
+    self.investorBalance[booked] = left
+    if left == 0:
+        self.holderCount -= 1
+    had: uint256 = self.investorBalance[key]
+    if had == 0:
+        self.holderCount += 1
+    self.investorBalance[key] = had + amount
+    self.holderKey[wallet] = key
+    log HolderRebooked(wallet=wallet, fromKey=booked, toKey=key, amount=amount)
+    return True
 
 
 @internal
@@ -240,7 +380,8 @@ def _check(sender: address, receiver: address, amount: uint256, forced: bool) ->
     @param receiver The recipient (zero address: burn).
     @param amount Raw token units.
     @param forced True for the agent's forced transfers and recoveries (sender-side rules skipped).
-    @return The reason code (0 = OK), the sender's holder key and the recipient's holder key.
+    @return The reason code (0 = OK), the sender's and the recipient's CURRENT holder keys (zero for
+            the zero address).
     """
     from_id: bytes32 = empty(bytes32)
     from_p: uint256 = 0
@@ -292,15 +433,18 @@ def _check(sender: address, receiver: address, amount: uint256, forced: bool) ->
     if mode == MODE_WHITELISTED and self._whitelisted_pos[to_id] == 0:
         return reasons.RECIPIENT_NOT_WHITELISTED, from_key, to_key
 
-    if from_key != to_key:
-        to_balance: uint256 = self.investorBalance[to_key]
-        cap: uint256 = self.maxBalance
+    cap: uint256 = self.maxBalance
+    limit: uint256 = self.maxHolders
+    if from_key != to_key and (cap != 0 or limit != 0):
+        # the books as `transferred` sees them, after rebooking a stale sender and recipient
+        to_balance: uint256 = 0
+        from_balance: uint256 = 0
+        holders: uint256 = 0
+        to_balance, from_balance, holders = self._books(sender, from_key, receiver, to_key)
         if cap != 0 and to_balance + amount > cap:
             return reasons.MAX_BALANCE_EXCEEDED, from_key, to_key
-        limit: uint256 = self.maxHolders
         if limit != 0 and to_balance == 0 and amount != 0:
-            holders: uint256 = self.holderCount
-            if not is_mint and holders != 0 and self.investorBalance[from_key] == amount:
+            if not is_mint and holders != 0 and from_balance == amount:
                 holders -= 1  # the sender's investor leaves as the recipient's arrives
             if holders >= limit:
                 return reasons.HOLDER_LIMIT_REACHED, from_key, to_key
@@ -311,7 +455,9 @@ def _check(sender: address, receiver: address, amount: uint256, forced: bool) ->
 def transferred(sender: address, receiver: address, amount: uint256, forced: bool, senderEmptied: bool) -> uint8:
     """
     @notice Decide a balance change of the bound token and, if allowed, record it (bound token only).
-    @dev The token reverts with the reason's NAME on a non-zero result, so nothing is recorded then.
+    @dev The token reverts with the reason's NAME on a non-zero result, so nothing is recorded then. On
+         success, a stale sender and recipient are rebooked to their current keys first (HolderRebooked),
+         then the change is booked under those keys (see the contract @dev).
     @param sender The sender (zero address: mint).
     @param receiver The recipient (zero address: burn).
     @param amount Raw token units.
@@ -324,7 +470,13 @@ def transferred(sender: address, receiver: address, amount: uint256, forced: boo
     from_key: bytes32 = empty(bytes32)
     to_key: bytes32 = empty(bytes32)
     code, from_key, to_key = self._check(sender, receiver, amount, forced)
-    if code != reasons.OK or amount == 0 or sender == receiver:
+    if code != reasons.OK:
+        return code
+    if sender != empty(address):
+        self._rebook(sender, from_key)
+    if receiver != empty(address) and receiver != sender:
+        self._rebook(receiver, to_key)
+    if amount == 0 or sender == receiver:
         return code
     if from_key != to_key:
         if sender != empty(address):
@@ -404,6 +556,68 @@ def accountRestriction(account: address) -> uint8:
     return reasons.OK
 
 
+# ------------------------------------------------------------------ holder books (AGENT)
+
+
+@internal
+@view
+def _current_key(wallet: address) -> bytes32:
+    """
+    @notice A wallet's current holder key, read from the identity registry.
+    @param wallet The wallet.
+    @return Its investor id if bound, else the wallet address as bytes32.
+    """
+    id_: bytes32 = empty(bytes32)
+    p: uint256 = 0
+    x: bytes32 = empty(bytes32)
+    q: uint256 = 0
+    id_, p, x, q = staticcall IIdentityRegistry(self.identityRegistry).profiles(wallet, empty(address))
+    return self._key(wallet, id_)
+
+
+@external
+def rebook(wallet: address) -> bool:
+    """
+    @notice Move a wallet's whole holding in the books to its current holder key (AGENT): call it after
+            binding, unbinding or rebinding a wallet that holds tokens, and after switching the identity
+            registry, so the caps count the investor's whole holding (see the contract @dev).
+    @dev Never refuses on a rule: it records who holds what. Nothing happens (and False is returned) if
+         the wallet holds nothing or is already booked under its current key. Emits HolderRebooked.
+    @param wallet Any wallet.
+    @return True if the wallet was rebooked.
+    """
+    access._check_role(access.AGENT)
+    return self._rebook(wallet, self._current_key(wallet))
+
+
+@external
+def batchRebook(wallets: DynArray[address, MAX_BATCH]) -> uint256:
+    """
+    @notice `rebook` many wallets in one transaction (AGENT), e.g. after `batchBindWallets`.
+    @param wallets The wallets (up to 256).
+    @return How many were rebooked.
+    """
+    access._check_role(access.AGENT)
+    moved: uint256 = 0
+    for wallet: address in wallets:
+        if self._rebook(wallet, self._current_key(wallet)):
+            moved += 1
+    return moved
+
+
+@external
+@view
+def needsRebook(wallet: address) -> bool:
+    """
+    @notice Tell whether a wallet's holding is booked under a key other than its current one (stale
+            after a bind, unbind or rebind); `rebook` fixes it, and so does its next balance change.
+    @param wallet Any wallet.
+    @return True if stale.
+    """
+    booked: bytes32 = self.holderKey[wallet]
+    return booked != empty(bytes32) and booked != self._current_key(wallet)
+
+
 # ------------------------------------------------------------------ configuration (AGENT) and binding (ADMIN)
 
 
@@ -425,6 +639,8 @@ def bindToken(token: address):
 def setIdentityRegistry(registry: address):
     """
     @notice Read identities from another registry (ADMIN).
+    @dev Holding wallets whose investor differs in the new registry become stale in the books: `rebook`
+         them (they are also rebooked on their next balance change).
     @param registry The registry.
     """
     access._check_role(access.ADMIN)
@@ -437,6 +653,11 @@ def setIdentityRegistry(registry: address):
 def setTransferMode(mode: uint8):
     """
     @notice Set the transfer mode (AGENT).
+    @dev In mode OPEN only the sanctions rules apply: maxBalance, maxHolders, lockups, country, category,
+         flowback and whitelist settings are kept but NOT enforced (the off-chain compliance engine knows
+         this). The holder books are kept in every mode. Switching from OPEN to a restricted mode does not
+         re-examine existing holdings; wallets filled while unbound are booked under their own address
+         until rebooked (`rebook` after binding them; see the contract @dev).
     @param mode 0 OPEN (sanctions only), 1 ELIGIBLE (both parties verified), 2 WHITELISTED (also the
            recipient investor must be whitelisted).
     """
@@ -511,6 +732,9 @@ def setMaxHolders(maxHolders: uint256):
     """
     @notice Cap the number of investors holding the token (AGENT). Lowering it below the current count
             blocks new holders only; nobody is forced out.
+    @dev NOT enforced in transfer mode OPEN (only sanctions apply there; the value is kept and applies
+         again once the mode is ELIGIBLE or WHITELISTED), nor on burns. Holders are counted per holder
+         key: an investor, or an unbound wallet (mode OPEN) as its own holder.
     @param maxHolders The cap (0 = none).
     """
     access._check_role(access.AGENT)
@@ -522,6 +746,11 @@ def setMaxHolders(maxHolders: uint256):
 def setMaxBalance(maxBalance: uint256):
     """
     @notice Cap each investor's holding, in raw token units (AGENT).
+    @dev NOT enforced in transfer mode OPEN (only sanctions apply there; the value is kept and applies
+         again once the mode is ELIGIBLE or WHITELISTED). Not enforced between wallets of one investor.
+         Lowering it below an investor's holding forces nothing out; that investor just cannot receive.
+         The cap is checked on the investor's BOOKED holding: `rebook` wallets after binding them so that
+         a holding acquired while unbound (or under another investor) counts.
     @param maxBalance The cap (0 = none).
     """
     access._check_role(access.AGENT)

@@ -11,6 +11,12 @@
      an ERC-20. Swap output for an exact input, with fee f in basis points:
        out = in*(10000-f)*reserveOut // (reserveIn*10000 + in*(10000-f))   (rounded down: the pool's favour)
      No roles: anyone may add liquidity or swap; the token's compliance decides who may hold.
+     Liquidity (Uniswap v2 style): the first deposit mints isqrt(amount0 * amount1) shares, of which
+     MINIMUM_LIQUIDITY are locked forever under the zero address (nobody can remove them), so the share
+     price can never be inflated from a dust deposit. Later deposits take only what the minted shares
+     are worth: shares = min(amount0 * S // r0, amount1 * S // r1), then exactly
+     ceil(shares * r0 / S) and ceil(shares * r1 / S) are pulled (rounded up: the pool's favour, by at
+     most one raw unit each); the rest of the offered amounts is never taken.
 """
 
 from ethereum.ercs import IERC20
@@ -53,6 +59,9 @@ event Swap:
     amountOut: uint256
     receiver: indexed(address)
 
+
+# Shares locked forever under the zero address by the first deposit (Uniswap v2's value).
+MINIMUM_LIQUIDITY: public(constant(uint256)) = 1000
 
 token0: public(immutable(address))
 token1: public(immutable(address))
@@ -121,29 +130,45 @@ def quote(tokenIn: address, amountIn: uint256) -> uint256:
 @external
 def addLiquidity(amount0: uint256, amount1: uint256, minShares: uint256) -> uint256:
     """
-    @notice Deposit both tokens (pulled with transferFrom) for liquidity shares.
-    @dev First deposit: shares = isqrt(amount0 * amount1). Later: the smaller of the two proportional
-         amounts; any excess of the other token stays in the pool.
-    @param amount0 Security token raw units.
-    @param amount1 Stablecoin raw units.
+    @notice Deposit both tokens (pulled with transferFrom) for liquidity shares; at most the offered
+            amounts are pulled, and after the first deposit only the proportional pair.
+    @dev First deposit: isqrt(amount0 * amount1) shares, MINIMUM_LIQUIDITY of them locked under the zero
+         address (the first depositor gets the rest; it must exceed MINIMUM_LIQUIDITY). Later: shares =
+         the smaller of the two proportional amounts, and only ceil(shares * reserve / totalShares) of
+         each token is pulled, so no excess is left in the pool. LiquidityAdded reports the amounts pulled.
+    @param amount0 Security token raw units offered (the most that may be pulled).
+    @param amount1 Stablecoin raw units offered (the most that may be pulled).
     @param minShares Revert if fewer shares would be minted.
-    @return Shares minted.
+    @return Shares minted to the caller.
     """
     assert amount0 != 0 and amount1 != 0, "pool: zero amount"
     total: uint256 = self.totalShares
     minted: uint256 = 0
+    used0: uint256 = amount0
+    used1: uint256 = amount1
     if total == 0:
-        minted = isqrt(amount0 * amount1)
+        liquidity: uint256 = isqrt(amount0 * amount1)
+        assert liquidity > MINIMUM_LIQUIDITY, "pool: too little liquidity"
+        minted = liquidity - MINIMUM_LIQUIDITY
+        self.shares[empty(address)] = MINIMUM_LIQUIDITY
+        self.totalShares = liquidity
     else:
-        minted = min(amount0 * total // self.reserve0, amount1 * total // self.reserve1)
-    assert minted != 0 and minted >= minShares, "pool: too few shares"
-    self.reserve0 += amount0
-    self.reserve1 += amount1
-    self.totalShares = total + minted
+        r0: uint256 = self.reserve0
+        r1: uint256 = self.reserve1
+        minted = min(amount0 * total // r0, amount1 * total // r1)
+        assert minted != 0, "pool: too few shares"
+        # what the minted shares are worth, rounded up; never more than offered since
+        # minted <= amount * total / reserve
+        used0 = (minted * r0 + total - 1) // total
+        used1 = (minted * r1 + total - 1) // total
+        self.totalShares = total + minted
+    assert minted >= minShares, "pool: too few shares"
+    self.reserve0 += used0
+    self.reserve1 += used1
     self.shares[msg.sender] += minted
-    assert extcall IERC20(token0).transferFrom(msg.sender, self, amount0), "pool: transfer failed"
-    assert extcall IERC20(token1).transferFrom(msg.sender, self, amount1), "pool: transfer failed"
-    log LiquidityAdded(provider=msg.sender, amount0=amount0, amount1=amount1, shares=minted)
+    assert extcall IERC20(token0).transferFrom(msg.sender, self, used0), "pool: transfer failed"
+    assert extcall IERC20(token1).transferFrom(msg.sender, self, used1), "pool: transfer failed"
+    log LiquidityAdded(provider=msg.sender, amount0=used0, amount1=used1, shares=minted)
     return minted
 
 

@@ -182,9 +182,10 @@ def bindWallet(wallet: address, investorId: bytes32):
     """
     @notice Bind `wallet` to the existing investor `investorId` (AGENT). A wallet bound to another
             investor must be unbound first; binding it again to the same investor does nothing.
-    @dev Compliance attributes a wallet's holding to the investor it was bound to when it first received
-         tokens, until the wallet is emptied: move a holding wallet's tokens (recovery or forced transfer)
-         before rebinding it, or the old investor keeps counting that holding.
+    @dev Compliance books a wallet's holding under the key the wallet had when the holding was last
+         touched; after binding (or rebinding) a wallet that holds tokens, have each token's compliance
+         `rebook` it (the WalletBound event says which), or its holding counts for the new investor only
+         from its next balance change on.
     @param wallet The wallet; not the zero address.
     @param investorId The investor.
     """
@@ -209,6 +210,8 @@ def batchBindWallets(wallets: DynArray[address, MAX_BATCH], investorIds: DynArra
 def unbindWallet(wallet: address):
     """
     @notice Detach `wallet` from its investor (AGENT).
+    @dev If the wallet holds tokens, have each token's compliance `rebook` it afterwards (it is then
+         booked as its own holder), as for `bindWallet`.
     @param wallet A bound wallet.
     """
     access._check_role(access.AGENT)

@@ -16,7 +16,10 @@
      Checks, in order: caller is the quote's investor; symbol matches; side is 0 or 1; quantity and price
      non-zero; not expired (block.timestamp <= expiry); quoteId unused; signature (v 27/28, low s,
      signer = the platform signer); notional within the window cap (NOTIONAL_LIMIT_EXCEEDED).
-     Windows are aligned: [k * windowLength, (k+1) * windowLength); buys and sells both count.
+     Windows are aligned: [k * windowLength, (k+1) * windowLength); buys and sells both count. The
+     notional window is GLOBAL to this contract (one token), not per investor: it caps the platform's
+     total flow per window (a circuit breaker), and one investor can use up the whole window for
+     everyone; per-investor limits are the off-chain engine's (it decides which quotes to sign).
      This contract must hold the ISSUER role on the token; on a buy the investor must have approved it on
      the stablecoin; on a sell the treasury must have. Roles (module `access`): ADMIN only (signer,
      treasury, limit).
@@ -46,7 +49,9 @@ QUOTE_TYPEHASH: constant(bytes32) = keccak256(
 )
 NAME_HASH: constant(bytes32) = keccak256("equitoken")
 VERSION_HASH: constant(bytes32) = keccak256("1")
-HALF_ORDER: constant(uint256) = 57896044618658097711785492504343953926418782139537452191012139541227655624840
+# secp256k1 group order n // 2 = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0 (EIP-2):
+# the largest s accepted; (r, s, v) and (r, n - s, v ^ 1) recover the same key, only the low one is taken.
+HALF_ORDER: constant(uint256) = 57896044618658097711785492504343953926418782139537452191302581570759080747168
 SIDE_BUY: constant(uint8) = 0
 SIDE_SELL: constant(uint8) = 1
 
@@ -122,7 +127,8 @@ def __init__(
     @param treasury_ Receives buy payments and pays sell proceeds.
     @param signer_ The platform's quote-signing address.
     @param windowLength_ Rate-limit window in seconds (> 0).
-    @param notionalCap_ Stablecoin raw units per window (max_value(uint256) = unlimited).
+    @param notionalCap_ Stablecoin raw units per window for ALL investors together (max_value(uint256) =
+           unlimited).
     @param admin The first admin.
     """
     access.__init__(admin)
@@ -338,6 +344,7 @@ def setTreasury(treasury_: address):
 def setNotionalLimit(windowLength_: uint256, notionalCap_: uint256):
     """
     @notice Change the rate limit (ADMIN); the current window's usage restarts.
+    @dev The limit is global: all investors' buys and sells share one window (see the contract @dev).
     @param windowLength_ Window length in seconds (> 0).
     @param notionalCap_ Stablecoin raw units per window (max_value(uint256) = unlimited).
     """

@@ -14,7 +14,7 @@
        ISSUER             mint, burn, batchMint, batchBurn (e.g. the QuoteSettlement contract)
        AGENT              setAddressFrozen, freeze/unfreezePartialTokens, forcedTransfer, recoveryAddress
        PAUSER             pause, unpause
-       CORPORATE_ACTIONS  scheduleMultiplier
+       CORPORATE_ACTIONS  scheduleMultiplier, cancelMultiplier
      ONE internal balance-update point, `_update(sender, receiver, amount, forced)`, carries every mint
      (sender = 0), burn (receiver = 0), transfer, forced transfer and recovery. It checks, in this order
      (the first failure reverts with the reason's NAME, e.g. "SENDER_FROZEN"):
@@ -25,14 +25,18 @@
         INSUFFICIENT_UNFROZEN_BALANCE   (not for mints, forced transfers / recoveries)
         then the compliance rules, in the order documented in Compliance.vy, through ONE external call
         (`Compliance.transferred`), which also keeps the per-investor holder books.
-     ZERO_ADDRESS is checked first, by the entry points. `transferFrom` checks the allowance
-     (INSUFFICIENT_ALLOWANCE) before `_update`. The views (`transferRestriction` & co.) run the very same
+     ZERO_ADDRESS is checked first, by the entry points, then (forced transfers and recoveries only)
+     SAME_WALLET: moving tokens from a wallet to itself would only release its partial freeze.
+     `transferFrom` checks the allowance (INSUFFICIENT_ALLOWANCE) before `_update`. The views (`transferRestriction` & co.) run the very same
      token-side function and the very same compliance `_check`, so a view and a transaction in the same
      state always agree.
      A forced transfer bypasses pause, the sender's freeze and the partial freeze (consuming frozen tokens
      beyond the free balance, ERC-3643 style, with a TokensUnfrozen event) but NOT the recipient's checks.
      Multiplier: a fixed-point integer with 18 decimals (1e18 = 1.0). UI amount = raw * multiplier // 1e18
-     (rounded down). The history is append-only; entry 0 is the initial 1.0 (effectiveAt 0, nonce 0).
+     (rounded down). The history is append-only, except that the LAST entry may be cancelled while it
+     has not taken effect (`cancelMultiplier`); entry 0 is the initial 1.0 (effectiveAt 0, nonce 0).
+     A schedule is bounded (effectiveAt <= now + MAX_SCHEDULE_AHEAD, nonce <= MAX_NONCE) so that one typo
+     cannot block every later corporate action.
 """
 
 from ethereum.ercs import IERC20
@@ -62,6 +66,8 @@ interface IIdentityRegistry:
 MAX_BATCH: constant(uint256) = 256
 ONE: constant(uint256) = 10**18
 MAX_MULTIPLIER: constant(uint256) = 10**36
+MAX_SCHEDULE_AHEAD: constant(uint256) = 10 * 366 * 86400  # ten years, leap days included
+MAX_NONCE: constant(uint256) = 2**64 - 1
 
 
 struct MultiplierUpdate:
@@ -156,6 +162,19 @@ event RecoverySuccess:
 # @param effectiveAt When it takes effect (unix seconds).
 # @param nonce The corporate action's nonce (strictly increasing).
 event MultiplierScheduled:
+    index: indexed(uint256)
+    multiplier: uint256
+    effectiveAt: uint64
+    nonce: indexed(uint256)
+
+
+# @notice The last scheduled UI multiplier was cancelled before it took effect.
+# @param index Its former position in the history (now free again).
+# @param multiplier The cancelled multiplier.
+# @param effectiveAt When it would have taken effect.
+# @param nonce Its nonce; `lastMultiplierNonce` falls back to the previous entry's nonce, so the
+#        corrected action may be scheduled again under the same nonce (it was never applied).
+event MultiplierCancelled:
     index: indexed(uint256)
     multiplier: uint256
     effectiveAt: uint64
@@ -501,15 +520,18 @@ def forcedTransfer(sender: address, receiver: address, amount: uint256) -> bool:
     @notice Move `amount` from `sender` to `receiver` without the sender's consent (AGENT).
     @dev Bypasses pause, the sender's freeze, the partial freeze and the sender-side compliance rules;
          STILL refuses a frozen, unverified, sanctioned or otherwise ineligible recipient. Frozen tokens
-         beyond the sender's free balance are consumed (TokensUnfrozen).
+         beyond the sender's free balance are consumed (TokensUnfrozen). A forced transfer to the sender
+         itself is refused with SAME_WALLET: it would move nothing but release the partial freeze.
     @param sender The wallet to take from; not the zero address.
-    @param receiver The recipient; not the zero address.
+    @param receiver The recipient; not the zero address nor `sender`.
     @param amount Raw units; at most the sender's whole balance.
     @return True.
     """
     access._check_role(access.AGENT)
     if sender == empty(address) or receiver == empty(address):
         raise "ZERO_ADDRESS"
+    if sender == receiver:
+        raise "SAME_WALLET"
     self._update(sender, receiver, amount, True)
     log ForcedTransfer(agent=msg.sender, sender=sender, receiver=receiver, amount=amount)
     return True
@@ -520,7 +542,8 @@ def recoveryAddress(lostWallet: address, newWallet: address, investorId: bytes32
     """
     @notice Move a lost wallet's whole balance to a new wallet of the same investor, carrying its frozen
             state and partially frozen amount over (AGENT).
-    @dev Both wallets must be bound to `investorId` in the identity registry, else NOT_SAME_INVESTOR.
+    @dev The wallets must differ (SAME_WALLET) and both be bound to `investorId` in the identity
+         registry, else NOT_SAME_INVESTOR.
          The move is a forced `_update`, so the new wallet must pass the recipient-side rules and must
          not itself be frozen (RECIPIENT_FROZEN). The lost wallet is left as it was otherwise.
     @param lostWallet The lost wallet.
@@ -531,7 +554,8 @@ def recoveryAddress(lostWallet: address, newWallet: address, investorId: bytes32
     access._check_role(access.AGENT)
     if lostWallet == empty(address) or newWallet == empty(address):
         raise "ZERO_ADDRESS"
-    assert lostWallet != newWallet, "token: same wallet"
+    if lostWallet == newWallet:
+        raise "SAME_WALLET"
     registry: address = staticcall ICompliance(self.compliance).identityRegistry()
     if (
         investorId == empty(bytes32)
@@ -606,6 +630,7 @@ def canTransfer(sender: address, receiver: address, amount: uint256) -> bool:
 def forcedTransferRestriction(sender: address, receiver: address, amount: uint256) -> uint8:
     """
     @notice The reason an agent's `forcedTransfer` would be refused now.
+    @dev SAME_WALLET if `sender` is `receiver`, as `forcedTransfer` refuses it.
     @param sender The wallet to take from.
     @param receiver The recipient.
     @param amount Raw units.
@@ -613,6 +638,8 @@ def forcedTransferRestriction(sender: address, receiver: address, amount: uint25
     """
     if sender == empty(address) or receiver == empty(address):
         return reasons.ZERO_ADDR
+    if sender == receiver:
+        return reasons.SAME_WALLET
     return self._restriction(sender, receiver, amount, True)
 
 
@@ -725,23 +752,51 @@ def _multiplier_at(timestamp: uint256) -> uint256:
 def scheduleMultiplier(newMultiplier: uint256, effectiveAt: uint64, nonce: uint256):
     """
     @notice Schedule a new UI multiplier (CORPORATE_ACTIONS), e.g. 2e18 after a 2:1 split of a token at 1.0.
-    @dev Raw balances never change. `newMultiplier` is absolute. `effectiveAt` may not be in the past nor
-         before the last scheduled entry; `nonce` must exceed every nonce used before, so one corporate
-         action can never be applied twice.
+    @dev Raw balances never change. `newMultiplier` is absolute. `effectiveAt` may not be in the past,
+         more than ten years ahead, nor before the last scheduled entry; `nonce` must exceed every nonce
+         of the history (and be below 2**64), so one corporate action can never be applied twice. A
+         mistaken entry is withdrawn with `cancelMultiplier` while it has not taken effect.
     @param newMultiplier The multiplier, 18 decimals (0 < m <= 1e36).
-    @param effectiveAt When it takes effect (unix seconds, >= now).
-    @param nonce The corporate action's nonce, strictly greater than `lastMultiplierNonce`.
+    @param effectiveAt When it takes effect (unix seconds, now <= effectiveAt <= now + 10 * 366 days).
+    @param nonce The corporate action's nonce, lastMultiplierNonce < nonce <= 2**64 - 1.
     """
     access._check_role(access.CORPORATE_ACTIONS)
     assert nonce > self.lastMultiplierNonce, "multiplier: nonce already used"
+    assert nonce <= MAX_NONCE, "multiplier: nonce out of range"
     assert newMultiplier != 0 and newMultiplier <= MAX_MULTIPLIER, "multiplier: out of range"
     assert convert(effectiveAt, uint256) >= block.timestamp, "multiplier: effective time in the past"
+    assert convert(effectiveAt, uint256) <= block.timestamp + MAX_SCHEDULE_AHEAD, (
+        "multiplier: effective time too far ahead"
+    )
     index: uint256 = self.multiplierUpdateCount
     assert effectiveAt >= self._multipliers[index - 1].effectiveAt, "multiplier: before the last scheduled"
     self._multipliers[index] = MultiplierUpdate(multiplier=newMultiplier, effectiveAt=effectiveAt, nonce=nonce)
     self.multiplierUpdateCount = index + 1
     self.lastMultiplierNonce = nonce
     log MultiplierScheduled(index=index, multiplier=newMultiplier, effectiveAt=effectiveAt, nonce=nonce)
+
+
+@external
+def cancelMultiplier(nonce: uint256):
+    """
+    @notice Withdraw the LAST scheduled multiplier while it has not taken effect (CORPORATE_ACTIONS),
+            e.g. a wrong date or ratio; then schedule the corrected one.
+    @dev Only the last entry can go, so the history stays sorted and every entry already in force stays
+         untouched; cancel repeatedly to withdraw several pending entries, newest first. The initial
+         entry 0 can never be cancelled. `lastMultiplierNonce` falls back to the nonce of the new last
+         entry: the cancelled action was never applied, so it may be scheduled again under its nonce.
+    @param nonce The nonce of the last entry (guards against cancelling another action than meant).
+    """
+    access._check_role(access.CORPORATE_ACTIONS)
+    index: uint256 = self.multiplierUpdateCount - 1
+    assert index != 0, "multiplier: nothing to cancel"
+    last: MultiplierUpdate = self._multipliers[index]
+    assert last.nonce == nonce, "multiplier: not the last scheduled nonce"
+    assert block.timestamp < convert(last.effectiveAt, uint256), "multiplier: already in effect"
+    self._multipliers[index] = empty(MultiplierUpdate)
+    self.multiplierUpdateCount = index
+    self.lastMultiplierNonce = self._multipliers[index - 1].nonce
+    log MultiplierCancelled(index=index, multiplier=last.multiplier, effectiveAt=last.effectiveAt, nonce=nonce)
 
 
 @external

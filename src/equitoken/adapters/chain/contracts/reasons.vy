@@ -36,6 +36,7 @@ ZERO_ADDR: constant(uint8) = 18
 NOT_SAME_INVESTOR: constant(uint8) = 19
 FLOWBACK_RESTRICTED: constant(uint8) = 20
 NOTIONAL_LIMIT_EXCEEDED: constant(uint8) = 21
+SAME_WALLET: constant(uint8) = 22
 
 
 @internal
@@ -91,4 +92,6 @@ def _raise(code: uint8):
         raise "FLOWBACK_RESTRICTED"
     if code == NOTIONAL_LIMIT_EXCEEDED:
         raise "NOTIONAL_LIMIT_EXCEEDED"
+    if code == SAME_WALLET:
+        raise "SAME_WALLET"
     raise "UNKNOWN_REASON"
