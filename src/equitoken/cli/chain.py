@@ -133,3 +133,71 @@ def deploy(
     flat = {k: v for k, v in result.items() if k != "roles"}
     flat.update({f"role.{k}": v for k, v in result["roles"].items()})
     emit_pairs(flat)
+
+
+instrument_app = typer.Typer(help="Instruments under a compliance policy (journaled).", no_args_is_help=True)
+chain_app.add_typer(instrument_app, name="instrument")
+
+
+@instrument_app.command("add")
+def instrument_add(
+    symbol: Annotated[str, typer.Option("--symbol", help="Ticker of the instrument.")],
+    policy: Annotated[
+        str, typer.Option("--policy", help="A shipped policy (equitoken compliance policies).")
+    ],
+    decimals: Annotated[int, typer.Option("--decimals", help="Token decimals.")] = 18,
+    distribution_start: Annotated[
+        str | None,
+        typer.Option("--distribution-start", help="Offering start, ISO-8601 with zone (Reg S flowback)."),
+    ] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Register an instrument under a policy, deploy it on the configured chain and sync it."""
+    from equitoken.app.bootstrap import bootstrap
+    from equitoken.app.compliance_desk import open_desk
+    from equitoken.cli.output import parse_instant
+
+    platform = bootstrap()
+    start = None if distribution_start is None else parse_instant(distribution_start, platform.clock.now())
+    instrument = open_desk(platform).register(
+        Symbol(symbol), policy, decimals=decimals, distribution_start=start
+    )
+    data = {
+        "symbol": instrument.symbol.value,
+        "policy": policy,
+        "token": str(instrument.token),
+        "identity_registry": str(instrument.registry),
+        "compliance": str(instrument.compliance),
+    }
+    if json_out:
+        emit_json(data)
+        return
+    emit_pairs(data)
+
+
+@chain_app.command("list")
+def list_instruments(json_out: JsonFlag = False) -> None:
+    """List the journaled instruments: policy, addresses on the configured chain, holdings, whitelist."""
+    from equitoken.app.bootstrap import bootstrap
+    from equitoken.app.compliance_desk import open_desk
+
+    desk = open_desk(bootstrap())
+    live = desk.open()
+    rows: list[dict[str, Any]] = []
+    for state in desk.instruments.book.instruments():
+        instrument = live[state.symbol]
+        rows.append(
+            {
+                "symbol": state.symbol.value,
+                "policy": state.policy,
+                "token": str(instrument.token),
+                "compliance": str(instrument.compliance),
+                "holdings": len(state.holdings),
+                "whitelisted": len(state.whitelist),
+                "distribution_start": state.distribution_start,
+            }
+        )
+    if json_out:
+        emit_json({"chain_id": desk.chain.chain_id, "instruments": rows})
+        return
+    emit_table(rows)

@@ -1,17 +1,27 @@
-"""``equitoken compliance``: what-if evaluation of hypothetical actions, and the shipped policies."""
+"""``equitoken compliance``: what-if evaluation, the shipped policies, and instruments on the chain.
+
+``onboard``, ``check``, ``diff`` and ``sync`` work on the journaled state (see ``app.compliance_desk``
+for how an instrument exists across invocations, embedded chain or node).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from equitoken.app.compliance import load_cases, load_sanctions, shipped_policies
-from equitoken.cli.output import JsonFlag, emit_json, emit_table
+from equitoken.cli.output import JsonFlag, emit_json, emit_pairs, emit_table
 from equitoken.compliance.cases import evaluate_cases
 from equitoken.compliance.chain_config import ChainGap, chain_gaps
 from equitoken.compliance.rules import Rule
+from equitoken.domain.ids import Symbol, WalletAddress
+from equitoken.domain.values import Shares
+
+if TYPE_CHECKING:
+    from equitoken.app.compliance_desk import ComplianceDesk, TransferCheck
 
 app = typer.Typer(help="Compliance policies and what-if evaluation.", no_args_is_help=True)
 
@@ -107,3 +117,130 @@ def sanctions(
         emit_json({"entries": rows})
     else:
         emit_table(rows)
+
+
+# ---------------------------------------------------------------------- instruments on the chain
+
+SanctionsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--sanctions", metavar="LIST.csv", help="Sanctions list to screen with (default: the sample)."
+    ),
+]
+
+
+def _desk(sanctions: Path | None) -> ComplianceDesk:
+    # Imported here: the chain stack is heavy, and most commands of this group never touch it.
+    from equitoken.app.bootstrap import bootstrap
+    from equitoken.app.compliance_desk import open_desk
+
+    return open_desk(bootstrap(), sanctions)
+
+
+@app.command("onboard")
+def onboard_command(
+    onboarding_file: Annotated[
+        Path, typer.Argument(metavar="FILE.json", help="Instruments, investors, holdings.")
+    ],
+    sanctions: SanctionsOption = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Record instruments, investors (KYC, wallets), whitelists and holdings, then sync the chain."""
+    from equitoken.app.onboarding import onboard, read_onboarding
+
+    plan = read_onboarding(onboarding_file)
+    report = onboard(_desk(sanctions), plan)
+    data = {
+        "instruments": report.instruments,
+        "investors": report.investors,
+        "wallets_bound": report.wallets,
+        "holdings_issued": report.holdings,
+        "whitelisted": report.whitelisted,
+        "skipped": report.skipped,
+    }
+    if json_out:
+        emit_json(data)
+        return
+    emit_pairs({k: ", ".join(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
+def _check_data(result: TransferCheck) -> dict[str, Any]:
+    on = result.on_chain
+    return {
+        "instrument": result.instrument.value,
+        "from": str(result.sender),
+        "to": str(result.receiver),
+        "amount": result.shares.value,
+        "at": result.at,
+        "off_chain": result.off_chain.as_dict(),
+        "on_chain": {"allowed": on.allowed, "reason": on.reason.name, "message": on.reason.sentence},
+        "agree": result.agree,
+        "off_chain_only": sorted({g.rule for g in result.gaps}),
+    }
+
+
+@app.command("check")
+def check_command(
+    instrument: Annotated[str, typer.Option("--instrument", help="The instrument's symbol.")],
+    sender: Annotated[str, typer.Option("--from", help="The sending wallet.")],
+    receiver: Annotated[str, typer.Option("--to", help="The receiving wallet.")],
+    amount: Annotated[str, typer.Option("--amount", help="Shares to transfer (a decimal number).")],
+    sanctions: SanctionsOption = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Decide a transfer with the engine (every violated rule) and ask the contracts, side by side."""
+    result = _desk(sanctions).check(
+        Symbol(instrument), WalletAddress(sender), WalletAddress(receiver), Shares(amount)
+    )
+    data = _check_data(result)
+    if json_out:
+        emit_json(data)
+        return
+    off = result.off_chain
+    emit_pairs(
+        {
+            "instrument": data["instrument"],
+            "transfer": f"{data['amount']} from {data['from']} to {data['to']}",
+            "at": result.at,
+            "off-chain": "allowed" if off.allowed else f"refused ({off.reason.name})",
+            "on-chain": "allowed" if result.on_chain.allowed else f"refused ({result.on_chain.reason.name})",
+            "agree": result.agree,
+        }
+    )
+    if off.violations:
+        typer.echo("")
+        emit_table([v.as_dict() for v in off.violations], ["code", "rule", "message"])
+
+
+@app.command("diff")
+def diff_command(
+    instrument: Annotated[
+        str | None, typer.Option("--instrument", help="One instrument (default: all).")
+    ] = None,
+    sanctions: SanctionsOption = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Show where the chain differs from the off-chain intent (policy, investors, wallets, whitelist)."""
+    desk = _desk(sanctions)
+    symbols = [Symbol(instrument)] if instrument else [s.symbol for s in desk.instruments.book.instruments()]
+    rows = [
+        {"instrument": symbol.value, **dataclasses.asdict(d)} for symbol in symbols for d in desk.diff(symbol)
+    ]
+    if json_out:
+        emit_json({"drift": rows})
+        return
+    emit_table(rows, ["instrument", "kind", "subject", "off_chain", "on_chain"])
+
+
+@app.command("sync")
+def sync_command(sanctions: SanctionsOption = None, json_out: JsonFlag = False) -> None:
+    """Write what differs to the chain (on a node; the embedded chain is synced at every start)."""
+    reports = _desk(sanctions).sync_all()
+    rows = [
+        {"instrument": symbol.value, "steps": len(r.steps), "transactions": r.txs}
+        for symbol, r in reports.items()
+    ]
+    if json_out:
+        emit_json({"synced": rows})
+        return
+    emit_table(rows)

@@ -26,7 +26,8 @@
         6 KYC_EXPIRED                recipient investor's KYC expired
         7 LOCKUP_ACTIVE              sender investor locked up (not between wallets of one investor)
         8 COUNTRY_NOT_ALLOWED        recipient country denied, or allowlist on and country not in it
-        9 FLOWBACK_RESTRICTED        recipient country = flowback country before flowbackUntil (Reg S)
+        9 FLOWBACK_RESTRICTED        recipient country = flowback country before flowbackUntil (Reg S;
+                                     transfers only: a mint is primary issuance, not flowback)
        10 CATEGORY_NOT_ALLOWED       recipient category bit not set in allowedCategories
        11 RECIPIENT_NOT_WHITELISTED  mode WHITELISTED and recipient investor not whitelisted
        12 MAX_BALANCE_EXCEEDED       recipient investor's holding would exceed maxBalance (0 = no cap)
@@ -426,7 +427,13 @@ def _check(sender: address, receiver: address, amount: uint256, forced: bool) ->
         return reasons.COUNTRY_NOT_ALLOWED, from_key, to_key
     if self.countryAllowlistEnabled and not self._country_bit(self._country_allowed, country):
         return reasons.COUNTRY_NOT_ALLOWED, from_key, to_key
-    if now < convert(self.flowbackUntil, uint256) and country == convert(self.flowbackCountry, uint256):
+    # Flowback restricts resales into the flowback country, not the issuer's own primary issuance
+    # (a Reg D offering to US investors runs alongside a Reg S distribution period).
+    if (
+        not is_mint
+        and now < convert(self.flowbackUntil, uint256)
+        and country == convert(self.flowbackCountry, uint256)
+    ):
         return reasons.FLOWBACK_RESTRICTED, from_key, to_key
     if (self.allowedCategories >> ((to_p >> CATEGORY_SHIFT) & 255)) & 1 == 0:
         return reasons.CATEGORY_NOT_ALLOWED, from_key, to_key

@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from equitoken.adapters.chain.backend import RawCall
+from equitoken.adapters.chain.facade._abi import contract_abi
 from equitoken.adapters.chain.facade._codec import EPOCH, MAX_UINT256, from_seconds, to_seconds
 from equitoken.adapters.chain.facade._sending import Sending
 from equitoken.domain.errors import DomainError
-from equitoken.domain.ids import InvestorId
+from equitoken.domain.ids import InvestorId, WalletAddress
 from equitoken.ports.chain import ChainTx, ComplianceConfig, Instrument, TransferMode
 
 
@@ -103,3 +104,36 @@ class ComplianceRules(Sending):
         return self._send_one(
             self._agent_write(instrument, "Compliance", "setWhitelisted", keys, whitelisted)
         )
+
+    def lockup_of(self, instrument: Instrument, investor: InvestorId) -> datetime | None:
+        """Return when ``investor``'s lockup ends (``None``: no lockup recorded)."""
+        (until,) = self._view(
+            "Compliance", self._b(instrument.compliance), "lockupUntil", self._investor(investor)
+        )
+        return None if int(until) == 0 else from_seconds(int(until))
+
+    def is_whitelisted(self, instrument: Instrument, investor: InvestorId) -> bool:
+        """Tell whether ``investor`` is on the holder whitelist."""
+        (listed,) = self._view(
+            "Compliance", self._b(instrument.compliance), "isWhitelisted", self._investor(investor)
+        )
+        return bool(listed)
+
+    @property
+    def supports_rebook(self) -> bool:
+        """Tell whether the Compliance contract can rebook a wallet's holding after a (re)binding."""
+        return "rebook" in contract_abi("Compliance").functions
+
+    def needs_rebook(self, instrument: Instrument, wallet: WalletAddress) -> bool:
+        """Tell whether ``wallet``'s holding is booked under another holder than its current binding."""
+        if not self.supports_rebook:
+            return False
+        return bool(
+            self._view("Compliance", self._b(instrument.compliance), "needsRebook", self._b(wallet))[0]
+        )
+
+    def rebook(self, instrument: Instrument, wallet: WalletAddress) -> ChainTx | None:
+        """Book ``wallet``'s holding under its current investor (``None`` when the contract cannot)."""
+        if not self.supports_rebook:
+            return None
+        return self._send_one(self._agent_write(instrument, "Compliance", "rebook", self._b(wallet)))

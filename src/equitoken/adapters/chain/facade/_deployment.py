@@ -67,6 +67,26 @@ class Deployment(Sending):
             self._instruments[address] = instrument
         return instrument
 
+    def attach_instrument(
+        self,
+        symbol: Symbol,
+        token: WalletAddress,
+        registry: WalletAddress,
+        compliance: WalletAddress,
+        decimals: int = 18,
+    ) -> Instrument:
+        """Return an instrument deployed earlier (by this key seed) at known addresses, ready to drive."""
+        instrument = Instrument(symbol, token, registry, compliance, decimals, self._role_wallets(symbol))
+        self._decimals[self._b(token)] = decimals
+        for address, kind in (
+            (token, "SecurityToken"),
+            (registry, "IdentityRegistry"),
+            (compliance, "Compliance"),
+        ):
+            self._instruments[self._b(address)] = instrument
+            self._kinds[self._b(address)] = kind  # so its events decode
+        return instrument
+
     def deploy_stablecoin(self, symbol: str = "USDX") -> WalletAddress:
         """Deploy a plain 6-decimal USD token for payments and buffer pools (owned by the platform)."""
         owner = self.platform_wallet_bytes()

@@ -81,3 +81,22 @@ class Identity(Sending):
         return bool(
             self._view("IdentityRegistry", self._b(instrument.registry), "isVerified", self._b(wallet))[0]
         )
+
+    def investor_of(self, instrument: Instrument, wallet: WalletAddress) -> InvestorId | None:
+        """Return the investor ``wallet`` is bound to in the registry (``None``: bound to nobody).
+
+        An investor this facade never wrote is named ``unknown:<first 16 hex digits of its key>``.
+        """
+        (key,) = self._view("IdentityRegistry", self._b(instrument.registry), "investorOf", self._b(wallet))
+        raw = bytes(key)
+        if raw == bytes(32):
+            return None
+        return self._investors.get(raw) or InvestorId(f"unknown:{raw.hex()[:16]}")
+
+    def is_wallet_sanctioned(self, instrument: Instrument, wallet: WalletAddress) -> bool:
+        """Tell whether ``wallet`` itself is on the registry's wallet-level blocklist."""
+        return bool(
+            self._view("IdentityRegistry", self._b(instrument.registry), "walletSanctioned", self._b(wallet))[
+                0
+            ]
+        )
