@@ -39,7 +39,8 @@ def test_database_url_overrides_sqlite() -> None:
     [
         ({"EQUITOKEN_BROKER_SLIPPAGE_BPS": "lots"}, "INVALID_SETTING", "broker_slippage_bps"),
         ({"EQUITOKEN_PRE_MARKET_OPEN": "25:00"}, "INVALID_SETTING", "pre_market_open"),
-        ({"EQUITOKEN_PRE_MARKET_OPEN": "10:00"}, "INVALID_SETTING", "pre_market_open"),
+        ({"EQUITOKEN_PRE_MARKET_OPEN": "18:00"}, "INVALID_SETTING", "pre_market_open"),
+        ({"EQUITOKEN_EARLY_CLOSE_AFTER_HOURS_CLOSE": "21:00"}, "INVALID_SETTING", "after_hours_close"),
         ({"EQUITOKEN_LOG_FORMAT": "xml"}, "INVALID_SETTING", "log_format"),
         ({"EQUITOKEN_PRICE_MAX_AGE_DAYS": "-1"}, "INVALID_SETTING", "price_max_age_days"),
         ({"EQUITOKEN_CONFIG": "/nonexistent/eq.toml"}, "CONFIG_NOT_FOUND", "/nonexistent/eq.toml"),

@@ -161,9 +161,13 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | 
         if variable in env:
             values[name] = _parse(name, env[variable], variable)
     settings = Settings(**values)
-    if not settings.pre_market_open < time(9, 30) or settings.after_hours_close <= time(16, 0):
+    # Only the order of the extended-hours bounds is checked here: the regular session comes from the
+    # calendar day by day, and the calendar clips these bounds to it (no market hour is written here).
+    if not settings.pre_market_open < settings.early_close_after_hours_close <= settings.after_hours_close:
         raise DomainError(
-            "INVALID_SETTING", "pre_market_open must precede 09:30 and after_hours_close follow 16:00"
+            "INVALID_SETTING",
+            "pre_market_open must precede early_close_after_hours_close,"
+            " which may not follow after_hours_close",
         )
     return settings
 
