@@ -18,6 +18,7 @@ from typing import Any
 
 import coincurve
 
+from equitoken.domain.errors import DomainError
 from equitoken.domain.keccak import keccak256
 
 DOMAIN_NAME = "equitoken"
@@ -50,14 +51,14 @@ class Quote:
     def __post_init__(self) -> None:
         """Validate field sizes, so a bad quote fails here rather than as a bad signature on chain."""
         if len(self.investor) != 20:
-            raise ValueError("investor must be a 20-byte address")
+            raise DomainError("INVALID_QUOTE", "investor must be a 20-byte address")
         if len(self.symbol) != 32 or len(self.quote_id) != 32:
-            raise ValueError("symbol and quote_id must be 32 bytes")
+            raise DomainError("INVALID_QUOTE", "symbol and quote_id must be 32 bytes")
         if self.side not in (SIDE_BUY, SIDE_SELL):
-            raise ValueError("side must be 0 (buy) or 1 (sell)")
+            raise DomainError("INVALID_QUOTE", "side must be 0 (buy) or 1 (sell)")
         for value in (self.quantity, self.price, self.expiry):
             if not 0 <= value <= _UINT256_MAX:
-                raise ValueError("quantity, price and expiry must fit in uint256")
+                raise DomainError("INVALID_QUOTE", "quantity, price and expiry must fit in uint256")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +78,7 @@ def symbol_bytes32(symbol: str) -> bytes:
     """Encode a ticker as the contract's ``bytes32`` symbol: ASCII, right-padded with zero bytes."""
     raw = symbol.encode("ascii")
     if not raw or len(raw) > 32:
-        raise ValueError("a symbol is 1 to 32 ASCII characters")
+        raise DomainError("INVALID_QUOTE", "a symbol is 1 to 32 ASCII characters")
     return raw.ljust(32, b"\0")
 
 
@@ -97,7 +98,7 @@ def _word(value: int) -> bytes:
 def domain_separator(chain_id: int, verifying_contract: bytes) -> bytes:
     """Return the EIP-712 domain separator of the settlement contract at ``verifying_contract``."""
     if len(verifying_contract) != 20:
-        raise ValueError("verifying_contract must be a 20-byte address")
+        raise DomainError("INVALID_QUOTE", "verifying_contract must be a 20-byte address")
     return keccak256(
         DOMAIN_TYPEHASH
         + keccak256(DOMAIN_NAME.encode())
