@@ -61,6 +61,15 @@ def test_sender_not_verified(system: System) -> None:
     denied(system, alice, bob, 10, Reason.SENDER_NOT_VERIFIED)
 
 
+def test_an_investor_never_verified_is_not_verified_rather_than_expired(system: System) -> None:
+    """KYC expiry 0 means "never verified" (pending, suspended, rejected): *_NOT_VERIFIED, as off chain."""
+    alice = system.investor("alice")
+    system.mint(alice, 10)
+    pending = system.investor("pending", kyc_expiry=0)
+    denied(system, alice, pending, 1, Reason.RECIPIENT_NOT_VERIFIED)
+    assert system.registry.call("isVerified", pending) is False
+
+
 def test_sender_and_recipient_kyc_expired(system: System) -> None:
     alice, bob = two(system, kyc_expiry=system.chain.now + 100)
     allowed(system, alice, bob, 1)

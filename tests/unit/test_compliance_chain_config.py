@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from equitoken.app.compliance import shipped_policies
@@ -77,6 +78,10 @@ def test_an_investor_maps_to_its_registry_record() -> None:
     )
     record = to_onchain_investor(investor, sanctioned=False, at=START)
     assert (record.country, record.category, record.kyc_expiry) == (276, 1, datetime(2027, 1, 5, tzinfo=UTC))
+    # A lapsed KYC keeps its real (past) expiry: the contract then says KYC_EXPIRED, as the engine does.
     lapsed = to_onchain_investor(investor, sanctioned=True, at=datetime(2027, 1, 5, tzinfo=UTC))
-    assert lapsed.kyc_expiry == NOT_VERIFIED and lapsed.sanctioned
+    assert lapsed.kyc_expiry == datetime(2027, 1, 5, tzinfo=UTC) and lapsed.sanctioned
+    # Never verified: expiry 0, which the contract reads as not verified.
+    pending = to_onchain_investor(replace(investor, kyc=Kyc(KycState.PENDING)), sanctioned=False, at=START)
+    assert pending.kyc_expiry == NOT_VERIFIED
     assert sorted(CATEGORY_NUMBERS.values()) == list(range(len(InvestorCategory)))

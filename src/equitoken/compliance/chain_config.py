@@ -15,7 +15,7 @@ from equitoken.compliance.actions import ActionKind, Holding
 from equitoken.compliance.countries import COUNTRIES
 from equitoken.compliance.engine import add_months
 from equitoken.compliance.investors import Investor, InvestorCategory
-from equitoken.compliance.kyc import expiry_instant
+from equitoken.compliance.kyc import KycState, expiry_instant
 from equitoken.compliance.policy import Policy
 from equitoken.compliance.rules import (
     Categories,
@@ -45,6 +45,7 @@ CATEGORY_NUMBERS: dict[InvestorCategory, int] = {
 """The identity registry's category numbers (stable: never renumber)."""
 US = COUNTRIES["US"].numeric
 NOT_VERIFIED = datetime(1970, 1, 1, tzinfo=UTC)
+"""KYC expiry 0 on chain: the contract reads it as "never verified" (``*_NOT_VERIFIED``), not as expired."""
 """The KYC expiry written for an investor who is not verified: already past, so never eligible."""
 _ON_CHAIN = frozenset({ActionKind.TRANSFER, ActionKind.MINT, ActionKind.FORCED_TRANSFER, ActionKind.BURN})
 
@@ -186,10 +187,15 @@ def _gap(rule: Rule, mode: TransferMode) -> list[ChainGap]:
 
 
 def to_onchain_investor(investor: Investor, *, sanctioned: bool, at: datetime) -> OnChainInvestor:
-    """Return the identity registry's record of ``investor`` at ``at`` (unverified: an expiry in the past)."""
+    """Return the identity registry's record of ``investor`` at ``at``.
+
+    A verified KYC carries its real expiry (in the past once it lapsed: the contract says KYC_EXPIRED, as
+    the engine does); any other state — none, pending, suspended, rejected — is written as expiry 0, which
+    the contract reads as not verified, again as the engine does.
+    """
     kyc = investor.kyc
-    valid = kyc.is_valid(at) and kyc.expires is not None
-    expiry = expiry_instant(kyc.expires) if valid and kyc.expires is not None else NOT_VERIFIED
+    lapsing = kyc.effective(at) in (KycState.VERIFIED, KycState.EXPIRED) and kyc.expires is not None
+    expiry = expiry_instant(kyc.expires) if lapsing and kyc.expires is not None else NOT_VERIFIED
     return OnChainInvestor(
         investor_id=investor.investor_id,
         country=investor.residence.numeric,

@@ -23,14 +23,12 @@ from equitoken.compliance.actions import ActionKind
 from equitoken.compliance.chain_config import lockup_until, to_chain_config, to_onchain_investor
 from equitoken.compliance.instruments import InstrumentState
 from equitoken.compliance.investors import Investor
-from equitoken.compliance.kyc import KycState
 from equitoken.compliance.policy import Policy
 from equitoken.compliance.rules import Lockup
 from equitoken.compliance.sanctions import SanctionsList
 from equitoken.domain.ids import InvestorId, WalletAddress
 from equitoken.ports.chain import ComplianceConfig, OnChainInvestor, TransferMode
 
-_BINDABLE = frozenset({KycState.VERIFIED, KycState.EXPIRED})
 """KYC states whose wallets are bound on chain (an expired one reads KYC_EXPIRED there, as off-chain)."""
 
 
@@ -166,15 +164,10 @@ def intent(
     }
     bindings: dict[WalletAddress, InvestorId | None] = {w: None for w in known_wallets}
     bindings.update({h.wallet: bindings.get(h.wallet) for h in instrument.holdings})
-    flagged: set[WalletAddress] = set()
     for investor in people:
-        # The registry can say "not verified" only by leaving a wallet unbound: an existing record with a
-        # past expiry reads KYC_EXPIRED. So wallets of an investor never verified, suspended or rejected
-        # stay unbound (the engine's *_NOT_VERIFIED), and carry the investor's sanction themselves.
-        owner = investor.investor_id if investor.kyc.effective(at) in _BINDABLE else None
-        bindings.update({w: owner for w in investor.wallets})
-        if owner is None and records[investor.investor_id].sanctioned:
-            flagged |= investor.wallets
+        # Every wallet is bound to its investor whatever the KYC state: the record says whether the
+        # investor is verified (expiry 0: never verified, a past expiry: lapsed), exactly as the engine does.
+        bindings.update({w: investor.investor_id for w in investor.wallets})
     governs_lockups = any(isinstance(r.params, Lockup) for r in policy.rules_for(ActionKind.TRANSFER))
     lockups: dict[InvestorId, datetime | None] | None = None
     if governs_lockups:
@@ -192,7 +185,7 @@ def intent(
         config=config,
         investors=records,
         bindings=bindings,
-        wallet_sanctions={w: w in flagged or bool(sanctions.screen_wallet(w)) for w in sorted(bindings)},
+        wallet_sanctions={w: bool(sanctions.screen_wallet(w)) for w in sorted(bindings)},
         lockups=lockups,
         whitelist=whitelist,
     )

@@ -20,9 +20,10 @@
         1 SENDER_SANCTIONED          sender wallet or its investor is sanctioned     (transfer, burn)
         2 RECIPIENT_SANCTIONED       recipient wallet or its investor is sanctioned  (transfer, mint)
           -- mode OPEN and every burn stop here: OK --
-        3 SENDER_NOT_VERIFIED        sender wallet not bound to an existing investor (transfer)
+        3 SENDER_NOT_VERIFIED        sender wallet not bound to an existing investor, or the investor
+                                     was never verified (KYC expiry 0) (transfer)
         4 KYC_EXPIRED                sender investor's KYC expired                   (transfer)
-        5 RECIPIENT_NOT_VERIFIED     recipient wallet not bound to an existing investor
+        5 RECIPIENT_NOT_VERIFIED     recipient wallet not bound to an existing investor, or never verified
         6 KYC_EXPIRED                recipient investor's KYC expired
         7 LOCKUP_ACTIVE              sender investor locked up (not between wallets of one investor)
         8 COUNTRY_NOT_ALLOWED        recipient country denied, or allowlist on and country not in it
@@ -411,11 +412,11 @@ def _check(sender: address, receiver: address, amount: uint256, forced: bool) ->
 
     now: uint256 = block.timestamp
     if check_sender:
-        if from_id == empty(bytes32) or from_p & EXISTS_BIT == 0:
+        if from_id == empty(bytes32) or from_p & EXISTS_BIT == 0 or from_p & EXPIRY_MASK == 0:
             return reasons.SENDER_NOT_VERIFIED, from_key, to_key
         if from_p & EXPIRY_MASK <= now:
             return reasons.KYC_EXPIRED, from_key, to_key
-    if to_id == empty(bytes32) or to_p & EXISTS_BIT == 0:
+    if to_id == empty(bytes32) or to_p & EXISTS_BIT == 0 or to_p & EXPIRY_MASK == 0:
         return reasons.RECIPIENT_NOT_VERIFIED, from_key, to_key
     if to_p & EXPIRY_MASK <= now:
         return reasons.KYC_EXPIRED, from_key, to_key
@@ -556,7 +557,7 @@ def accountRestriction(account: address) -> uint8:
         return reasons.SENDER_SANCTIONED
     if self.transferMode == MODE_OPEN:
         return reasons.OK
-    if id_ == empty(bytes32) or p & EXISTS_BIT == 0:
+    if id_ == empty(bytes32) or p & EXISTS_BIT == 0 or p & EXPIRY_MASK == 0:
         return reasons.SENDER_NOT_VERIFIED
     if p & EXPIRY_MASK <= block.timestamp:
         return reasons.KYC_EXPIRED
