@@ -11,6 +11,13 @@ Part = Callable[[BenchOptions], list[Measurement]]
 
 def parts() -> dict[str, Part]:
     """Return the benchmark parts by name, importing each only when asked for."""
-    from equitoken.bench import chain, ledger
+    from equitoken.bench import chain, chain_embedded, chain_rpc, ledger
 
-    return {"ledger": ledger.run, "chain": chain.run}
+    # ``chain`` measures the port; the two engine parts measure what sits under it (the bare EVM,
+    # one call per block vs batched, pre-signed arrays vs one request at a time).
+    return {
+        "ledger": ledger.run,
+        "chain": chain.run,
+        "engine-embedded": chain_embedded.run,
+        "engine-rpc": chain_rpc.run,
+    }
