@@ -86,8 +86,8 @@ def test_cli_json(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("EQUITOKEN_DATA_DIR", str(tmp_path))
-    assert run(["demo", "--json"]) == 0
+    assert run(["replay-day", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["day"] == "2012-11-23" and shown["books_balance"] is True
-    assert run(["demo", "--day", "23/11/2012"]) == 2
+    assert run(["replay-day", "--day", "23/11/2012"]) == 2
     assert "INVALID_DATE" in capsys.readouterr().err

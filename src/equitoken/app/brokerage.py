@@ -32,7 +32,14 @@ from equitoken.domain.instants import utc
 from equitoken.domain.trading import OrderType, Side
 from equitoken.domain.values import Price, Shares, canonical_decimal
 from equitoken.ledger.accounts import Account
-from equitoken.ports.broker import Broker, BrokerFill, BrokerOrder, BrokerOrderState
+from equitoken.ports.broker import (
+    Broker,
+    BrokerFill,
+    BrokerOrder,
+    BrokerOrderState,
+    BrokerSync,
+    CustodyPosition,
+)
 from equitoken.ports.clock import Clock
 from equitoken.ports.market import MarketCalendar
 from equitoken.ports.store import Store
@@ -64,12 +71,8 @@ class PendingFill:
     settles_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class SyncReport:
-    """What one ``sync`` posted: fills booked on their trade date, and fills settled."""
-
-    booked: tuple[BrokerFill, ...]
-    settled: tuple[BrokerFill, ...]
+SyncReport = BrokerSync
+"""What one ``sync`` posted (the port's ``BrokerSync``; the old name stays for callers)."""
 
 
 class Brokerage:
@@ -141,6 +144,10 @@ class Brokerage:
                 booked.extend(self._absorb(state))
         settled = self._settle_due(utc(self._clock.now()))
         return SyncReport(tuple(booked), tuple(settled))
+
+    def positions(self) -> Mapping[Symbol, CustodyPosition]:
+        """Return the custodian's positions as the broker reports them now."""
+        return self._broker.positions()
 
     def pending(self) -> list[PendingFill]:
         """Return the booked fills not yet settled, by settlement instant."""

@@ -69,7 +69,7 @@ from equitoken.issuance.orders import (
     make_quote,
 )
 from equitoken.issuance.orders.quotes import DEFAULT_QUOTE_TTL
-from equitoken.issuance.reasons import OrderReason
+from equitoken.issuance.reasons import OrderReason, Refusal
 from equitoken.ports.clock import Clock
 from equitoken.ports.market import MarketCalendar, PriceSource
 from equitoken.ports.store import Store, StoredEvent
@@ -83,6 +83,10 @@ log = logging.getLogger(__name__)
 
 STREAM = "orders"
 MAX_KEY = 200
+
+
+VenueCheck = Callable[[OrderRequest, ReferencePrice, MarketStatus], "Refusal | None"]
+"""The issuance model's own refusal of a request (funds, tokens, capacity), asked after compliance."""
 
 
 class ComplianceCheck(Protocol):
@@ -144,6 +148,7 @@ class _Inputs:
     reference: ReferencePrice
     status: MarketStatus
     decision: Decision
+    venue: Refusal | None = None
 
 
 class OrderService:
@@ -210,11 +215,13 @@ class OrderService:
         status = self._calendar.status(at)
         return make_quote(self._quotes, investor, wallet, symbol, side, quantity, reference, status, at)
 
-    def submit(self, request: OrderRequest) -> Submission:
+    def submit(self, request: OrderRequest, venue: VenueCheck | None = None) -> Submission:
         """Take ``request`` in now: accept or reject it (journaled), or return the order on a retry.
 
         A retry (same client, key and body) is answered from the desk without asking the price
-        source or compliance again; the same key with another body is ``IDEMPOTENCY_CONFLICT``.
+        source, compliance or ``venue`` again; the same key with another body is
+        ``IDEMPOTENCY_CONFLICT``. ``venue`` is the issuance model's check; its refusal is recorded
+        with the other inputs so a replay decides alike.
         """
         self._load()
         existing = self._existing(request.order_id)
@@ -230,12 +237,14 @@ class OrderService:
         status = self._calendar.status(at)
         reference = self._prices.reference_price(request.symbol, at)
         decision = self._compliance.decide(request, reference, at)
-        inputs = _Inputs(request, reference, status, decision)
-        submission = self._desk.submit(request, at, reference, status, decision)
+        refusal = None if venue is None else venue(request, reference, status)
+        inputs = _Inputs(request, reference, status, decision, refusal)
+        submission = self._desk.submit(request, at, reference, status, decision, refusal)
         self._journal(submission.events, inputs)
         order = submission.order
         if order.rejection is not None:
-            log.warning(
+            # A refusal is the desk doing its job, not an operational fault: info, with the reason.
+            log.info(
                 "order rejected",
                 extra=_order_fields(order)
                 | {"code": order.rejection.code, "reason": order.rejection.message},
@@ -366,9 +375,12 @@ def _replay(
                 reference_from_payload(payload["reference"]),
                 status_from_payload(payload["market"]),
                 decision_from_payload(payload["compliance"]),
+                venue_from_payload(payload.get("venue")),
             )
             inputs_of[request.order_id] = inputs
-            return desk.submit(request, at, inputs.reference, inputs.status, inputs.decision).events
+            return desk.submit(
+                request, at, inputs.reference, inputs.status, inputs.decision, inputs.venue
+            ).events
         case OrderAccepted.__name__ | OrderRejected.__name__:
             return ()  # derived from the submission above and checked there
         case OrderPartiallyFilled.__name__ | OrderFilled.__name__:
@@ -462,7 +474,14 @@ def event_payload(event: OrderEvent, inputs: _Inputs | None = None) -> dict[str,
             "market": status_payload(inputs.status),
             "compliance": decision_payload(inputs.decision),
         }
+        if inputs.venue is not None:  # absent when the model had no objection (and in older journals)
+            payload["venue"] = {"code": inputs.venue.code, "message": inputs.venue.message}
     return payload
+
+
+def venue_from_payload(payload: Mapping[str, Any] | None) -> Refusal | None:
+    """Return the model's recorded refusal, if there was one."""
+    return None if payload is None else Refusal(payload["code"], payload["message"])
 
 
 def request_payload(request: OrderRequest) -> dict[str, Any]:

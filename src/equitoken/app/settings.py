@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from equitoken.domain.errors import DomainError
-from equitoken.domain.values import Bps
+from equitoken.domain.values import Bps, Money
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -47,6 +47,24 @@ class Settings:
     """JSON-RPC URL of an EVM node; empty means the in-process embedded EVM."""
     chain_seed: str = "equitoken-dev"
     """Seed the development key ring derives role and investor keys from (never for real funds)."""
+    fee_spread_bps: Bps = Bps(10)
+    """Spread charged against the investor in the regular session (the instant-model leader's 10 bps)."""
+    fee_off_hours_spread_bps: Bps = Bps(30)
+    """Spread off-hours, when the price can gap before a hedge can be placed."""
+    fee_fixed_usd: Money = Money(0)
+    """A fixed fee per trade on top of the spread (zero unless configured)."""
+    risk_window_hours: int = 24
+    """The rolling window the notional limits count over."""
+    risk_per_investor_usd: Money | None = None
+    """Notional one investor may commit per window (empty: no limit)."""
+    risk_per_symbol_usd: Money | None = None
+    """Notional the desk may commit in one symbol per window (empty: no limit)."""
+    risk_global_usd: Money | None = None
+    """Notional the desk may commit in all symbols per window (empty: no limit)."""
+    price_band_bps: Bps = Bps(500)
+    """A limit price further than this from the reference is refused (a fat finger)."""
+    sanctions_file: Path | None = None
+    """The operator's sanctions CSV; empty means the shipped illustrative sample."""
     log_level: str = "WARNING"
     log_format: str = "json"
     """``json`` (one object per line, for machines) or ``text``."""
@@ -76,6 +94,47 @@ def _slippage(value: Any) -> Bps:
     if not 0 <= bps.value < 1000:  # 10 % is already absurd; at 100 % a sell would fill at zero
         raise ValueError("expected 0 to 999.9999 bps")
     return bps
+
+
+def _spread(value: Any) -> Bps:
+    if isinstance(value, float):
+        value = repr(value)
+    bps = Bps(value)
+    if not 0 <= bps.value < 1000:
+        raise ValueError("expected 0 to 999.9999 bps")
+    return bps
+
+
+def _usd(value: Any) -> Money:
+    if isinstance(value, float):
+        value = repr(value)
+    money = Money(str(value).strip())
+    if money.amount < 0:
+        raise ValueError("expected a non-negative USD amount")
+    return money
+
+
+def _limit(value: Any) -> Money | None:
+    if str(value).strip() == "":
+        return None
+    money = _usd(value)
+    if money.is_zero():
+        raise ValueError("expected a positive USD amount, or empty for no limit")
+    return money
+
+
+def _hours(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError("expected a whole number of hours")
+    number = int(value)
+    if not 1 <= number <= 24 * 366:
+        raise ValueError("expected 1 to 8784 hours")
+    return number
+
+
+def _optional_path(value: Any) -> Path | None:
+    text = str(value).strip()
+    return Path(text).expanduser() if text else None
 
 
 def _days(value: Any) -> int:
@@ -124,6 +183,15 @@ FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "price_max_age_days": ("EQUITOKEN_PRICE_MAX_AGE_DAYS", _days),
     "chain_url": ("EQUITOKEN_CHAIN_URL", _chain_url),
     "chain_seed": ("EQUITOKEN_CHAIN_SEED", _seed),
+    "fee_spread_bps": ("EQUITOKEN_FEE_SPREAD_BPS", _spread),
+    "fee_off_hours_spread_bps": ("EQUITOKEN_FEE_OFF_HOURS_SPREAD_BPS", _spread),
+    "fee_fixed_usd": ("EQUITOKEN_FEE_FIXED_USD", _usd),
+    "risk_window_hours": ("EQUITOKEN_RISK_WINDOW_HOURS", _hours),
+    "risk_per_investor_usd": ("EQUITOKEN_RISK_PER_INVESTOR_USD", _limit),
+    "risk_per_symbol_usd": ("EQUITOKEN_RISK_PER_SYMBOL_USD", _limit),
+    "risk_global_usd": ("EQUITOKEN_RISK_GLOBAL_USD", _limit),
+    "price_band_bps": ("EQUITOKEN_PRICE_BAND_BPS", _spread),
+    "sanctions_file": ("EQUITOKEN_SANCTIONS_FILE", _optional_path),
     "log_level": ("EQUITOKEN_LOG_LEVEL", _choice(*_LOG_LEVELS)),
     "log_format": ("EQUITOKEN_LOG_FORMAT", _choice("json", "text")),
 }
@@ -174,7 +242,7 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | 
 
 def describe(settings: Settings) -> dict[str, str]:
     """Return each setting's current value as text, for ``equitoken config show`` (passwords masked)."""
-    shown = {name: str(getattr(settings, name)) for name in FIELDS}
+    shown = {name: _shown(getattr(settings, name)) for name in FIELDS}
     shown["database_url"] = mask_password(settings.database_url)
     return shown | {"effective_database_url": mask_password(settings.effective_database_url)}
 
@@ -182,3 +250,7 @@ def describe(settings: Settings) -> dict[str, str]:
 def mask_password(url: str) -> str:
     """Return ``url`` with any password replaced by ``***`` (``scheme://user:***@host/db``)."""
     return re.sub(r"^([a-z0-9+.\-]+://[^:/@]*:)[^@]*@", r"\1***@", url, flags=re.IGNORECASE)
+
+
+def _shown(value: Any) -> str:
+    return "" if value is None else str(value)

@@ -1,4 +1,4 @@
-"""``equitoken demo``: the main job on the embedded defaults, as a table or JSON."""
+"""``equitoken demo`` (the scripted week, the main job) and ``equitoken replay-day``, as tables or JSON."""
 
 from __future__ import annotations
 
@@ -11,10 +11,26 @@ import typer
 
 from equitoken.app.demo import DEFAULT_DAY, DemoReport, run_trading_day
 from equitoken.app.settings import load_settings
+from equitoken.app.week import DEFAULT_SEED, run_week
 from equitoken.cli.output import JsonFlag, emit_json, emit_pairs, emit_table, fail
+from equitoken.cli.week import print_week, week_json
 
 
-def command(
+def week_command(
+    seed: Annotated[
+        str, typer.Option("--seed", help="Seed of the random order flow (the script and rules stay fixed).")
+    ] = DEFAULT_SEED,
+    json_out: JsonFlag = False,
+) -> None:
+    """Run the scripted Thanksgiving week 2012: three stocks under three models on one engine."""
+    report = run_week(load_settings(), seed)
+    if json_out:
+        emit_json(week_json(report))
+        return
+    print_week(report)
+
+
+def day_command(
     day: Annotated[
         str, typer.Option("--day", help="Trading day to replay (YYYY-MM-DD, 2012–2014 data).")
     ] = str(DEFAULT_DAY),

@@ -107,6 +107,14 @@ class CustodyPosition:
     pending_out: Shares = field(default_factory=lambda: Shares(0))
 
 
+@dataclass(frozen=True, slots=True)
+class BrokerSync:
+    """What one sync of the broker's books posted: fills booked on their trade date, and fills settled."""
+
+    booked: tuple[BrokerFill, ...]
+    settled: tuple[BrokerFill, ...]
+
+
 class Broker(Protocol):
     """Trade real shares and report custody: the bridge from tokens to the shares backing them."""
 
@@ -129,6 +137,26 @@ class Broker(Protocol):
 
     def poll(self) -> list[BrokerFill]:
         """Return fills that happened since the last poll (the simulated broker executes what is due)."""
+        ...
+
+    def positions(self) -> Mapping[Symbol, CustodyPosition]:
+        """Return the custodian's positions as of now."""
+        ...
+
+
+class BrokerBooks(Protocol):
+    """A broker account with its fills kept in the book of record (trade date and settlement)."""
+
+    def place(self, order: BrokerOrder) -> BrokerOrderState:
+        """Record and send ``order``, booking any fill at once; a resent ``client_order_id`` is harmless."""
+        ...
+
+    def cancel(self, client_order_id: str) -> BrokerOrderState:
+        """Cancel an open order and record how it ended."""
+        ...
+
+    def sync(self) -> BrokerSync:
+        """Book new fills, record orders that ended, settle what is due by now."""
         ...
 
     def positions(self) -> Mapping[Symbol, CustodyPosition]:

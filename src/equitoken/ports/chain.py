@@ -433,3 +433,11 @@ class PoolChain(Protocol):
     def pool_reserves(self, pool: WalletAddress) -> tuple[TokenAmount, Money]:
         """Return the pool's token and cash reserves."""
         ...
+
+
+class IssuanceChain(TokenChain, StablecoinChain, QuoteChain, PoolChain, CorporateActionsChain, Protocol):
+    """Everything an issuance model does on chain, plus wallets whose keys the adapter holds."""
+
+    def wallet(self, label: str) -> WalletAddress:
+        """Return the wallet derived for ``label`` (the same label always gives the same wallet)."""
+        ...

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from equitoken.adapters.chain.embedded import EmbeddedBackend
 from equitoken.adapters.chain.facade import ChainFacade
 from equitoken.adapters.chain.keys import DeterministicKeyRing
@@ -9,8 +11,13 @@ from equitoken.adapters.chain.rpc import RpcBackend
 from equitoken.domain.errors import DomainError
 
 
-def build_chain(url: str, seed: str) -> ChainFacade:
+def build_chain(url: str, seed: str, *, genesis: datetime | None = None) -> ChainFacade:
     """Return a ``ChainFacade`` on ``url`` (``""``: a fresh in-process chain) with keys derived from ``seed``.
+
+    ``genesis`` sets the embedded chain's first block time (a simulation over 2012 prices starts its
+    chain in 2012, so KYC expiries and lockups mean on chain what they mean off chain); a node keeps
+    its own time, so ``genesis`` applies to the embedded chain only. With a genesis, the chain's time
+    moves only when the caller sets it (``DevChain.set_next_block_time``).
 
     On a development node (anvil, Hardhat) the facade funds the wallets it derives; on a real network
     the derived wallets must be funded by their operator before they can send.
@@ -19,5 +26,10 @@ def build_chain(url: str, seed: str) -> ChainFacade:
         raise DomainError("INVALID_SETTING", "chain_seed must not be empty")
     keyring = DeterministicKeyRing(seed)
     if not url:
-        return ChainFacade(EmbeddedBackend(keyring), keyring)
+        if genesis is None:
+            return ChainFacade(EmbeddedBackend(keyring), keyring)
+        # A simulated clock drives the chain's time: blocks add no seconds of their own (block_time 0),
+        # so block time never runs ahead of the clock however many transactions a step sends.
+        backend = EmbeddedBackend(keyring, start_timestamp=int(genesis.timestamp()), block_time=0)
+        return ChainFacade(backend, keyring)
     return ChainFacade(RpcBackend(url, keyring), keyring)

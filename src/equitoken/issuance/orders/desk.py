@@ -86,11 +86,14 @@ class OrderDesk:
         reference: ReferencePrice,
         status: MarketStatus,
         compliance: Decision,
+        venue: Refusal | None = None,
     ) -> Submission:
         """Take ``request`` in: accept or reject it, or return the existing order on a retry.
 
         ``status`` is the calendar's answer at ``at``: its ``next_close`` is the close a DAY order
         works until, and whether the session is open picks the spread used to estimate notional.
+        ``venue`` is the issuance model's own refusal (funds, tokens, capacity), checked after the
+        price band and before the risk limits, so a refused order reserves no limit.
         """
         existing = self._orders.get(request.order_id)
         if existing is not None:
@@ -106,6 +109,7 @@ class OrderDesk:
             compliance_refusal(compliance)
             or reference_refusal(request.symbol, reference)
             or self._band(request, reference)
+            or venue
             or self.risk.refusal(request.investor, request.symbol, notional, order.received_at)
         )
         if refusal is not None:

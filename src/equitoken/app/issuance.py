@@ -1,0 +1,498 @@
+"""The issuance engine: orders in, fills, tokens and books out, under whichever model a stock is listed.
+
+The engine is the one service every architecture shares. It takes a request through the order
+service (compliance, reference price, price band, the model's own venue check, risk limits —
+journaled), hands each accepted order to the model of its listing (``IssuanceModel.execute``),
+applies the fills the model returns (the order desk refuses a fill applied twice or beyond the
+order), ends IOC orders after their one attempt, marks filled orders settled (tokens are delivered on
+chain at the fill), and after every command checks the reserve invariant of every listing:
+ledger tokens = chain supply, and tokens × multiplier = custody + in flight.
+
+``tick`` is what happens when time passes: the embedded chain's clock follows the platform's (quotes,
+lockups and KYC expiry are judged on block time), each model does what is due (hedges at the open,
+replenishment, settlement) and fills waiting orders, and DAY orders past their close expire.
+
+A model that fails while executing an accepted order (the chain refused a leg, the broker said no)
+does not leave the order working: the engine cancels it with the failure's code and sentence, so the
+client sees why, and the invariant check that follows tells whether anything was left half-done.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Protocol, runtime_checkable
+
+from equitoken.adapters.chain.facade import ChainFacade
+from equitoken.app.bootstrap import Platform
+from equitoken.app.brokerage import Brokerage
+from equitoken.app.compliance_desk import ComplianceDesk
+from equitoken.app.orders import ComplianceCheck, EngineCompliance, OrderService
+from equitoken.app.settings import Settings
+from equitoken.compliance.actions import Regulation
+from equitoken.compliance.book import BindWallet, ChangeKyc, OnboardInvestor
+from equitoken.compliance.countries import country
+from equitoken.compliance.decision import Decision
+from equitoken.compliance.engine import evaluate
+from equitoken.compliance.investors import InvestorCategory, PersonKind
+from equitoken.compliance.kyc import KycState
+from equitoken.compliance.transfers import transfer_action
+from equitoken.domain.errors import DomainError
+from equitoken.domain.ids import InvestorId, OrderId, Symbol, WalletAddress
+from equitoken.domain.instants import utc
+from equitoken.domain.values import Money, Price, Shares, TokenAmount
+from equitoken.issuance.models import IssuanceModel, Listing, ModelContext, ModelFill, ModelName
+from equitoken.issuance.models.backing import Backing, backing
+from equitoken.issuance.models.base import Holder
+from equitoken.issuance.models.books import BANK, buffer_pool, investor_cash, issuer_cash
+from equitoken.issuance.orders import (
+    FeeSchedule,
+    Order,
+    OrderDesk,
+    OrderEvent,
+    OrderExpired,
+    OrderRequest,
+    OrderState,
+    RiskLimits,
+    Submission,
+    TimeInForce,
+)
+from equitoken.issuance.reasons import Refusal
+from equitoken.ledger.accounts import Account, Asset
+from equitoken.ledger.entries import EntryDraft, move
+from equitoken.ports.broker import Broker
+from equitoken.ports.clock import Clock
+from equitoken.ports.market import MarketCalendar, PriceSource
+from equitoken.ports.store import Store
+
+log = logging.getLogger(__name__)
+
+ModelBuilder = Callable[[Listing, ModelContext], IssuanceModel]
+"""Build a model for a listing from the ports it works through (a model's settings are bound in)."""
+
+FUNDING: dict[ModelName, Account] = {
+    ModelName.INVENTORY: issuer_cash(ModelName.INVENTORY),
+    ModelName.INSTANT: buffer_pool(ModelName.INSTANT),
+}
+"""Which account pays a model's broker trades (direct ownership has no broker)."""
+
+
+@runtime_checkable
+class PrimaryIssuer(Protocol):
+    """A model whose tokens are issued by the issuer directly (direct ownership): it records the issue."""
+
+    def primary_refusal(self, wallet: WalletAddress, shares: Shares, price: Price) -> Refusal | None:
+        """Return why ``wallet`` cannot take the issue (asked before anything is minted)."""
+        ...
+
+    def record_primary(
+        self,
+        investor: InvestorId,
+        wallet: WalletAddress,
+        shares: Shares,
+        price: Price,
+        acquired_at: datetime,
+        regulation: Regulation,
+        at: datetime,
+    ) -> None:
+        """Book an issue the compliance desk has just minted on chain (register, tokens, payment)."""
+        ...
+
+
+class EngineGate:
+    """The ``ComplianceGate`` models ask: the compliance engine on the desk's books and policies."""
+
+    def __init__(self, desk: ComplianceDesk) -> None:
+        self._desk = desk
+
+    def transfer(
+        self, symbol: Symbol, sender: WalletAddress, receiver: WalletAddress, shares: Shares, at: datetime
+    ) -> Decision:
+        """Return the engine's decision on moving ``shares`` of ``symbol`` from ``sender`` to ``receiver``."""
+        desk = self._desk
+        action = transfer_action(
+            sender,
+            receiver,
+            shares,
+            book=desk.investors.book,
+            instrument=desk.instruments.book.get(symbol),
+            sanctions=desk.sanctions,
+            at=at,
+        )
+        return evaluate(desk.policy(symbol), action)
+
+
+@dataclass(frozen=True, slots=True)
+class FillRecord:
+    """A fill the engine applied, with what the scorecard needs to judge it."""
+
+    model: ModelName
+    investor: InvestorId
+    received_at: datetime
+    fill: ModelFill
+
+
+@dataclass
+class EngineLog:
+    """What the engine saw: every fill applied, every invariant check, every order a model failed."""
+
+    fills: list[FillRecord] = field(default_factory=list)
+    checks: int = 0
+    breaks: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+
+class IssuanceEngine:
+    """List stocks under models, take orders, drive time, and keep every listing's backing checked."""
+
+    def __init__(
+        self,
+        desk: ComplianceDesk,
+        store: Store,
+        chain: ChainFacade,
+        clock: Clock,
+        calendar: MarketCalendar,
+        prices: PriceSource,
+        brokers: Callable[[], Broker],
+        *,
+        fees: FeeSchedule | None = None,
+        limits: RiskLimits | None = None,
+        compliance: ComplianceCheck | None = None,
+    ) -> None:
+        self.desk = desk
+        self.store = store
+        self.chain = chain
+        self.clock = clock
+        self.calendar = calendar
+        self.prices = prices
+        self.fees = fees or FeeSchedule()
+        self._brokers = brokers
+        self.orders = OrderService(
+            OrderDesk(self.fees, limits),
+            store,
+            clock,
+            calendar,
+            prices,
+            compliance or EngineCompliance(desk),
+        )
+        self.gate = EngineGate(desk)
+        self.stablecoin = chain.deploy_stablecoin()
+        self.log = EngineLog()
+        self._models: dict[Symbol, IssuanceModel] = {}
+        self._deposits = 0
+
+    # -- listings and investors ----------------------------------------------------------------
+
+    def list_stock(self, symbol: Symbol, model: ModelName, policy: str, build: ModelBuilder) -> IssuanceModel:
+        """Put ``symbol`` under ``policy`` on chain, build its model and open it."""
+        if symbol in self._models:
+            raise DomainError(
+                "ALREADY_LISTED", f"{symbol} is already listed under {self._models[symbol].name}"
+            )
+        self.sync_chain_time()
+        instrument = self.desk.register(symbol, policy)
+        listing = Listing(symbol, model, instrument, self.stablecoin, f"evm-{self.chain.chain_id}")
+        funding = FUNDING.get(model)
+        books = (
+            None
+            if funding is None
+            else Brokerage(
+                self._brokers(), self.store, self.calendar, self.clock, funding, stream=f"broker-{model}"
+            )
+        )
+        context = ModelContext(
+            self.chain, self.store, books, self.clock, self.calendar, self.prices, self.fees, self.gate
+        )
+        built = build(listing, context)
+        if built.name is not model:
+            raise DomainError("WRONG_MODEL", f"the builder made a {built.name} model for a {model} listing")
+        built.open()
+        self._models[symbol] = built
+        self.check()
+        log.info("listed", extra={"symbol": str(symbol), "model": model.value, "policy": policy})
+        return built
+
+    def model(self, symbol: Symbol) -> IssuanceModel:
+        """Return the model ``symbol`` is listed under (``NOT_LISTED`` if none)."""
+        try:
+            return self._models[symbol]
+        except KeyError:
+            raise DomainError("NOT_LISTED", f"{symbol} is not listed on this engine") from None
+
+    def models(self) -> dict[Symbol, IssuanceModel]:
+        """Return every listing's model."""
+        return dict(self._models)
+
+    def onboard(
+        self,
+        investor: InvestorId,
+        *,
+        name: str,
+        residence: str,
+        category: InvestorCategory,
+        nationality: str | None = None,
+        us_person: bool = False,
+        kind: PersonKind = PersonKind.NATURAL_PERSON,
+        kyc: KycState = KycState.VERIFIED,
+        kyc_expires: date | None = None,
+        kyc_reason: str = "",
+    ) -> Holder:
+        """Onboard an investor with one wallet whose key the chain adapter holds; return the holder.
+
+        Refusals (a US person declared otherwise, a KYC transition the rules forbid) come from the
+        investor book and leave nothing recorded for this investor past the refused command.
+        """
+        at = self.clock.now()
+        wallet = self.chain.wallet(f"investor:{investor}")
+        service = self.desk.investors
+        service.execute(
+            OnboardInvestor(
+                investor,
+                at,
+                kind,
+                name,
+                country(residence),
+                country(nationality or residence),
+                us_person,
+                category,
+            )
+        )
+        service.execute(BindWallet(investor, at, wallet))
+        if kyc is not KycState.NONE:  # every file opens as a review before it is decided
+            service.execute(ChangeKyc(investor, at, KycState.PENDING))
+        if kyc not in (KycState.NONE, KycState.PENDING):
+            expires = kyc_expires or date(at.year + 2, at.month, 1)
+            verified = kyc is KycState.VERIFIED
+            service.execute(ChangeKyc(investor, at, kyc, expires if verified else None, kyc_reason))
+        self.desk.sync_all()
+        return Holder(investor, wallet)
+
+    def deposit(self, holder: Holder, amount: Money) -> None:
+        """Credit ``amount`` of stablecoin to the holder's wallet and book it (investor_cash ← bank)."""
+        if amount.amount <= 0 or amount.currency != "USD":
+            raise DomainError("INVALID_AMOUNT", f"a deposit must be a positive USD amount, not {amount}")
+        self.chain.mint_stablecoin(self.stablecoin, holder.wallet, amount)
+        self._deposits += 1
+        draft = EntryDraft(
+            f"deposit:{holder.investor}:{self._deposits}",
+            self.clock.now(),
+            move(Asset.cash(), amount.amount, debit=investor_cash(holder.investor), credit=BANK),
+            f"deposit {amount} by {holder.investor}",
+            {"investor": holder.investor.value, "wallet": holder.wallet.value},
+        )
+        self.store.post(draft)
+
+    def issue_primary(
+        self,
+        symbol: Symbol,
+        holder: Holder,
+        shares: Shares,
+        price: Price,
+        *,
+        acquired_at: datetime | None = None,
+        regulation: Regulation = Regulation.NONE,
+    ) -> None:
+        """Issue new shares to a holder under a model whose issuer issues directly (direct ownership).
+
+        The compliance desk mints on chain and journals the holding (its lockup and flowback then
+        follow the regulation); the model books the register, the tokens and the payment.
+        """
+        model = self.model(symbol)
+        if not isinstance(model, PrimaryIssuer):
+            raise DomainError("WRONG_MODEL", f"{symbol} is listed under {model.name}: no primary issuance")
+        self.sync_chain_time()
+        at = self.clock.now()
+        acquired = acquired_at or at
+        refusal = model.primary_refusal(holder.wallet, shares, price)
+        if refusal is not None:
+            raise DomainError(refusal.code, refusal.message)
+        self.desk.issue(symbol, holder.wallet, shares, acquired_at=acquired, regulation=regulation)
+        model.record_primary(holder.investor, holder.wallet, shares, price, acquired, regulation, at)
+        self.check()
+
+    # -- orders --------------------------------------------------------------------------------
+
+    def submit(self, request: OrderRequest) -> Submission:
+        """Take ``request`` in and, once accepted, have its model execute it now."""
+        model = self.model(request.symbol)
+        self.sync_chain_time()
+        submission = self.orders.submit(request, venue=model.refusal)
+        order = submission.order
+        if submission.replayed or order.state is not OrderState.ACCEPTED:
+            return submission
+        events = list(submission.events)
+        now = utc(self.clock.now())
+        reference = self.prices.reference_price(request.symbol, now)
+        status = self.calendar.status(now)
+        fills: list[ModelFill] = []
+        try:
+            fills = model.execute(order, reference, status)
+            events += self._apply(model.name, fills)
+        except DomainError as failure:
+            events += self._fail(model, order.order_id, failure)
+        if request.time_in_force is TimeInForce.IOC:
+            ended = self.orders.end_attempt(order.order_id)
+            events += ended
+            if ended:
+                model.withdraw(self.orders.order(order.order_id))
+        # A match fills resting orders too (the ATS): settle every order a fill completed.
+        events += self._settle_filled([order.order_id, *(f.order_id for f in fills)])
+        self.check()
+        return Submission(self.orders.order(order.order_id), tuple(events), False)
+
+    def cancel(self, order_id: OrderId, reason: str = "cancelled by the client") -> Order:
+        """Cancel a working order and tell its model to forget it."""
+        order = self.orders.order(order_id)
+        self.orders.cancel(order_id, reason)
+        cancelled = self.orders.order(order_id)
+        self.model(order.request.symbol).withdraw(cancelled)
+        self.check()
+        return cancelled
+
+    def tick(self) -> list[ModelFill]:
+        """Do what is due at the clock's now: chain time, each model's work, expiries, the checks."""
+        self.sync_chain_time()
+        done: list[ModelFill] = []
+        touched: list[OrderId] = []
+        for symbol, model in self._models.items():
+            working = [o for o in self.orders.working() if o.request.symbol == symbol]
+            try:
+                fills = model.on_time(working)
+            except DomainError as failure:
+                self.log.failures.append(f"{symbol} on_time: {failure.code}: {failure.message}")
+                log.error("model failed on time", extra={"symbol": str(symbol), "code": failure.code})
+                continue
+            self._apply(model.name, fills)
+            done.extend(fills)
+            touched.extend(f.order_id for f in fills)
+        for event in self.orders.expire_due():
+            if isinstance(event, OrderExpired):
+                order = self.orders.order(event.order_id)
+                self.model(order.request.symbol).withdraw(order)
+        self._settle_filled(touched)
+        self.check()
+        return done
+
+    # -- checks --------------------------------------------------------------------------------
+
+    def backing(self, symbol: Symbol) -> Backing:
+        """Return the backing of one listing now."""
+        listing = self.model(symbol).listing
+        instrument = listing.instrument
+        supply = self.chain.total_supply(instrument.token)
+        return backing(
+            listing, self.store.balance, supply.value, self.chain.multiplier(instrument), self.clock.now()
+        )
+
+    def check(self) -> list[Backing]:
+        """Check every listing's backing now; record (and log) any break. Return the backings."""
+        found = [self.backing(symbol) for symbol in self._models]
+        self.log.checks += 1
+        for item in found:
+            for sentence in item.breaks:
+                self.log.breaks.append(f"{utc(item.at).isoformat()} {sentence}")
+                log.error("reserve break", extra={"symbol": item.symbol, "break": sentence})
+        return found
+
+    @property
+    def invariants_ok(self) -> bool:
+        """Tell whether every check so far found every listing backed."""
+        return not self.log.breaks
+
+    def sync_chain_time(self) -> None:
+        """Move a development chain's block time up to the clock (a real chain keeps its own time)."""
+        dev = self.chain.dev
+        if dev is None:
+            return
+        now = utc(self.clock.now()).replace(microsecond=0)  # the chain counts whole seconds
+        if now > self.chain.block_time():
+            dev.set_next_block_time(now)
+            dev.mine()
+
+    def token_balance(self, symbol: Symbol, wallet: WalletAddress) -> TokenAmount:
+        """Return a wallet's raw token balance on chain."""
+        return self.chain.balance_of(self.model(symbol).listing.instrument.token, wallet)
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _apply(self, model: ModelName, fills: Sequence[ModelFill]) -> list[OrderEvent]:
+        events: list[OrderEvent] = []
+        for item in fills:
+            applied = self.orders.apply_fill(item.order_id, item.fill)
+            if applied:
+                order = self.orders.order(item.order_id)
+                self.log.fills.append(FillRecord(model, order.request.investor, order.received_at, item))
+            events.extend(applied)
+        return events
+
+    def _fail(self, model: IssuanceModel, order_id: OrderId, failure: DomainError) -> list[OrderEvent]:
+        sentence = f"{failure.code}: {failure.message}"
+        self.log.failures.append(f"{order_id}: {sentence}")
+        log.error("order execution failed", extra={"order_id": str(order_id), "code": failure.code})
+        if not self.orders.order(order_id).state.working:
+            return []
+        events = list(self.orders.cancel(order_id, sentence))
+        model.withdraw(self.orders.order(order_id))
+        return events
+
+    def _settle_filled(self, order_ids: Sequence[OrderId]) -> list[OrderEvent]:
+        events: list[OrderEvent] = []
+        for order_id in dict.fromkeys(order_ids):
+            if self.orders.order(order_id).state is OrderState.FILLED:
+                events.extend(self.orders.settle(order_id))
+        return events
+
+
+def open_engine(
+    platform: Platform,
+    *,
+    fees: FeeSchedule | None = None,
+    limits: RiskLimits | None = None,
+    compliance: Callable[[ComplianceDesk], ComplianceCheck] = EngineCompliance,
+    brokers: Callable[[], Broker] | None = None,
+) -> IssuanceEngine:
+    """Return an engine over the platform's store, chain, clock and market, one simulated broker per model.
+
+    Each model trades through its own broker account (by default a new ``SimulatedBroker``), as an
+    issuer runs one account per programme, so one model's fills and custody never mix with another's.
+    ``compliance`` builds the order check from the desk (the engine's decision unless replaced).
+    """
+    from equitoken.adapters.broker.simulated import SimulatedBroker
+    from equitoken.app.compliance_desk import open_desk
+
+    def simulated() -> Broker:
+        return SimulatedBroker(
+            platform.clock, platform.calendar, platform.prices, platform.settings.broker_slippage_bps
+        )
+
+    desk = open_desk(platform, platform.settings.sanctions_file)
+    return IssuanceEngine(
+        desk,
+        platform.store,
+        platform.chain,
+        platform.clock,
+        platform.calendar,
+        platform.prices,
+        brokers or simulated,
+        fees=fees or fee_schedule(platform.settings),
+        limits=limits or risk_limits(platform.settings),
+        compliance=compliance(desk),
+    )
+
+
+def fee_schedule(settings: Settings) -> FeeSchedule:
+    """Return the fee schedule the settings describe."""
+    return FeeSchedule(settings.fee_spread_bps, settings.fee_off_hours_spread_bps, settings.fee_fixed_usd)
+
+
+def risk_limits(settings: Settings) -> RiskLimits:
+    """Return the risk limits the settings describe."""
+    return RiskLimits(
+        window=timedelta(hours=settings.risk_window_hours),
+        per_investor=settings.risk_per_investor_usd,
+        per_symbol=settings.risk_per_symbol_usd,
+        global_notional=settings.risk_global_usd,
+        price_band=settings.price_band_bps,
+    )

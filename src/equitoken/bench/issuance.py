@@ -1,0 +1,249 @@
+"""Bench the issuance engine end to end: orders per second and where the time goes, per model.
+
+Each order runs the whole path in the regular session — reference price and quote, compliance
+check, the model's venue check, the desk (journaled), the fill (mint or delivery on the embedded
+chain, the broker hedge where the model has one) and the ledger entries in SQLite — exactly as the
+demo runs it. The ports are wrapped in timers that charge each call's *own* time (calls nested inside
+another timed call are charged to the inner stage only) to one stage:
+
+- ``market``: reference prices and the calendar;   - ``compliance``: the engine's decision;
+- ``chain``: every call into the chain adapter;      - ``broker``: the simulated broker;
+- ``books``: the store (ledger entries and the order journal);
+- ``engine``: everything else — the order desk, the models' own logic, payloads, invariant checks.
+
+Baseline in the same run: single mints per second through the same chain facade (the cheapest thing
+an order cannot avoid), so the ratio reads "how many orders per bare mint".
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from equitoken.adapters.broker.simulated import SimulatedBroker
+from equitoken.adapters.chain.factory import build_chain
+from equitoken.adapters.clock import ManualClock
+from equitoken.adapters.store.sql import SqlStore
+from equitoken.app.bootstrap import bootstrap
+from equitoken.app.issuance import IssuanceEngine, open_engine
+from equitoken.app.orders import EngineCompliance
+from equitoken.app.settings import Settings
+from equitoken.app.week import model_builders
+from equitoken.bench.core import BenchOptions, Measurement
+from equitoken.compliance.decision import Decision
+from equitoken.compliance.investors import InvestorCategory
+from equitoken.domain.ids import InvestorId, Symbol
+from equitoken.domain.market import ReferencePrice
+from equitoken.domain.trading import OrderType, Side
+from equitoken.domain.values import Money, Price, Shares
+from equitoken.issuance.models import ModelName
+from equitoken.issuance.models.base import Holder
+from equitoken.issuance.orders import OrderRequest, OrderState, TimeInForce
+from equitoken.ports.broker import Broker
+
+PART = "issuance"
+STAGES = ("market", "compliance", "chain", "broker", "books", "engine")
+START = datetime(2013, 3, 4, 15, 0, tzinfo=UTC)  # a Monday, 10:00 in New York: the regular session
+LISTED: dict[ModelName, tuple[str, str]] = {
+    ModelName.INVENTORY: ("AAPL", "tracker-certificate"),
+    ModelName.INSTANT: ("MSFT", "instant-execution"),
+    ModelName.DIRECT: ("KO", "direct-ownership"),
+}
+
+
+@dataclass
+class StageClock:
+    """Exclusive time per stage: a call's duration minus the timed calls made inside it."""
+
+    spent: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    _stack: list[float] = field(default_factory=list)
+
+    def call(self, stage: str, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run ``function`` and charge its own time to ``stage``."""
+        self._stack.append(0.0)
+        start = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            elapsed = time.perf_counter() - start
+            inner = self._stack.pop()
+            self.spent[stage] += elapsed - inner
+            if self._stack:
+                self._stack[-1] += elapsed
+
+
+class Timed:
+    """Wrap an object so every method call is charged to one stage (attributes pass through)."""
+
+    def __init__(self, target: Any, stage: str, clock: StageClock) -> None:
+        self._target = target
+        self._stage = stage
+        self._clock = clock
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._target, name)
+        if not callable(value):
+            return value
+        stage, clock = self._stage, self._clock
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            return clock.call(stage, value, *args, **kwargs)
+
+        return timed
+
+
+class TimedCompliance:
+    """The engine's compliance check, timed."""
+
+    def __init__(self, inner: EngineCompliance, clock: StageClock) -> None:
+        self._inner = inner
+        self._clock = clock
+
+    def decide(self, request: OrderRequest, reference: ReferencePrice, at: datetime) -> Decision:
+        """Decide as the engine does, charging the time to ``compliance``."""
+        return self._clock.call("compliance", self._inner.decide, request, reference, at)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRun:
+    """One model's end-to-end run."""
+
+    model: ModelName
+    orders: int
+    filled: int
+    seconds: float
+    shares: dict[str, float]
+
+
+def _engine(workdir: Path, clock: ManualClock, stages: StageClock, seed: str) -> IssuanceEngine:
+    """Return an engine on SQLite and the embedded chain with every port timed."""
+    platform = bootstrap(Settings(data_dir=workdir), clock)
+    # Duck-typed wrappers stand in for the adapters: the engine only calls their methods.
+    platform.store = Timed(SqlStore.open(f"sqlite:///{workdir}/bench.db"), "books", stages)
+    platform.chain = Timed(build_chain("", seed, genesis=START), "chain", stages)  # type: ignore[assignment]
+    platform.prices = Timed(platform.prices, "market", stages)
+    platform.calendar = Timed(platform.calendar, "market", stages)
+
+    def brokers() -> Broker:
+        inner = SimulatedBroker(
+            clock, platform.calendar, platform.prices, platform.settings.broker_slippage_bps
+        )
+        return Timed(inner, "broker", stages)
+
+    return open_engine(
+        platform,
+        compliance=lambda desk: TimedCompliance(EngineCompliance(desk), stages),
+        brokers=brokers,
+    )
+
+
+def run_model(model: ModelName, orders: int) -> ModelRun:
+    """Run ``orders`` buy-then-sell round trips' worth of in-session orders through one model."""
+    stages = StageClock()
+    clock = ManualClock(START)
+    with tempfile.TemporaryDirectory(prefix="equitoken-bench-") as workdir:
+        engine = _engine(Path(workdir), clock, stages, f"bench-{model.value}")
+        symbol, policy = LISTED[model]
+        engine.list_stock(Symbol(symbol), model, policy, model_builders()[model])
+        direct = model is ModelName.DIRECT
+        investors = [_investor(engine, i, direct) for i in range(8)]
+        if direct:  # the ATS needs holders with resting offers for the buyers to take
+            _seed_book(engine, symbol, investors[:4], orders)
+            investors = investors[4:]
+        stages.spent.clear()
+        filled = 0
+        start = time.perf_counter()
+        for i in range(orders):
+            clock.set(START + timedelta(milliseconds=50 * i))
+            holder = investors[i % len(investors)]
+            request = _request(f"b{i}", holder, symbol, Side.BUY, Shares(1))
+            if engine.submit(request).order.state in (OrderState.FILLED, OrderState.SETTLED):
+                filled += 1
+        seconds = time.perf_counter() - start
+        engine.store.close()
+    total = sum(stages.spent.get(s, 0.0) for s in STAGES if s != "engine")
+    spent = dict(stages.spent) | {"engine": max(seconds - total, 0.0)}
+    shares = {stage: spent.get(stage, 0.0) / seconds for stage in STAGES}
+    return ModelRun(model, orders, filled, seconds, shares)
+
+
+def _investor(engine: IssuanceEngine, i: int, whitelist: bool) -> Holder:
+    holder = engine.onboard(
+        InvestorId(f"inv-bench-{i}"),
+        name=f"Bench {i}",
+        residence="DE",
+        category=InvestorCategory.PROFESSIONAL,
+    )
+    engine.deposit(holder, Money("10000000"))
+    if whitelist:
+        engine.desk.whitelist(Symbol("KO"), [holder.investor])
+    return holder
+
+
+def _seed_book(engine: IssuanceEngine, symbol: str, sellers: list[Holder], orders: int) -> None:
+    """Issue KO to ``sellers`` (two years back: no lockup) and have each offer it all on the ATS."""
+    price = engine.prices.reference_price(Symbol(symbol), engine.clock.now()).price
+    each = Shares(orders // len(sellers) + 1)
+    acquired = START - timedelta(days=800)
+    limit = Price.rounded(price.amount * Decimal("1.001"))
+    for holder in sellers:
+        engine.issue_primary(Symbol(symbol), holder, each, price, acquired_at=acquired)
+        engine.submit(_request(f"offer-{holder.investor}", holder, symbol, Side.SELL, each, limit))
+
+
+def _request(
+    key: str, holder: Holder, symbol: str, side: Side, shares: Shares, limit: Price | None = None
+) -> OrderRequest:
+    return OrderRequest(
+        "bench",
+        key,
+        holder.investor,
+        holder.wallet,
+        Symbol(symbol),
+        side,
+        OrderType.MARKET if limit is None else OrderType.LIMIT,
+        TimeInForce.IOC if limit is None else TimeInForce.GTC,
+        quantity=shares,
+        limit_price=limit,
+    )
+
+
+def bare_mints(mints: int) -> float:
+    """Return single mints per second through the chain facade (the baseline)."""
+    chain = build_chain("", "bench-baseline")
+    instrument = chain.deploy_instrument(Symbol("BASE"), "baseline", 18)
+    wallets = [chain.wallet(f"baseline:{i}") for i in range(50)]
+    one = instrument.amount(1)
+    start = time.perf_counter()
+    for i in range(mints):
+        chain.mint(instrument, wallets[i % len(wallets)], one)
+    return mints / (time.perf_counter() - start)
+
+
+def run(options: BenchOptions) -> list[Measurement]:
+    """Measure end-to-end orders/s per model with stage shares, beside bare mints/s."""
+    orders = options.size(1500, 150)
+    baseline = bare_mints(options.size(3000, 300))
+    found: list[Measurement] = []
+    for model in (ModelName.INSTANT, ModelName.INVENTORY, ModelName.DIRECT):
+        result = run_model(model, orders)
+        split = ", ".join(f"{stage} {share:.0%}" for stage, share in result.shares.items())
+        found.append(
+            Measurement(
+                PART,
+                f"{model.value}: orders end to end (SQLite, embedded chain)",
+                result.orders / result.seconds,
+                "orders/s",
+                "single mints through the chain facade",
+                baseline,
+                note=f"{result.filled}/{result.orders} filled; time: {split}",
+            )
+        )
+    return found

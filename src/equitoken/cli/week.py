@@ -1,0 +1,94 @@
+"""How the scripted week is shown: a scorecard table per model, or JSON with a ``models`` object."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import typer
+
+from equitoken.app.week import WeekReport
+from equitoken.cli.output import emit_pairs, emit_table
+from equitoken.issuance.scorecard import ModelScore
+
+ROWS: tuple[tuple[str, str], ...] = (
+    ("symbol", "symbol"),
+    ("orders filled", "orders_filled"),
+    ("orders part-filled", "orders_partial"),
+    ("orders rejected", "orders_rejected"),
+    ("orders ended unfilled", "orders_unfilled"),
+    ("orders failed", "orders_failed"),
+    ("fills", "fills"),
+    ("fills off-hours", "fills_off_hours"),
+    ("median time to fill (s)", "median_fill_seconds"),
+    ("tracking error (bps, RMS)", "tracking_error_bps"),
+    ("capital locked (USD)", "capital_locked_usd"),
+    ("buffer/inventory P&L (USD)", "pnl_usd"),
+    ("fees earned (USD)", "fees_usd"),
+    ("AMM swap by a non-KYC wallet", "amm_swap_ok"),
+    ("invariants held", "invariants_ok"),
+)
+
+
+def score_json(item: ModelScore) -> dict[str, Any]:
+    """Return one model's figures as JSON-ready values (money as decimal strings, never floats)."""
+    data = asdict(item)
+    data["model"] = item.model.value
+    for key in ("capital_locked_usd", "pnl_usd", "fees_usd"):
+        data[key] = str(getattr(item, key).amount)
+    return data
+
+
+def week_json(report: WeekReport) -> dict[str, Any]:
+    """Return the whole report as JSON-ready data, with ``models`` keyed inventory, instant, direct."""
+    data = asdict(report)
+    data["models"] = {name: score_json(item) for name, item in report.models.items()}
+    return data
+
+
+def print_week(report: WeekReport) -> None:
+    """Print the week: who got in, the per-model scorecard, rejections and the checks."""
+    typer.echo(
+        f"equitoken demo — Thanksgiving week 2012 on real prices (seed {report.seed!r}); "
+        f"{', '.join(f'{s} under {m}' for s, m in report.listings.items())}\n"
+    )
+    typer.echo("Investors")
+    emit_table(
+        [
+            {"investor": r.investor, "residence": r.residence, "category": r.category, "result": r.detail}
+            for r in report.investors
+        ]
+    )
+    typer.echo("\nScorecard (figures from the engine, the ledger and the chain)")
+    names = list(report.models)
+    emit_table(
+        [
+            {"": label} | {name: _show(getattr(report.models[name], field)) for name in names}
+            for label, field in ROWS
+        ]
+    )
+    for name in names:
+        typer.echo(f"  AMM, {name}: {report.models[name].amm_detail}")
+    typer.echo("\nRejected orders by reason")
+    emit_table([{"reason": code, "orders": count} for code, count in report.rejections.items()])
+    typer.echo("")
+    emit_pairs(
+        {
+            "orders": report.orders,
+            "weekend gap (Fri close → Mon open)": ", ".join(f"{s} {g}" for s, g in report.gap.items()),
+            "invariant checks": report.invariant_checks,
+            "invariant breaks": len(report.invariant_breaks),
+            "model failures": len(report.failures),
+            "run time (s)": report.elapsed_seconds,
+        }
+    )
+    for line in report.invariant_breaks + report.failures:
+        typer.echo(f"  ! {line}")
+
+
+def _show(value: Any) -> Any:
+    if hasattr(value, "amount"):
+        return value.amount
+    if hasattr(value, "value") and not isinstance(value, int | bool):
+        return value.value
+    return "—" if value is None else value

@@ -1,0 +1,165 @@
+"""The ``IssuanceModel`` protocol and what every model is given and gives back.
+
+The engine (``app.issuance``) owns the order lifecycle: it takes a request in through the order desk
+(compliance, price, band and risk checks, journaled), then hands each *accepted* order to the model
+of its listing. A model decides how the order is filled — from inventory, against a hedge or the
+buffer pool, or on the order book — performs the chain and broker steps through its ports, posts the
+ledger entries, and returns the fills. The engine applies the fills to the order (the desk refuses a
+fill applied twice) and checks the reserve invariant after every command.
+
+Models reach the world only through ports (``IssuanceChain``, ``BrokerBooks``, ``Store``, ``Clock``,
+``MarketCalendar``, ``PriceSource``), so the same code runs on the embedded chain with the simulated
+broker and on a node with a real one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from equitoken.compliance.decision import Decision
+from equitoken.domain.ids import InvestorId, OrderId, Symbol, WalletAddress
+from equitoken.domain.market import MarketStatus, ReferencePrice
+from equitoken.domain.values import Money, Price, Shares
+from equitoken.issuance.orders import FeeSchedule, Fill, Order, OrderRequest
+from equitoken.issuance.reasons import Refusal
+from equitoken.ledger.accounts import Asset
+from equitoken.ports.broker import BrokerBooks
+from equitoken.ports.chain import Instrument, IssuanceChain
+from equitoken.ports.clock import Clock
+from equitoken.ports.market import MarketCalendar, PriceSource
+from equitoken.ports.store import Store
+
+
+class ModelName(StrEnum):
+    """The three architectures the market runs today."""
+
+    INVENTORY = "inventory"  # pre-bought shares, pre-minted tokens, sold from an inventory wallet
+    INSTANT = "instant"  # mint against a broker hedge; a stablecoin buffer fronts off-hours and T+1
+    DIRECT = "direct"  # the token is the registered share; an ATS order book between holders
+
+
+class ModelReason(StrEnum):
+    """Why a model cannot take an order (venue refusals: the desk journals them as rejections)."""
+
+    INSUFFICIENT_FUNDS = "INSUFFICIENT_FUNDS"  # the investor's cash does not cover a buy
+    INSUFFICIENT_TOKENS = "INSUFFICIENT_TOKENS"  # a sell of more tokens than the wallet holds free
+    INSUFFICIENT_INVENTORY = "INSUFFICIENT_INVENTORY"  # an IOC buy larger than the inventory
+    BUFFER_LIMIT = "BUFFER_LIMIT"  # off-hours exposure would pass the buffer's cap for the symbol
+    NO_LIQUIDITY = "NO_LIQUIDITY"  # a market order on an empty side of the book
+    MINTING_HALTED = "MINTING_HALTED"  # the listing's reserves are broken: no new tokens
+    WRONG_MODEL = "WRONG_MODEL"  # the symbol is listed under another model
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """One stock listed under one model: its contracts, the stablecoin it settles in, its ledger assets."""
+
+    symbol: Symbol
+    model: ModelName
+    instrument: Instrument
+    stablecoin: WalletAddress
+    chain: str
+    """The chain's label in ledger assets, e.g. ``evm-31337``."""
+
+    @property
+    def token(self) -> Asset:
+        """Return the ledger asset of this listing's token."""
+        return Asset.token(self.symbol, self.chain)
+
+    @property
+    def share(self) -> Asset:
+        """Return the ledger asset of the underlying share."""
+        return Asset.share(self.symbol)
+
+
+class ComplianceGate(Protocol):
+    """The compliance engine's answer for a transfer between two wallets (the ATS asks before matching)."""
+
+    def transfer(
+        self, symbol: Symbol, sender: WalletAddress, receiver: WalletAddress, shares: Shares, at: datetime
+    ) -> Decision:
+        """Return the engine's decision on moving ``shares`` from ``sender`` to ``receiver`` at ``at``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ModelContext:
+    """The ports a model works through (one context per listing; the broker is ``None`` for direct)."""
+
+    chain: IssuanceChain
+    store: Store
+    broker: BrokerBooks | None
+    clock: Clock
+    calendar: MarketCalendar
+    prices: PriceSource
+    fees: FeeSchedule
+    compliance: ComplianceGate
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFill:
+    """A fill a model executed: the order it belongs to, the fill, and what it was measured against."""
+
+    order_id: OrderId
+    fill: Fill
+    """``fill.price`` is the price the investor traded at per share (spread included)."""
+    reference: Price
+    """The reference price at the fill instant (for tracking error)."""
+    fee: Money
+    off_hours: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """A wallet and the investor behind it (who a model pays and delivers to)."""
+
+    investor: InvestorId
+    wallet: WalletAddress
+
+
+class IssuanceModel(Protocol):
+    """One architecture's way of filling orders, keeping its backing, and reporting its economics."""
+
+    @property
+    def name(self) -> ModelName:
+        """Return which architecture this is."""
+        ...
+
+    @property
+    def listing(self) -> Listing:
+        """Return the listing this model runs."""
+        ...
+
+    def open(self) -> None:
+        """Prepare the listing to trade (buy and mint inventory, fund the buffer, ...); safe to call once."""
+        ...
+
+    def refusal(
+        self, request: OrderRequest, reference: ReferencePrice, status: MarketStatus
+    ) -> Refusal | None:
+        """Return why this model cannot take ``request`` now (funds, tokens, capacity), or ``None``."""
+        ...
+
+    def execute(self, order: Order, reference: ReferencePrice, status: MarketStatus) -> list[ModelFill]:
+        """Fill what can be filled of the accepted ``order`` now; return the fills (maybe none)."""
+        ...
+
+    def on_time(self, working: Sequence[Order]) -> list[ModelFill]:
+        """Do what is due at the clock's now (hedges, replenishment, settlements) and fill waiting orders."""
+        ...
+
+    def withdraw(self, order: Order) -> None:
+        """Forget an order that ended unfilled or part-filled (cancelled or expired)."""
+        ...
+
+    def capital_locked(self) -> Money:
+        """Return the capital this model ties up now (inventory value, buffer size, nothing)."""
+        ...
+
+    def pnl(self) -> Money:
+        """Return the model's own profit or loss so far (inventory or buffer), fees excluded."""
+        ...
