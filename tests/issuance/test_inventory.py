@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from functools import partial
 
 import pytest
 
@@ -69,7 +70,8 @@ def settings(**changes: str) -> InventorySettings:
 
 def listed(at: datetime = MONDAY, **changes: str) -> tuple[World, InventoryModel]:
     world = World.start(at=at)
-    model = world.list("AAPL", ModelName.INVENTORY, POLICY, build_inventory_model(settings(**changes)))
+    build = partial(build_inventory_model, settings=settings(**changes))
+    model = world.list("AAPL", ModelName.INVENTORY, POLICY, build)
     assert isinstance(model, InventoryModel)
     assert_backed(world)
     return world, model

@@ -205,8 +205,9 @@ def _reset(database: Path) -> None:
 def model_builders() -> dict[ModelName, ModelBuilder]:
     """Return the week's model settings: illustrative sizes for a small programme."""
     return {
-        ModelName.INVENTORY: build_inventory_model(
-            InventorySettings(
+        ModelName.INVENTORY: partial(
+            build_inventory_model,
+            settings=InventorySettings(
                 capital=Money("250000"),
                 initial_shares=Shares("150"),
                 low_watermark=Shares("60"),

@@ -229,7 +229,7 @@ def bare_mints(mints: int) -> float:
 
 def run(options: BenchOptions) -> list[Measurement]:
     """Measure end-to-end orders/s per model with stage shares, beside bare mints/s."""
-    orders = options.size(1500, 150)
+    orders = options.size(600, 150)
     baseline = bare_mints(options.size(3000, 300))
     found: list[Measurement] = []
     for model in (ModelName.INSTANT, ModelName.INVENTORY, ModelName.DIRECT):

@@ -28,7 +28,7 @@ ledger's idempotency keys (``inventory-mint:{fill_id}``, ``inventory-burn:{fill_
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -571,10 +571,8 @@ class InventoryModel:
         return utc(self._context.clock.now())
 
 
-def build_inventory_model(settings: InventorySettings) -> Callable[[Listing, ModelContext], InventoryModel]:
-    """Return a builder the engine calls with a listing and its ports, the settings bound in."""
-
-    def build(listing: Listing, context: ModelContext) -> InventoryModel:
-        return InventoryModel(listing, context, settings)
-
-    return build
+def build_inventory_model(
+    listing: Listing, context: ModelContext, *, settings: InventorySettings
+) -> InventoryModel:
+    """Build the inventory model of ``listing`` (bind ``settings`` with ``functools.partial``)."""
+    return InventoryModel(listing, context, settings)
