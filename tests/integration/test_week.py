@@ -37,6 +37,10 @@ def test_every_model_traded_and_stayed_backed(week: WeekReport) -> None:
         assert score.orders_filled > 0 and score.invariants_ok
     assert week.invariant_breaks == [] and week.failures == []
     assert week.invariant_checks > week.orders  # one check after every command, ticks included
+    assert week.reconciliations >= 3 * 6 and week.reconciliation_breaks == []  # each close and the end
+    assert set(week.collateral.values()) == {"1"} or all(
+        v in ("1", "1.000000") for v in week.collateral.values()
+    )
 
 
 def test_the_models_differ_where_the_architectures_do(week: WeekReport) -> None:

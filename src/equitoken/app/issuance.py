@@ -29,7 +29,7 @@ from equitoken.adapters.chain.facade import ChainFacade
 from equitoken.app.bootstrap import Platform
 from equitoken.app.brokerage import Brokerage
 from equitoken.app.compliance_desk import ComplianceDesk
-from equitoken.app.orders import ComplianceCheck, EngineCompliance, OrderService
+from equitoken.app.orders import ComplianceCheck, EngineCompliance, OrderService, VenueCheck
 from equitoken.app.settings import Settings
 from equitoken.compliance.actions import Regulation
 from equitoken.compliance.book import BindWallet, ChangeKyc, OnboardInvestor
@@ -42,8 +42,10 @@ from equitoken.compliance.transfers import transfer_action
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import InvestorId, OrderId, Symbol, WalletAddress
 from equitoken.domain.instants import utc
+from equitoken.domain.market import MarketStatus, ReferencePrice
+from equitoken.domain.trading import Side
 from equitoken.domain.values import Money, Price, Shares, TokenAmount
-from equitoken.issuance.models import IssuanceModel, Listing, ModelContext, ModelFill, ModelName
+from equitoken.issuance.models import IssuanceModel, Listing, ModelContext, ModelFill, ModelName, ModelReason
 from equitoken.issuance.models.backing import Backing, backing
 from equitoken.issuance.models.base import Holder
 from equitoken.issuance.models.books import BANK, buffer_pool, investor_cash, issuer_cash
@@ -62,7 +64,7 @@ from equitoken.issuance.orders import (
 from equitoken.issuance.reasons import Refusal
 from equitoken.ledger.accounts import Account, Asset
 from equitoken.ledger.entries import EntryDraft, move
-from equitoken.ports.broker import Broker
+from equitoken.ports.broker import Broker, BrokerBooks
 from equitoken.ports.clock import Clock
 from equitoken.ports.market import MarketCalendar, PriceSource
 from equitoken.ports.store import Store
@@ -181,6 +183,8 @@ class IssuanceEngine:
         self.stablecoin = chain.deploy_stablecoin()
         self.log = EngineLog()
         self._models: dict[Symbol, IssuanceModel] = {}
+        self._books: dict[Symbol, BrokerBooks] = {}
+        self._halted: dict[Symbol, str] = {}
         self._deposits = 0
 
     # -- listings and investors ----------------------------------------------------------------
@@ -210,6 +214,8 @@ class IssuanceEngine:
             raise DomainError("WRONG_MODEL", f"the builder made a {built.name} model for a {model} listing")
         built.open()
         self._models[symbol] = built
+        if books is not None:
+            self._books[symbol] = books
         self.check()
         log.info("listed", extra={"symbol": str(symbol), "model": model.value, "policy": policy})
         return built
@@ -224,6 +230,27 @@ class IssuanceEngine:
     def models(self) -> dict[Symbol, IssuanceModel]:
         """Return every listing's model."""
         return dict(self._models)
+
+    def broker_books(self, symbol: Symbol) -> BrokerBooks | None:
+        """Return the broker account of a listing (``None`` for a model without a broker)."""
+        self.model(symbol)
+        return self._books.get(symbol)
+
+    # -- minting halts (set by reconciliation) ---------------------------------------------------
+
+    def halt_minting(self, symbol: Symbol, reason: str) -> None:
+        """Refuse new tokens for ``symbol`` (buys, primary issues) until ``resume_minting``; sells go on."""
+        self.model(symbol)
+        self._halted[symbol] = reason
+        log.error("minting halted", extra={"symbol": str(symbol), "reason": reason})
+
+    def resume_minting(self, symbol: Symbol) -> None:
+        """Lift a halt on ``symbol``."""
+        self._halted.pop(symbol, None)
+
+    def halted(self) -> dict[Symbol, str]:
+        """Return the listings whose minting is halted, with why."""
+        return dict(self._halted)
 
     def onboard(
         self,
@@ -300,6 +327,11 @@ class IssuanceEngine:
         follow the regulation); the model books the register, the tokens and the payment.
         """
         model = self.model(symbol)
+        if symbol in self._halted:
+            raise DomainError(
+                ModelReason.MINTING_HALTED,
+                f"new {symbol} shares are halted until reserves reconcile: {self._halted[symbol]}",
+            )
         if not isinstance(model, PrimaryIssuer):
             raise DomainError("WRONG_MODEL", f"{symbol} is listed under {model.name}: no primary issuance")
         self.sync_chain_time()
@@ -318,7 +350,7 @@ class IssuanceEngine:
         """Take ``request`` in and, once accepted, have its model execute it now."""
         model = self.model(request.symbol)
         self.sync_chain_time()
-        submission = self.orders.submit(request, venue=model.refusal)
+        submission = self.orders.submit(request, venue=self._venue(model))
         order = submission.order
         if submission.replayed or order.state is not OrderState.ACCEPTED:
             return submission
@@ -416,6 +448,20 @@ class IssuanceEngine:
         return self.chain.balance_of(self.model(symbol).listing.instrument.token, wallet)
 
     # -- internals -----------------------------------------------------------------------------
+
+    def _venue(self, model: IssuanceModel) -> VenueCheck:
+        """Return the venue check of ``model``, preceded by the minting halt of its listing."""
+        halted = self._halted.get(model.listing.symbol)
+
+        def check(request: OrderRequest, reference: ReferencePrice, status: MarketStatus) -> Refusal | None:
+            if halted is not None and request.side is Side.BUY:
+                return Refusal(
+                    ModelReason.MINTING_HALTED,
+                    f"new {request.symbol} tokens are halted until reserves reconcile: {halted}",
+                )
+            return model.refusal(request, reference, status)
+
+        return check
 
     def _apply(self, model: ModelName, fills: Sequence[ModelFill]) -> list[OrderEvent]:
         events: list[OrderEvent] = []

@@ -12,7 +12,8 @@ a manual clock, not a second implementation. The week has everything the models 
 
 The script fixes *when* things happen and who may trade; a seeded random generator picks the flow
 (who orders what, how much, when in each period). A different seed changes the flow and the figures,
-never the invariants: every command is followed by the engine's reserve check.
+never the invariants: every command is followed by the engine's reserve check, and every close by a
+reconciliation of the chain, the ledger and the custodian (a break would halt minting for that listing).
 
 Every figure in the report comes from the engine: orders and fills from the order desk, capital and
 P&L from the models over the ledger, fees from the ledger, the AMM answer from a real swap attempt on
@@ -36,6 +37,7 @@ from equitoken.adapters.clock import ManualClock
 from equitoken.adapters.store.sql import SqlStore
 from equitoken.app.bootstrap import bootstrap, ensure_data_dir
 from equitoken.app.issuance import IssuanceEngine, ModelBuilder, open_engine
+from equitoken.app.reserves import ReservesService
 from equitoken.app.settings import Settings
 from equitoken.compliance.actions import Regulation
 from equitoken.compliance.investors import InvestorCategory, PersonKind
@@ -52,6 +54,7 @@ from equitoken.issuance.models.instant import InstantSettings, build_instant_mod
 from equitoken.issuance.models.inventory import InventorySettings, build_inventory_model
 from equitoken.issuance.orders import OrderRequest, OrderState, TimeInForce
 from equitoken.issuance.scorecard import ModelScore, score
+from equitoken.reserves.reconciliation import Reconciliation
 
 NEW_YORK = ZoneInfo("America/New_York")
 DEFAULT_SEED = "equitoken"
@@ -187,6 +190,10 @@ class WeekReport:
     invariant_breaks: list[str]
     failures: list[str]
     gap: dict[str, str]
+    reconciliations: int
+    reconciliation_breaks: list[str]
+    collateral: dict[str, str]
+    """Final collateral ratio per symbol: (custody + in flight) ÷ (supply × multiplier)."""
     elapsed_seconds: Decimal
     periods: list[str] = field(default_factory=list)
 
@@ -242,6 +249,8 @@ class Week:
         self.platform = platform
         self.engine = open_engine(platform)
         self.desk = self.engine.desk
+        self.reserves = ReservesService(self.engine)
+        self.reconciliations: list[Reconciliation] = []
         self.holders: dict[str, Holder] = {}
         self.onboarding: list[OnboardingRow] = []
         self._keys = 0
@@ -264,6 +273,7 @@ class Week:
         self.clock.set(SETTLED_BY)
         self.engine.tick()
         self.engine.check()
+        self._reconcile()
         report = self._report(started)
         self.store.close()
         return report
@@ -281,6 +291,7 @@ class Week:
             open_, close = calendar.session_bounds(day)
             for moment in (open_ + timedelta(minutes=1), close + timedelta(minutes=1)):
                 events.append((moment, 0, self._tick))
+            events.append((close + timedelta(minutes=2), 1, self._after_tick(self._reconcile)))
         for hour in range(0, 24 * 8, 3):  # the platform's clock never stops
             events.append((ny(MON, 9, 0) + timedelta(hours=hour), 0, self._tick))
         scripted: list[tuple[datetime, Callable[[], None]]] = [
@@ -300,6 +311,10 @@ class Week:
 
     def _tick(self) -> None:
         self.engine.tick()
+
+    def _reconcile(self) -> None:
+        """The daily reconciliation after the close: chain, ledger and custodian, per listing."""
+        self.reconciliations.extend(self.reserves.reconcile_all())
 
     def _after_tick(self, step: Callable[[], None]) -> Callable[[], None]:
         def run() -> None:
@@ -485,6 +500,16 @@ class Week:
             invariant_breaks=list(log.breaks),
             failures=list(log.failures),
             gap=self._gap(),
+            reconciliations=len(self.reconciliations),
+            reconciliation_breaks=[
+                f"{r.sources.at.isoformat()} {r.sources.symbol}: {b}"
+                for r in self.reconciliations
+                for b in r.breaks
+            ],
+            collateral={
+                r.sources.symbol: "n/a" if r.collateral_ratio is None else str(r.collateral_ratio)
+                for r in self.reconciliations[-len(LISTINGS) :]
+            },
             elapsed_seconds=Decimal(f"{time.perf_counter() - started:.2f}"),
             periods=[p.label for p in PERIODS],
         )

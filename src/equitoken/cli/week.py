@@ -78,11 +78,14 @@ def print_week(report: WeekReport) -> None:
             "weekend gap (Fri close → Mon open)": ", ".join(f"{s} {g}" for s, g in report.gap.items()),
             "invariant checks": report.invariant_checks,
             "invariant breaks": len(report.invariant_breaks),
+            "reconciliations (chain · ledger · custodian)": report.reconciliations,
+            "reconciliation breaks": len(report.reconciliation_breaks),
+            "collateral ratio at the end": ", ".join(f"{s} {r}" for s, r in report.collateral.items()),
             "model failures": len(report.failures),
             "run time (s)": report.elapsed_seconds,
         }
     )
-    for line in report.invariant_breaks + report.failures:
+    for line in report.invariant_breaks + report.reconciliation_breaks + report.failures:
         typer.echo(f"  ! {line}")
 
 

@@ -1,0 +1,112 @@
+"""Reconciliation on the running engine: clean after real trading; a break halts minting until resolved."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from equitoken.app.reserves import ReservesService
+from equitoken.app.week import model_builders
+from equitoken.compliance.actions import Regulation
+from equitoken.domain.errors import DomainError
+from equitoken.domain.ids import Symbol
+from equitoken.domain.values import Price, Shares
+from equitoken.issuance.models import ModelName
+from equitoken.issuance.models.base import Holder
+from equitoken.issuance.orders import OrderState
+from equitoken.reserves.reconciliation import BreakKind
+from tests.issuance.world import World, ny
+
+START = ny(2012, 11, 19, 10, 0)
+AAPL, MSFT, KO = Symbol("AAPL"), Symbol("MSFT"), Symbol("KO")
+
+
+def three_listings() -> tuple[World, Holder]:
+    world = World.start(START)
+    builders = model_builders()
+    world.list("AAPL", ModelName.INVENTORY, "tracker-certificate", builders[ModelName.INVENTORY])
+    world.list("MSFT", ModelName.INSTANT, "instant-execution", builders[ModelName.INSTANT])
+    world.list("KO", ModelName.DIRECT, "direct-ownership", builders[ModelName.DIRECT])
+    anna = world.investor("anna", residence="DE")
+    world.engine.desk.whitelist(KO, [anna.investor])
+    world.engine.issue_primary(
+        KO,
+        anna,
+        Shares(50),
+        Price("37"),
+        acquired_at=START - timedelta(days=800),
+        regulation=Regulation.REG_S,
+    )
+    return world, anna
+
+
+def test_every_listing_reconciles_after_trading_in_and_out_of_session() -> None:
+    world, anna = three_listings()
+    engine = world.engine
+    for symbol in ("AAPL", "MSFT"):
+        assert engine.submit(world.buy(anna, symbol, "5")).order.state is OrderState.SETTLED
+    world.at(ny(2012, 11, 19, 18, 0))  # evening: the instant model fills from its buffer, hedge pending
+    assert engine.submit(world.buy(anna, "MSFT", "7")).order.state is OrderState.SETTLED
+    service = ReservesService(engine)
+    results = {r.sources.symbol: r for r in service.reconcile_all()}
+    assert all(r.ok for r in results.values()), [str(b) for r in results.values() for b in r.breaks]
+    assert results["MSFT"].sources.ledger_commitments == 7  # the buffer's commitment counts as backing
+    assert results["KO"].sources.custodian.register and results["KO"].collateral_ratio == 1
+    world.at(ny(2012, 11, 26, 10, 0))  # past the hedge at the open and the T+3 settlement of the first buys
+    assert all(r.ok for r in service.reconcile_all())
+
+
+def test_a_stray_mint_halts_new_tokens_until_an_operator_resolves_it() -> None:
+    world, anna = three_listings()
+    engine = world.engine
+    engine.submit(world.buy(anna, "AAPL", "5"))
+    instrument = engine.model(AAPL).listing.instrument
+    engine.chain.mint(instrument, anna.wallet, instrument.amount(3))  # outside the platform's books
+    service = ReservesService(engine)
+    result = service.reconcile(AAPL)
+    assert [b.kind for b in result.breaks] == [BreakKind.CHAIN_VS_LEDGER]
+    assert AAPL in service.halts() and AAPL in engine.halted()
+    refused = engine.submit(world.buy(anna, "AAPL", "1")).order
+    assert refused.rejection is not None and refused.rejection.code == "MINTING_HALTED"
+    redeemed = engine.submit(world.sell(anna, "AAPL", "2")).order
+    assert redeemed.state is OrderState.SETTLED  # redemptions go on
+    with pytest.raises(DomainError) as still:
+        service.resume(AAPL, "ops-1", "checked")
+    assert still.value.code == "RESERVES_STILL_BROKEN"
+    engine.chain.burn(instrument, anna.wallet, instrument.amount(3))  # the issuer reverses the stray mint
+    service.resume(AAPL, "ops-1", "stray mint of 3 reversed by burn")
+    assert engine.halted() == {}
+    assert engine.submit(world.buy(anna, "AAPL", "1")).order.state is OrderState.SETTLED
+    resumed = [e for e in world.store.events("reserves") if e.type == "MintingResumed"]
+    assert resumed[0].payload["operator"] == "ops-1" and "reversed" in resumed[0].payload["reason"]
+
+
+def test_a_halt_survives_a_restart_of_the_service() -> None:
+    world, anna = three_listings()
+    engine = world.engine
+    instrument = engine.model(MSFT).listing.instrument
+    engine.chain.mint(instrument, anna.wallet, instrument.amount(1))
+    ReservesService(engine).reconcile(MSFT)
+    engine.resume_minting(MSFT)  # a restarted engine forgets; the journal does not
+    assert engine.halted() == {}
+    ReservesService(engine)
+    assert MSFT in engine.halted()
+
+
+def test_an_operator_may_accept_a_break_only_explicitly_and_on_the_record() -> None:
+    world, anna = three_listings()
+    engine = world.engine
+    instrument = engine.model(KO).listing.instrument
+    engine.chain.mint(instrument, anna.wallet, instrument.amount(1))
+    service = ReservesService(engine)
+    service.reconcile(KO)
+    with pytest.raises(DomainError) as refused:
+        engine.issue_primary(KO, anna, Shares(1), Price("37"))
+    assert refused.value.code == "MINTING_HALTED"
+    with pytest.raises(DomainError) as no_reason:
+        service.resume(KO, "ops-2", " ")
+    assert no_reason.value.code == "REASON_REQUIRED"
+    service.resume(KO, "ops-2", "legal hold: investigating", accept_break=True)
+    resumed = next(e for e in world.store.events("reserves") if e.type == "MintingResumed")
+    assert resumed.payload["accepted_breaks"] and "CHAIN_VS_LEDGER" in resumed.payload["accepted_breaks"][0]
