@@ -298,9 +298,21 @@ def test_a_market_order_on_an_empty_side_is_refused_for_liquidity() -> None:
     world = World.start(START)
     listed(world)
     bob = holder(world, "bob")
-    order = world.engine.submit(world.buy(bob, "KO", "5")).order
+    order = world.engine.submit(world.buy(bob, "KO", "5", tif=TimeInForce.IOC)).order
     assert order.state is OrderState.REJECTED
     assert order.rejection is not None and order.rejection.code == ModelReason.NO_LIQUIDITY
+
+
+def test_a_market_order_that_would_rest_is_refused() -> None:
+    world = World.start(START)
+    listed(world)
+    alice, bob = holder(world, "alice"), holder(world, "bob")
+    issue(world, alice, "100")
+    world.engine.submit(world.sell(alice, "KO", "3", limit="37"))
+    for tif in (TimeInForce.DAY, TimeInForce.GTC):
+        order = world.engine.submit(world.buy(bob, "KO", "5", tif=tif)).order
+        assert order.rejection is not None and order.rejection.code == "MARKET_ORDER_NEEDS_IOC"
+    assert world.tokens("KO", bob) == 0
 
 
 def test_a_market_buy_takes_what_rests_and_the_remainder_is_left_to_expire() -> None:

@@ -91,13 +91,13 @@ def quoted(side: Side, ref: Price, bps: int) -> Money:
 def broker_orders(world: World) -> list[str]:
     return [
         e.payload["client_order_id"]
-        for e in world.store.events("broker-instant")
+        for e in world.store.events("broker-instant-MSFT")
         if e.type == "BrokerOrderPlaced"
     ]
 
 
 def broker_fills(world: World) -> list[dict[str, str]]:
-    return [dict(e.payload) for e in world.store.events("broker-instant") if e.type == "BrokerFillBooked"]
+    return [dict(e.payload) for e in world.store.events("broker-instant-MSFT") if e.type == "BrokerFillBooked"]
 
 
 def backed(world: World) -> None:

@@ -466,7 +466,7 @@ def test_a_restarted_model_over_the_same_books_mints_nothing_twice() -> None:
         platform.calendar,
         world.clock,
         books.issuer_cash(ModelName.INVENTORY),
-        stream="broker-inventory",
+        stream="broker-inventory-AAPL",
     )
     context = ModelContext(
         engine.chain,
@@ -495,10 +495,10 @@ def test_no_broker_order_is_placed_while_the_market_is_closed() -> None:
     world.engine.submit(world.buy(alice, "AAPL", "400"))  # inventory 100: below the low watermark
     for moment in (ny(2012, 11, 19, 21, 0), ny(2012, 11, 20, 4, 0), ny(2012, 11, 20, 9, 29)):
         step(world, moment)
-    placed = [e for e in world.store.events("broker-inventory") if e.type == "BrokerOrderPlaced"]
+    placed = [e for e in world.store.events("broker-inventory-AAPL") if e.type == "BrokerOrderPlaced"]
     assert len(placed) == 1  # the opening order only
     step(world, ny(2012, 11, 20, 9, 31))
-    placed = [e for e in world.store.events("broker-inventory") if e.type == "BrokerOrderPlaced"]
+    placed = [e for e in world.store.events("broker-inventory-AAPL") if e.type == "BrokerOrderPlaced"]
     assert len(placed) == 2
 
 

@@ -80,6 +80,9 @@ FUNDING: dict[ModelName, Account] = {
 }
 """Which account pays a model's broker trades (direct ownership has no broker)."""
 
+BREAKING = frozenset({"SETTLEMENT_INCOMPLETE", "CAP_TABLE_DIVERGED"})
+"""Failure codes meaning part of a trade moved and could not be undone: the listing stops minting."""
+
 
 @runtime_checkable
 class PrimaryIssuer(Protocol):
@@ -130,6 +133,7 @@ class EngineGate:
 class FillRecord:
     """A fill the engine applied, with what the scorecard needs to judge it."""
 
+    symbol: Symbol
     model: ModelName
     investor: InvestorId
     received_at: datetime
@@ -141,6 +145,7 @@ class EngineLog:
     """What the engine saw: every fill applied, every invariant check, every order a model failed."""
 
     fills: list[FillRecord] = field(default_factory=list)
+    failed_orders: set[OrderId] = field(default_factory=set)
     checks: int = 0
     breaks: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
@@ -171,14 +176,14 @@ class IssuanceEngine:
         self.prices = prices
         self.fees = fees or FeeSchedule()
         self._brokers = brokers
+        self._compliance = compliance or EngineCompliance(desk)
         self.orders = OrderService(
-            OrderDesk(self.fees, limits),
-            store,
-            clock,
-            calendar,
-            prices,
-            compliance or EngineCompliance(desk),
+            OrderDesk(self.fees, limits), store, clock, calendar, prices, self._compliance
         )
+        # An IOC order still working here lost its one attempt to a crash: it ends now, unfilled by us.
+        for order in self.orders.working():
+            if order.request.time_in_force is TimeInForce.IOC:
+                self.orders.end_attempt(order.order_id)
         self.gate = EngineGate(desk)
         self.stablecoin = chain.deploy_stablecoin()
         self.log = EngineLog()
@@ -203,7 +208,12 @@ class IssuanceEngine:
             None
             if funding is None
             else Brokerage(
-                self._brokers(), self.store, self.calendar, self.clock, funding, stream=f"broker-{model}"
+                self._brokers(),
+                self.store,
+                self.calendar,
+                self.clock,
+                funding,
+                stream=f"broker-{model}-{symbol}",  # one writer per stream: one account per listing
             )
         )
         context = ModelContext(
@@ -347,7 +357,12 @@ class IssuanceEngine:
     # -- orders --------------------------------------------------------------------------------
 
     def submit(self, request: OrderRequest) -> Submission:
-        """Take ``request`` in and, once accepted, have its model execute it now."""
+        """Take ``request`` in and, once accepted, have its model execute it now.
+
+        A model that fails on the order leaves it cancelled with the failure's code; a failure that is
+        not a refusal (a bug, a lost connection) also halts minting for the listing, since what moved
+        on chain is then unknown, and is raised after the order is closed.
+        """
         model = self.model(request.symbol)
         self.sync_chain_time()
         submission = self.orders.submit(request, venue=self._venue(model))
@@ -356,14 +371,18 @@ class IssuanceEngine:
             return submission
         events = list(submission.events)
         now = utc(self.clock.now())
-        reference = self.prices.reference_price(request.symbol, now)
-        status = self.calendar.status(now)
         fills: list[ModelFill] = []
+        crash: Exception | None = None
         try:
-            fills = model.execute(order, reference, status)
-            events += self._apply(model.name, fills)
+            reference = self.prices.reference_price(request.symbol, now)
+            fills = model.execute(order, reference, self.calendar.status(now))
         except DomainError as failure:
             events += self._fail(model, order.order_id, failure)
+        except Exception as unexpected:
+            crash = unexpected
+            events += self._fail(model, order.order_id, DomainError("MODEL_FAILED", repr(unexpected)))
+            self.halt_minting(request.symbol, f"the model failed on order {order.order_id}: {unexpected!r}")
+        events += self._apply(model, fills)
         if request.time_in_force is TimeInForce.IOC:
             ended = self.orders.end_attempt(order.order_id)
             events += ended
@@ -372,6 +391,8 @@ class IssuanceEngine:
         # A match fills resting orders too (the ATS): settle every order a fill completed.
         events += self._settle_filled([order.order_id, *(f.order_id for f in fills)])
         self.check()
+        if crash is not None:
+            raise crash
         return Submission(self.orders.order(order.order_id), tuple(events), False)
 
     def cancel(self, order_id: OrderId, reason: str = "cancelled by the client") -> Order:
@@ -384,26 +405,44 @@ class IssuanceEngine:
         return cancelled
 
     def tick(self) -> list[ModelFill]:
-        """Do what is due at the clock's now: chain time, each model's work, expiries, the checks."""
+        """Do what is due at the clock's now, in this order.
+
+        1. the chain's clock follows the platform's;
+        2. orders whose time in force ran out expire (before any model may fill them);
+        3. resting orders are decided again by compliance: an investor who is no longer eligible
+           (KYC lapsed, sanctioned, struck off the whitelist) has the order cancelled with the reason;
+        4. each model does what is due and fills waiting orders — never an IOC order (it had its one
+           attempt), never a buy of a listing whose minting is halted; a model that fails is recorded
+           and the others go on (a failure that is not a refusal halts its listing's minting);
+        5. filled orders are settled, and every listing's backing is checked.
+        """
         self.sync_chain_time()
+        self._expire_due()
+        self._recheck_compliance()
         done: list[ModelFill] = []
-        touched: list[OrderId] = []
         for symbol, model in self._models.items():
-            working = [o for o in self.orders.working() if o.request.symbol == symbol]
+            halted = symbol in self._halted
+            working = [
+                o
+                for o in self.orders.working()
+                if o.request.symbol == symbol
+                and o.request.time_in_force is not TimeInForce.IOC
+                and not (halted and o.request.side is Side.BUY)
+            ]
             try:
                 fills = model.on_time(working)
             except DomainError as failure:
                 self.log.failures.append(f"{symbol} on_time: {failure.code}: {failure.message}")
                 log.error("model failed on time", extra={"symbol": str(symbol), "code": failure.code})
                 continue
-            self._apply(model.name, fills)
+            except Exception as unexpected:
+                self.log.failures.append(f"{symbol} on_time: {unexpected!r}")
+                log.exception("model crashed on time", extra={"symbol": str(symbol)})
+                self.halt_minting(symbol, f"the model failed on time: {unexpected!r}")
+                continue
+            self._apply(model, fills)
             done.extend(fills)
-            touched.extend(f.order_id for f in fills)
-        for event in self.orders.expire_due():
-            if isinstance(event, OrderExpired):
-                order = self.orders.order(event.order_id)
-                self.model(order.request.symbol).withdraw(order)
-        self._settle_filled(touched)
+        self._settle_filled([f.order_id for f in done])
         self.check()
         return done
 
@@ -463,19 +502,56 @@ class IssuanceEngine:
 
         return check
 
-    def _apply(self, model: ModelName, fills: Sequence[ModelFill]) -> list[OrderEvent]:
+    def _apply(self, model: IssuanceModel, fills: Sequence[ModelFill]) -> list[OrderEvent]:
+        """Apply each fill to its order; a fill the desk refuses after the chain moved halts the listing.
+
+        Every fill a model returns has already settled on chain and in the ledger, so a refusal here
+        (expired, overfilled, through the limit, a fill id reused) means the order record and the books
+        disagree: it is recorded as a failure and the listing's minting is halted for reconciliation,
+        and the other fills are still applied.
+        """
         events: list[OrderEvent] = []
         for item in fills:
-            applied = self.orders.apply_fill(item.order_id, item.fill)
+            try:
+                applied = self.orders.apply_fill(item.order_id, item.fill)
+            except DomainError as refused:
+                sentence = f"fill {item.fill.fill_id} of {item.order_id} settled but refused: {refused}"
+                self.log.failures.append(sentence)
+                self.halt_minting(model.listing.symbol, sentence)
+                continue
             if applied:
                 order = self.orders.order(item.order_id)
-                self.log.fills.append(FillRecord(model, order.request.investor, order.received_at, item))
+                request = order.request
+                record = FillRecord(request.symbol, model.name, request.investor, order.received_at, item)
+                self.log.fills.append(record)
             events.extend(applied)
         return events
+
+    def _expire_due(self) -> None:
+        for event in self.orders.expire_due():
+            if isinstance(event, OrderExpired):
+                order = self.orders.order(event.order_id)
+                self.model(order.request.symbol).withdraw(order)
+
+    def _recheck_compliance(self) -> None:
+        """Cancel resting orders whose investor compliance would now refuse (with the rule's code)."""
+        now = utc(self.clock.now())
+        for order in self.orders.working():
+            request = order.request
+            if request.symbol not in self._models:
+                continue
+            decision = self._compliance.decide(request, self.prices.reference_price(request.symbol, now), now)
+            if decision.allowed:
+                continue
+            first = decision.violations[0]
+            self.cancel(order.order_id, f"{first.code.name}: {first.message}")
 
     def _fail(self, model: IssuanceModel, order_id: OrderId, failure: DomainError) -> list[OrderEvent]:
         sentence = f"{failure.code}: {failure.message}"
         self.log.failures.append(f"{order_id}: {sentence}")
+        self.log.failed_orders.add(order_id)
+        if failure.code in BREAKING:
+            self.halt_minting(model.listing.symbol, f"order {order_id}: {sentence}")
         log.error("order execution failed", extra={"order_id": str(order_id), "code": failure.code})
         if not self.orders.order(order_id).state.working:
             return []

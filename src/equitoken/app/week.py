@@ -468,8 +468,8 @@ class Week:
         scores: dict[str, ModelScore] = {}
         for symbol, model in self.engine.models().items():
             mine = [o for o in orders if o.request.symbol == symbol]
-            fills = [r.fill for r in log.fills if r.model is model.name]
-            failed = sum(1 for line in log.failures if any(str(o.order_id) in line for o in mine))
+            fills = [r.fill for r in log.fills if r.symbol == symbol]
+            failed = frozenset(o.order_id for o in mine if o.order_id in log.failed_orders)
             scores[model.name.value] = score(
                 model.name,
                 symbol.value,

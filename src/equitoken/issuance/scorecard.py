@@ -8,8 +8,11 @@ model and the ledger and are passed in. Definitions, so the numbers mean one thi
   band, the model's venue check, risk); ``orders_unfilled``: accepted orders that ended (expired or
   cancelled) with no fill at all — no liquidity, a limit never reached; ``orders_failed``: accepted
   orders a model could not execute (the engine cancels them with the failure's reason).
-- ``fills_off_hours``: fills outside the regular session (evenings, weekends, holidays).
-- ``median_fill_seconds``: over completely filled orders, from receipt to the last fill.
+- ``fills``: order fills (each side of an ATS match fills its own order); ``trades``: executions (an
+  ATS match is one trade with two fills); ``fills_off_hours``: fills outside the regular session
+  (evenings, weekends, holidays).
+- ``median_fill_seconds``: over every order with at least one fill, from receipt to its last fill —
+  so an order that rested on a book until someone took it counts with its wait.
 - ``tracking_error_bps``: root mean square of (fill price − reference price) / reference price, in
   basis points, over every fill — the spread and any gap the investor paid against the share's price.
 """
@@ -22,6 +25,7 @@ from datetime import datetime
 from decimal import Context, Decimal, localcontext
 from statistics import median
 
+from equitoken.domain.ids import OrderId
 from equitoken.domain.values import Money
 from equitoken.issuance.models.base import ModelFill, ModelName
 from equitoken.issuance.orders import Order, OrderState
@@ -41,6 +45,7 @@ class ModelScore:
     orders_unfilled: int
     orders_failed: int
     fills: int
+    trades: int
     fills_off_hours: int
     median_fill_seconds: Decimal | None
     tracking_error_bps: Decimal
@@ -53,8 +58,8 @@ class ModelScore:
 
 
 def fill_seconds(order: Order) -> Decimal | None:
-    """Return seconds from receipt to the last fill of a completely filled order, else ``None``."""
-    if order.state not in (OrderState.FILLED, OrderState.SETTLED) or not order.fills:
+    """Return seconds from receipt to the last fill of an order with fills, else ``None``."""
+    if not order.fills:
         return None
     last: datetime = max(f.at for f in order.fills)
     return Decimal(str((last - order.received_at).total_seconds()))
@@ -80,7 +85,7 @@ def score(
     orders: Sequence[Order],
     fills: Sequence[ModelFill],
     *,
-    failed: int,
+    failed: frozenset[OrderId] = frozenset(),
     capital_locked: Money,
     pnl: Money,
     fees: Money,
@@ -88,19 +93,23 @@ def score(
     invariants_ok: bool,
 ) -> ModelScore:
     """Return the scorecard of ``model`` from its orders, its fills and the money figures given."""
-    complete = [s for s in map(fill_seconds, orders) if s is not None]
-    ended_partial = (OrderState.CANCELLED, OrderState.EXPIRED)
+    waits = [s for s in map(fill_seconds, orders) if s is not None]
+    ended = (OrderState.CANCELLED, OrderState.EXPIRED)
+    complete = (OrderState.FILLED, OrderState.SETTLED)
     return ModelScore(
         model=model,
         symbol=symbol,
-        orders_filled=len(complete),
-        orders_partial=sum(1 for o in orders if o.state in ended_partial and o.fills),
+        orders_filled=sum(1 for o in orders if o.state in complete),
+        orders_partial=sum(1 for o in orders if o.state in ended and o.fills),
         orders_rejected=sum(1 for o in orders if o.state is OrderState.REJECTED),
-        orders_unfilled=sum(1 for o in orders if o.state in ended_partial and not o.fills),
-        orders_failed=failed,
+        orders_unfilled=sum(
+            1 for o in orders if o.state in ended and not o.fills and o.order_id not in failed
+        ),
+        orders_failed=sum(1 for o in orders if o.order_id in failed),
         fills=len(fills),
+        trades=len({f.trade for f in fills}),
         fills_off_hours=sum(1 for f in fills if f.off_hours),
-        median_fill_seconds=None if not complete else Decimal(median(complete)),
+        median_fill_seconds=None if not waits else Decimal(median(waits)),
         tracking_error_bps=tracking_error_bps(fills),
         capital_locked_usd=capital_locked,
         pnl_usd=pnl,

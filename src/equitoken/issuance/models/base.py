@@ -111,6 +111,13 @@ class ModelFill:
     """The reference price at the fill instant (for tracking error)."""
     fee: Money
     off_hours: bool
+    trade_id: str | None = None
+    """The execution this fill is one side of (an ATS match fills two orders); ``None``: the fill's own."""
+
+    @property
+    def trade(self) -> str:
+        """Return the id of the execution, shared by both sides of one ATS match."""
+        return self.trade_id or self.fill.fill_id
 
 
 @dataclass(frozen=True, slots=True)

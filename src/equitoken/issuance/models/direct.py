@@ -19,6 +19,7 @@ construction; trades move ``investor_tokens`` and ``investor_cash`` between the 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -50,10 +51,15 @@ from equitoken.issuance.reasons import Refusal
 from equitoken.ledger.entries import EntryDraft, move
 from equitoken.ports.chain import ChainRefusal
 
+log = logging.getLogger(__name__)
+
 STABLECOIN_DECIMALS = 6
 NOTIONAL_NOT_SUPPORTED = "NOTIONAL_NOT_SUPPORTED"
 """The ATS trades shares only: a notional order has no price until it meets the book."""
 CAP_TABLE_DIVERGED = "CAP_TABLE_DIVERGED"
+SETTLEMENT_INCOMPLETE = "SETTLEMENT_INCOMPLETE"
+"""A match moved part of its legs and could not undo them: the books need a human."""
+MARKET_ORDER_NEEDS_IOC = "MARKET_ORDER_NEEDS_IOC"
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +137,12 @@ class DirectModel:
         """Return why the ATS cannot take ``request``: notional, tokens or cash short, an empty book."""
         if request.quantity is None:
             return Refusal(NOTIONAL_NOT_SUPPORTED, "the ATS trades a number of shares, not a USD amount")
+        if request.order_type is OrderType.MARKET and request.time_in_force is not TimeInForce.IOC:
+            # A market order cannot rest on a book (it has no price): it takes what rests now, or nothing.
+            return Refusal(
+                MARKET_ORDER_NEEDS_IOC,
+                "a market order on the ATS takes what rests now: send it immediate-or-cancel, or set a limit",
+            )
         shares = request.quantity
         other = Side.SELL if request.side is Side.BUY else Side.BUY
         takers = [o for o in self._book.side(other) if o.investor != request.investor]
@@ -180,12 +192,19 @@ class DirectModel:
             if diverged is not None:
                 if not fills:
                     raise DomainError(CAP_TABLE_DIVERGED, diverged)
-                break  # fail closed from here on, but keep what already settled (the engine applies it)
+                # Fail closed from here on: keep what already settled (the engine applies it), rest nothing.
+                log.error("register diverged mid-order", extra={"order": str(order.order_id)})
+                return fills
             try:
                 self._settle(match)
             except ChainRefusal:
-                skipped.add(match.maker.order_id)  # nothing moved: the contracts refused the token leg
+                skipped.add(match.maker.order_id)  # nothing moved: a leg was refused and undone
                 continue
+            except DomainError:
+                if not fills:
+                    raise
+                log.exception("settlement broke mid-order", extra={"order": str(order.order_id)})
+                return fills  # the engine applies what settled; the checks and reconciliation see the rest
             self._book.fill(match)
             fills.extend(self._fills(match, reference.price, status))
             left = incoming.remaining - match.shares
@@ -331,18 +350,22 @@ class DirectModel:
         seller, buyer, taker = match.seller, match.buyer, match.taker
         notional = match.price.notional(match.shares)
         commission = self._commission(notional)
-        # The token leg first: it is the one the contracts may refuse (ChainRefusal, nothing moved).
-        chain.transfer(instrument.token, seller.wallet, buyer.wallet, instrument.amount(match.shares.value))
+        # Delivery versus payment in three transfers, undone in reverse if a later one is refused: the
+        # cash legs first (a stablecoin moves for anyone with the balance), then the token leg, the one
+        # the compliance contracts may refuse. A refusal leaves nothing moved and raises ChainRefusal.
+        done: list[tuple[WalletAddress, WalletAddress, Money]] = []
         try:
             chain.transfer(listing.stablecoin, buyer.wallet, seller.wallet, _usd(notional))
+            done.append((seller.wallet, buyer.wallet, notional))
             if not commission.is_zero():
                 chain.transfer(listing.stablecoin, taker.wallet, self._treasury, _usd(commission))
-        except DomainError as failed:
-            # Not a ChainRefusal any more: the tokens moved, so the caller must not treat this as a skip.
-            raise DomainError(
-                "SETTLEMENT_INCOMPLETE",
-                f"match {match.match_id}: the tokens moved but the cash leg failed ({failed.code})",
-            ) from None
+                done.append((self._treasury, taker.wallet, commission))
+            chain.transfer(
+                instrument.token, seller.wallet, buyer.wallet, instrument.amount(match.shares.value)
+            )
+        except ChainRefusal:
+            self._undo(match, done)
+            raise
         self._absorb(check=(seller.wallet, buyer.wallet))
         postings = (
             *deliver(
@@ -366,6 +389,19 @@ class DirectModel:
             EntryDraft(f"match:{match.match_id}", self._context.clock.now(), postings, memo, metadata)
         )
 
+    def _undo(self, match: Match, done: Sequence[tuple[WalletAddress, WalletAddress, Money]]) -> None:
+        """Send back the cash legs of a match whose token leg was refused (newest first)."""
+        stablecoin = self._listing.stablecoin
+        for sender, receiver, amount in reversed(done):
+            try:
+                self._context.chain.transfer(stablecoin, sender, receiver, _usd(amount))
+            except DomainError as failed:
+                raise DomainError(
+                    SETTLEMENT_INCOMPLETE,
+                    f"match {match.match_id}: the token leg was refused and {amount} could not be sent "
+                    f"back from {sender} ({failed.code}); reconcile by hand",
+                ) from None
+
     def _fills(self, match: Match, reference: Price, status: MarketStatus) -> list[ModelFill]:
         at = self._context.clock.now()
         commission = self._commission(match.price.notional(match.shares))
@@ -373,8 +409,8 @@ class DirectModel:
         taker = Fill(f"{match.match_id}:taker", match.shares, match.price, at)
         maker = Fill(f"{match.match_id}:maker", match.shares, match.price, at)
         return [
-            ModelFill(match.taker.order_id, taker, reference, commission, off_hours),
-            ModelFill(match.maker.order_id, maker, reference, Money.zero(), off_hours),
+            ModelFill(match.taker.order_id, taker, reference, commission, off_hours, match.match_id),
+            ModelFill(match.maker.order_id, maker, reference, Money.zero(), off_hours, match.match_id),
         ]
 
     # -- the register --------------------------------------------------------------------------

@@ -240,19 +240,35 @@ class InstantModel:
 
     def on_time(self, working: Sequence[Order]) -> list[ModelFill]:
         """Book hedge fills (cover, P&L), place the net hedge once in session, retry resting orders."""
-        synced = self._broker.sync()
-        for broker_fill in synced.booked:
-            self._cover(broker_fill)
-        for hedge in self._book.hedges:  # a resend is a harmless status read: catches rejections too
-            self._absorb(self._broker.place(self._order_of(hedge)))
         now = self._now()
-        status = self._context.calendar.status(now)
-        if status.open and self._book.unhedged and not self._book.hedges:
-            self._hedge(self._book.unhedged)
-        mine = [o for o in working if o.request.symbol == self._listing.symbol and o.state.working]
+        try:
+            synced = self._broker.sync()
+            for broker_fill in synced.booked:
+                self._cover(broker_fill)
+            for hedge in self._book.hedges:  # a resend is a harmless status read: catches rejections too
+                self._absorb(self._broker.place(self._order_of(hedge)))
+            status = self._context.calendar.status(now)
+            if status.open and self._book.unhedged and not self._book.hedges:
+                self._hedge(self._book.unhedged)
+        except DomainError as failed:
+            # The broker being out must not stop resting orders; the commitments stay booked and
+            # the hedge is tried again at the next tick.
+            log.error(
+                "broker work not done", extra={"symbol": str(self._listing.symbol), "code": failed.code}
+            )
+            status = self._context.calendar.status(now)
+        mine = [
+            o
+            for o in working
+            if o.request.symbol == self._listing.symbol and o.state.working and not o.is_expired_at(now)
+        ]
         if not mine:
             return []
-        reference = self._context.prices.reference_price(self._listing.symbol, now)
+        try:
+            reference = self._context.prices.reference_price(self._listing.symbol, now)
+        except DomainError as failed:
+            log.error("no reference price", extra={"symbol": str(self._listing.symbol), "code": failed.code})
+            return []
         if reference.stale:
             return []
         fills: list[ModelFill] = []

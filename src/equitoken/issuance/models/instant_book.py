@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 
 from equitoken.domain.errors import DomainError
 from equitoken.domain.trading import Side
@@ -177,9 +177,11 @@ class ExposureBook:
             return None
         rest = hedge.shares - hedge.filled
         total = net_value(hedge.commitments)
-        with exact():
-            fraction = rest.value / hedge.shares.value if rest.value else Decimal(0)
-        rest_value = Money.rounded(total * fraction) if fraction else Money.zero()
+        # A pro-rata share is a division (2/3 is not exact): round it half-even to the micro-dollar, and
+        # give the filled part exactly what is left, so the two parts still sum to the whole.
+        with localcontext(Context(prec=60)):
+            share_of_rest = total * rest.value / hedge.shares.value if rest.value else Decimal(0)
+        rest_value = Money.rounded(share_of_rest) if share_of_rest else Money.zero()
         with exact():
             filled_value = total - rest_value.amount
         side = hedge.side

@@ -109,6 +109,7 @@ class OrderDesk:
             compliance_refusal(compliance)
             or reference_refusal(request.symbol, reference)
             or self._band(request, reference)
+            or self._notional_with_fixed_fee(request)
             or venue
             or self.risk.refusal(request.investor, request.symbol, notional, order.received_at)
         )
@@ -122,6 +123,18 @@ class OrderDesk:
         )
         self._orders[order.order_id] = order
         return Submission(order, (received, accepted), False)
+
+    def _notional_with_fixed_fee(self, request: OrderRequest) -> Refusal | None:
+        # A notional order may fill in parts, and each part would carry the fixed fee again, so the
+        # investor could pay more than the amount named. Until the fee is charged once per order,
+        # notional orders are not offered while a fixed fee is configured (fail closed).
+        if request.notional is None or self.fees.fixed.is_zero():
+            return None
+        return Refusal(
+            OrderReason.NOTIONAL_WITH_FIXED_FEE,
+            f"a USD-notional order is not offered while a fixed fee of {self.fees.fixed} applies; "
+            "order a number of shares instead",
+        )
 
     def _band(self, request: OrderRequest, reference: ReferencePrice) -> Refusal | None:
         if request.limit_price is None or reference.symbol != request.symbol:
