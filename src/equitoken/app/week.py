@@ -33,8 +33,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from equitoken.adapters.chain.factory import build_chain
+from equitoken.adapters.chain.signing import KeySigner
 from equitoken.adapters.clock import ManualClock
 from equitoken.adapters.store.sql import SqlStore
+from equitoken.app.attestation import attest
 from equitoken.app.bootstrap import bootstrap, ensure_data_dir
 from equitoken.app.issuance import IssuanceEngine, ModelBuilder, open_engine
 from equitoken.app.reserves import ReservesService
@@ -194,6 +196,7 @@ class WeekReport:
     reconciliation_breaks: list[str]
     collateral: dict[str, str]
     """Final collateral ratio per symbol: (custody + in flight) ÷ (supply × multiplier)."""
+    attestation: dict[str, str] | None
     elapsed_seconds: Decimal
     periods: list[str] = field(default_factory=list)
 
@@ -236,8 +239,9 @@ def model_builders() -> dict[ModelName, ModelBuilder]:
 class Week:
     """One run of the script over a fresh engine."""
 
-    def __init__(self, settings: Settings, seed: str) -> None:
+    def __init__(self, settings: Settings, seed: str, attest_to: Path | None = None) -> None:
         self.seed = seed
+        self.attest_to = attest_to
         self.rng = random.Random(seed)
         self.clock = ManualClock(ny(MON, 8, 0))
         platform = bootstrap(settings, self.clock)
@@ -274,6 +278,7 @@ class Week:
         self.engine.tick()
         self.engine.check()
         self._reconcile()
+        self.attestation = None if self.attest_to is None else self._attest(self.attest_to)
         report = self._report(started)
         self.store.close()
         return report
@@ -311,6 +316,21 @@ class Week:
 
     def _tick(self) -> None:
         self.engine.tick()
+
+    def _attest(self, directory: Path) -> dict[str, str]:
+        """Publish the end-of-week attestation: signed, roots posted on chain, files written."""
+        chain = self.engine.chain
+        trustee = KeySigner(chain.keyring.private_key(chain.wallet("trustee").to_bytes()))
+        registry = chain.deploy_reserve_registry(trustee.address)
+        package = attest(self.engine, self.reserves, trustee, registry=registry)
+        written = package.write(directory)
+        return {
+            "document": str(written[0]),
+            "as_of_block": str(package.signed.attestation.as_of_block),
+            "signer": package.signed.signer.value,
+            "registry": registry.value,
+            "document_hash": package.document_hash,
+        }
 
     def _reconcile(self) -> None:
         """The daily reconciliation after the close: chain, ledger and custodian, per listing."""
@@ -510,6 +530,7 @@ class Week:
                 r.sources.symbol: "n/a" if r.collateral_ratio is None else str(r.collateral_ratio)
                 for r in self.reconciliations[-len(LISTINGS) :]
             },
+            attestation=self.attestation,
             elapsed_seconds=Decimal(f"{time.perf_counter() - started:.2f}"),
             periods=[p.label for p in PERIODS],
         )
@@ -564,8 +585,13 @@ def amm_probe(engine: IssuanceEngine, symbol: Symbol, holders: dict[str, Holder]
         dev.revert(snapshot)
 
 
-def run_week(settings: Settings, seed: str = DEFAULT_SEED) -> WeekReport:
-    """Run the scripted week with ``seed`` and return its report."""
+def run_week(settings: Settings, seed: str = DEFAULT_SEED, attest_to: Path | None = None) -> WeekReport:
+    """Run the scripted week with ``seed`` and return its report; attest at the end into ``attest_to``."""
     if not seed.strip():
         raise DomainError("INVALID_SEED", "the seed must not be empty")
-    return Week(settings, seed).run()
+    return Week(settings, seed, attest_to).run()
+
+
+def attestation_dir(settings: Settings) -> Path:
+    """Return where the week publishes its end-of-week attestation (under the data directory)."""
+    return settings.data_dir / "reserves"

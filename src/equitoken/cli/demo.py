@@ -11,7 +11,7 @@ import typer
 
 from equitoken.app.demo import DEFAULT_DAY, DemoReport, run_trading_day
 from equitoken.app.settings import load_settings
-from equitoken.app.week import DEFAULT_SEED, run_week
+from equitoken.app.week import DEFAULT_SEED, attestation_dir, run_week
 from equitoken.cli.output import JsonFlag, emit_json, emit_pairs, emit_table, fail
 from equitoken.cli.week import print_week, week_json
 
@@ -23,7 +23,8 @@ def week_command(
     json_out: JsonFlag = False,
 ) -> None:
     """Run the scripted Thanksgiving week 2012: three stocks under three models on one engine."""
-    report = run_week(load_settings(), seed)
+    settings = load_settings()
+    report = run_week(settings, seed, attestation_dir(settings))
     if json_out:
         emit_json(week_json(report))
         return

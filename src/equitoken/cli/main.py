@@ -16,6 +16,7 @@ from equitoken.app.settings import load_settings
 from equitoken.cli import bench, chain, config, demo, market
 from equitoken.cli.compliance import app as compliance_app
 from equitoken.cli.output import EXIT_BAD_INPUT
+from equitoken.cli.reserves import app as reserves_app
 from equitoken.domain.errors import DomainError
 
 app = typer.Typer(
@@ -43,6 +44,7 @@ app.command("demo")(demo.week_command)
 app.command("replay-day")(demo.day_command)
 app.add_typer(config.app, name="config")
 app.add_typer(compliance_app, name="compliance")
+app.add_typer(reserves_app, name="reserves")
 
 
 def run(argv: list[str] | None = None) -> int:

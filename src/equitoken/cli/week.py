@@ -86,6 +86,13 @@ def print_week(report: WeekReport) -> None:
             "run time (s)": report.elapsed_seconds,
         }
     )
+    if report.attestation is not None:
+        a = report.attestation
+        typer.echo(
+            f"\nProof of reserves: attestation as of block {a['as_of_block']} signed by {a['signer']},"
+            f" roots posted to {a['registry']}; written to {a['document']} with the holder lists"
+            " (check it: equitoken reserves verify FILE; a holder's proof: equitoken reserves prove)"
+        )
     for line in report.invariant_breaks + report.reconciliation_breaks + report.failures:
         typer.echo(f"  ! {line}")
 

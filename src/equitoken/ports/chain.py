@@ -435,6 +435,42 @@ class PoolChain(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class PostedAttestation:
+    """An attestation as the on-chain registry holds it."""
+
+    symbol: Symbol
+    as_of_block: int
+    holders_root: str
+    """``0x`` + 64 hex digits."""
+    document_hash: str
+    """keccak-256 of the signed attestation document, ``0x`` + 64 hex digits."""
+
+
+class ReservesChain(Protocol):
+    """The trustee's attestation registry: publish roots, read them back, check a holder's proof on chain."""
+
+    def deploy_reserve_registry(self, trustee: WalletAddress) -> WalletAddress:
+        """Deploy a registry whose only publisher is ``trustee``."""
+        ...
+
+    def post_attestation(
+        self, registry: WalletAddress, symbol: Symbol, as_of_block: int, holders_root: str, document_hash: str
+    ) -> ChainTx:
+        """Publish an attestation as the trustee (as of a later block than the previous one)."""
+        ...
+
+    def latest_attestation(self, registry: WalletAddress, symbol: Symbol) -> PostedAttestation | None:
+        """Return the latest attestation of ``symbol``, if any."""
+        ...
+
+    def verify_holder_on_chain(
+        self, registry: WalletAddress, symbol: Symbol, holder: WalletAddress, units: int, proof: Sequence[str]
+    ) -> bool:
+        """Tell whether the registry's latest root of ``symbol`` includes (holder, balance in base units)."""
+        ...
+
+
 class IssuanceChain(TokenChain, StablecoinChain, QuoteChain, PoolChain, CorporateActionsChain, Protocol):
     """Everything an issuance model does on chain, plus wallets whose keys the adapter holds."""
 

@@ -36,6 +36,7 @@ CONTRACT_NAMES: tuple[str, ...] = (
     "Stablecoin",
     "QuoteSettlement",
     "ConstantProductPool",
+    "ReserveRegistry",
 )
 """The deployable contracts, in deployment order."""
 MODULE_NAMES: tuple[str, ...] = ("access", "reasons")

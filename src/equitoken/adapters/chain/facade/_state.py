@@ -93,6 +93,11 @@ class ChainState:
         """Return the EIP-155 chain id."""
         return self._chain_id
 
+    @property
+    def keyring(self) -> KeyRing:
+        """Return the key ring the facade signs with (for adapters that sign more than transactions)."""
+        return self._keyring
+
     def close(self) -> None:
         """Release the engine."""
         self._backend.close()

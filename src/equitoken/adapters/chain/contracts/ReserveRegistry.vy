@@ -1,0 +1,124 @@
+# pragma version ~=0.4.3
+"""
+@title ReserveRegistry
+@custom:contract-name ReserveRegistry
+@license Apache-2.0
+@author equitoken contributors
+@notice Where a trustee publishes proof-of-reserves attestations: per symbol, the block they are as of,
+        the Merkle root of holder balances and the hash of the signed attestation document. Anyone can
+        read the latest one and check a holder's inclusion proof against its root on chain.
+@dev Leaves use the OpenZeppelin StandardMerkleTree encoding for (address, uint256):
+     keccak256(bytes.concat(keccak256(abi.encode(holder, balance)))); inner nodes hash the sorted pair,
+     as OpenZeppelin's MerkleProof does, so proofs built off chain for OpenZeppelin's libraries verify
+     here unchanged. Attestations only move forward: a later post must be as of a later block.
+"""
+
+
+# @notice The trustee published an attestation of `symbol` as of block `asOfBlock`.
+# @param symbol The symbol, left-aligned ASCII in 32 bytes.
+# @param asOfBlock The block the balances were read at.
+# @param holdersRoot The Merkle root of holder balances.
+# @param documentHash keccak256 of the signed attestation document.
+# @param trustee The publishing trustee.
+event AttestationPosted:
+    symbol: indexed(bytes32)
+    asOfBlock: uint256
+    holdersRoot: bytes32
+    documentHash: bytes32
+    trustee: indexed(address)
+
+
+struct Attestation:
+    asOfBlock: uint256
+    holdersRoot: bytes32
+    documentHash: bytes32
+    postedAt: uint256
+
+
+# A tree of 2^64 leaves is deeper than any register; longer proofs are refused.
+MAX_PROOF: constant(uint256) = 64
+
+trustee: public(address)
+postings: public(HashMap[bytes32, uint256])
+_latest: HashMap[bytes32, Attestation]
+
+
+@deploy
+def __init__(trustee_: address):
+    """
+    @notice Create the registry for one trustee.
+    @param trustee_ The only address that may post attestations.
+    """
+    assert trustee_ != empty(address), "reserves: zero trustee"
+    self.trustee = trustee_
+
+
+@external
+def post(symbol: bytes32, asOfBlock: uint256, holdersRoot: bytes32, documentHash: bytes32):
+    """
+    @notice Publish the attestation of `symbol` as of `asOfBlock`.
+    @param symbol The symbol, left-aligned ASCII in 32 bytes.
+    @param asOfBlock The block the balances were read at; later than the previous post's.
+    @param holdersRoot The Merkle root of holder balances.
+    @param documentHash keccak256 of the signed attestation document.
+    """
+    assert msg.sender == self.trustee, "reserves: not the trustee"
+    previous: Attestation = self._latest[symbol]
+    assert self.postings[symbol] == 0 or asOfBlock > previous.asOfBlock, "reserves: not newer"
+    assert asOfBlock <= block.number, "reserves: block in the future"
+    self._latest[symbol] = Attestation(
+        asOfBlock=asOfBlock, holdersRoot=holdersRoot, documentHash=documentHash, postedAt=block.timestamp
+    )
+    self.postings[symbol] += 1
+    log AttestationPosted(
+        symbol=symbol,
+        asOfBlock=asOfBlock,
+        holdersRoot=holdersRoot,
+        documentHash=documentHash,
+        trustee=msg.sender,
+    )
+
+
+@view
+@external
+def latest(symbol: bytes32) -> Attestation:
+    """
+    @notice Return the latest attestation of `symbol` (all zero when none was posted).
+    @param symbol The symbol, left-aligned ASCII in 32 bytes.
+    @return The block, root, document hash and posting time.
+    """
+    return self._latest[symbol]
+
+
+@pure
+@internal
+def _leaf(holder: address, balance: uint256) -> bytes32:
+    return keccak256(keccak256(abi_encode(holder, balance)))
+
+
+@pure
+@internal
+def _pair(a: bytes32, b: bytes32) -> bytes32:
+    if convert(a, uint256) < convert(b, uint256):
+        return keccak256(concat(a, b))
+    return keccak256(concat(b, a))
+
+
+@view
+@external
+def verifyHolder(
+    symbol: bytes32, holder: address, balance: uint256, proof: DynArray[bytes32, MAX_PROOF]
+) -> bool:
+    """
+    @notice Tell whether (`holder`, `balance`) is a leaf of the latest attested root of `symbol`.
+    @param symbol The symbol, left-aligned ASCII in 32 bytes.
+    @param holder The holder's wallet.
+    @param balance The raw balance in base units, as attested.
+    @param proof The sibling hashes from the leaf up (OpenZeppelin's proof format).
+    @return True when the proof leads to the attested root.
+    """
+    node: bytes32 = self._leaf(holder, balance)
+    for sibling: bytes32 in proof:
+        node = self._pair(node, sibling)
+    root: bytes32 = self._latest[symbol].holdersRoot
+    return root != empty(bytes32) and node == root

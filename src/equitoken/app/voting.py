@@ -1,0 +1,367 @@
+"""Shareholder votes on directly owned tokens: propose, snapshot the record block, take signed ballots, count.
+
+``VotingService`` runs the pure rules of ``corporate_actions.voting`` over the issuance engine. Only a
+stock listed under direct ownership can hold a vote (``WRONG_MODEL`` otherwise): there the token *is*
+the share and its holders are the shareholders; under the other models the platform or its custodian
+holds the shares and votes them.
+
+The record snapshot is taken the first time the service sees the clock at or past the record instant
+(``tick`` — call it whenever the clock moves, as for the engine — or any call that needs it): it brings
+the chain's block time up to the clock, remembers the latest block, and reads at it every holder's raw
+balance (``balances_at``, replayed from ``Transfer`` logs), the multiplier, which holders are frozen,
+and the investor each holding wallet is bound to. A snapshot taken late (nobody ticked at the record
+instant) is still the first observation; its ``taken_at`` shows how late, and it is logged.
+
+Ballots are signed (EIP-712) by the voter's wallet: ``cast`` signs with the key the chain adapter holds
+for a platform wallet, ``submit`` takes a signature made elsewhere. A ballot is refused at once, with the
+tally's own reason code, if it could not count (and ``STALE_NONCE`` if its nonce is not above the
+wallet's last); nothing is recorded then. Proposals, snapshots and accepted ballots go to the store's
+journal (stream ``voting``) before they take effect here, so a new service over the same store rebuilds
+everything and ``result`` — computed by the pure tally, signatures re-checked — is the same.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from equitoken.adapters.chain.signing import recover as recover_address
+from equitoken.adapters.chain.vote_signing import wallet_signer
+from equitoken.app.issuance import IssuanceEngine
+from equitoken.corporate_actions.voting import (
+    SENTENCES,
+    Ballot,
+    Proposal,
+    RecordSnapshot,
+    Tally,
+    VoteReason,
+    refusal,
+    sign_ballot,
+    tally,
+)
+from equitoken.domain.errors import DomainError
+from equitoken.domain.ids import InvestorId, Symbol, WalletAddress
+from equitoken.domain.instants import utc
+from equitoken.domain.values import Number, canonical_decimal, to_decimal
+from equitoken.issuance.models import ModelName, ModelReason
+from equitoken.ports.signing import Recover, Signer
+from equitoken.ports.store import StoredEvent
+
+log = logging.getLogger(__name__)
+
+STREAM = "voting"
+PROPOSED = "ProposalMade"
+RECORDED = "RecordTaken"
+CAST = "BallotCast"
+_SNAPSHOT_TRIES = 3
+
+
+class VotingService:
+    """Proposals, record snapshots and ballots for directly owned stocks, journaled and recounted."""
+
+    def __init__(
+        self,
+        engine: IssuanceEngine,
+        *,
+        signers: Callable[[WalletAddress], Signer] | None = None,
+        recover: Recover = recover_address,
+    ) -> None:
+        """Serve votes over ``engine`` and rebuild every proposal, snapshot and ballot from its store.
+
+        ``signers`` gives the signer of a wallet for ``cast`` (default: the chain adapter's key ring);
+        ``recover`` checks signatures (default: secp256k1 ``ecrecover``).
+        """
+        self._engine = engine
+        self._store = engine.store
+        self._signers = signers or (lambda wallet: wallet_signer(engine.chain, wallet))
+        self._recover = recover
+        self._proposals: dict[str, Proposal] = {}
+        self._snapshots: dict[str, RecordSnapshot] = {}
+        self._ballots: dict[str, list[Ballot]] = {}
+        self._seen: set[int] = set()
+        for stored in self._store.events(STREAM):
+            self._replay(stored)
+
+    # -- commands ------------------------------------------------------------------------------
+
+    def propose(
+        self,
+        symbol: Symbol,
+        title: str,
+        options: Sequence[str],
+        record_at: datetime,
+        opens_at: datetime,
+        closes_at: datetime,
+        quorum: Number,
+        threshold: Number,
+    ) -> Proposal:
+        """Put a question to the holders of ``symbol`` (the same terms again return the same proposal).
+
+        Refused: a symbol not listed under direct ownership (``WRONG_MODEL``), bad terms
+        (``INVALID_PROPOSAL``), a record instant already past (``RECORD_DATE_PASSED``: its block is gone).
+        """
+        model = self._engine.model(symbol)
+        if model.name is not ModelName.DIRECT:
+            raise DomainError(
+                ModelReason.WRONG_MODEL.value,
+                f"{symbol} is listed under {model.name}: only directly owned tokens carry votes",
+            )
+        instrument = model.listing.instrument
+        proposal = Proposal(
+            symbol,
+            instrument.token,
+            self._engine.chain.chain_id,
+            title,
+            tuple(options),
+            record_at,
+            opens_at,
+            closes_at,
+            to_decimal(quorum, "quorum"),
+            to_decimal(threshold, "threshold"),
+        )
+        known = self._proposals.get(proposal.proposal_id)
+        if known is not None:
+            return known
+        now = utc(self._engine.clock.now())
+        if proposal.record_at < now:
+            raise DomainError(
+                "RECORD_DATE_PASSED", f"the record instant {proposal.record_at.isoformat()} is already past"
+            )
+        self._record(PROPOSED, f"voting:proposal:{proposal.proposal_id}", now, _proposal_payload(proposal))
+        return proposal
+
+    def tick(self) -> list[RecordSnapshot]:
+        """Take the snapshot of every proposal whose record instant has come; return the new ones."""
+        now = utc(self._engine.clock.now())
+        due = [
+            p for p in self._proposals.values() if p.record_at <= now and p.proposal_id not in self._snapshots
+        ]
+        return [self._take(p) for p in due]
+
+    def snapshot(self, proposal_id: str) -> RecordSnapshot:
+        """Return the record snapshot, taking it now if the record instant has come (else refuse)."""
+        proposal = self.proposal(proposal_id)
+        known = self._snapshots.get(proposal_id)
+        if known is not None:
+            return known
+        if utc(self._engine.clock.now()) < proposal.record_at:
+            raise DomainError(
+                "RECORD_DATE_NOT_REACHED", f"the record instant {proposal.record_at.isoformat()} is ahead"
+            )
+        return self._take(proposal)
+
+    def cast(self, proposal_id: str, wallet: WalletAddress, option: str) -> Ballot:
+        """Sign a ballot for ``option`` as ``wallet`` (its next nonce) and record it; refusals raise."""
+        proposal = self.proposal(proposal_id)
+        ballot = sign_ballot(
+            proposal, self._signers(wallet), option, self._next_nonce(proposal_id, wallet), self._now()
+        )
+        return self._accept(proposal, ballot)
+
+    def submit(
+        self, proposal_id: str, voter: WalletAddress, choice: int, nonce: int, signature: bytes
+    ) -> Ballot:
+        """Record a ballot signed elsewhere, received now; refusals raise with the tally's reason code."""
+        proposal = self.proposal(proposal_id)
+        return self._accept(proposal, Ballot(proposal_id, voter, choice, nonce, signature, self._now()))
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def proposal(self, proposal_id: str) -> Proposal:
+        """Return a proposal (``UNKNOWN_PROPOSAL`` if none has that id)."""
+        try:
+            return self._proposals[proposal_id]
+        except KeyError:
+            raise DomainError("UNKNOWN_PROPOSAL", f"no proposal {proposal_id}") from None
+
+    def proposals(self) -> list[Proposal]:
+        """Return every proposal, in the order they were made."""
+        return list(self._proposals.values())
+
+    def ballots(self, proposal_id: str) -> tuple[Ballot, ...]:
+        """Return the accepted ballots of a proposal, in the order they were received."""
+        self.proposal(proposal_id)
+        return tuple(self._ballots.get(proposal_id, ()))
+
+    def result(self, proposal_id: str) -> Tally:
+        """Count a closed proposal from the journal (``VOTING_OPEN`` before the close)."""
+        proposal = self.proposal(proposal_id)
+        if self._now() < proposal.closes_at:
+            raise DomainError("VOTING_OPEN", f"voting closes at {proposal.closes_at.isoformat()}")
+        return tally(proposal, self.snapshot(proposal_id), self.ballots(proposal_id), self._recover)
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return utc(self._engine.clock.now())
+
+    def _next_nonce(self, proposal_id: str, wallet: WalletAddress) -> int:
+        used = [b.nonce for b in self._ballots.get(proposal_id, ()) if b.voter == wallet]
+        return max(used) + 1 if used else 0
+
+    def _accept(self, proposal: Proposal, ballot: Ballot) -> Ballot:
+        # The window first: before the opening the record snapshot may not exist yet.
+        if ballot.cast_at < proposal.opens_at:
+            raise _refused(VoteReason.VOTING_NOT_OPEN)
+        snapshot = self.snapshot(proposal.proposal_id)
+        reason = refusal(proposal, snapshot, ballot, self._recover)
+        if reason is not None:
+            raise _refused(reason)
+        if ballot.nonce < self._next_nonce(proposal.proposal_id, ballot.voter):
+            raise DomainError("STALE_NONCE", "the wallet has already voted with this nonce or a higher one")
+        key = f"voting:ballot:{proposal.proposal_id}:{ballot.voter}:{ballot.nonce}"
+        self._record(CAST, key, ballot.cast_at, _ballot_payload(ballot))
+        log.info(
+            "ballot cast",
+            extra={"proposal": proposal.proposal_id, "voter": ballot.voter.value, "nonce": ballot.nonce},
+        )
+        return ballot
+
+    def _take(self, proposal: Proposal) -> RecordSnapshot:
+        engine = self._engine
+        chain = engine.chain
+        engine.sync_chain_time()  # the record block must carry the clock's time, not an older one
+        instrument = engine.model(proposal.symbol).listing.instrument
+        for _ in range(_SNAPSHOT_TRIES):
+            block = chain.block_number()
+            raw = chain.balances_at(instrument.token, block)
+            multiplier = chain.multiplier(instrument)
+            frozen = frozenset(w for w in raw if chain.is_frozen(instrument, w))
+            # The multiplier and freezes are read at the latest block: valid only if no block came in between.
+            if chain.block_number() == block:
+                break
+        else:
+            raise DomainError("SNAPSHOT_RACE", "the chain kept moving while the record was read; try again")
+        book = engine.desk.investors.book
+        investors: dict[WalletAddress, InvestorId] = {}
+        for wallet in raw:
+            owner = book.owner_of(wallet)
+            if owner is not None:
+                investors[wallet] = owner.investor_id
+        now = self._now()
+        snapshot = RecordSnapshot(
+            proposal.proposal_id,
+            block,
+            now,
+            multiplier,
+            {w: amount.value for w, amount in raw.items()},
+            frozen,
+            investors,
+        )
+        if now > proposal.record_at:  # transfers after the record instant may be in the snapshot
+            log.warning(
+                "late record snapshot",
+                extra={"proposal": proposal.proposal_id, "late_by": str(now - proposal.record_at)},
+            )
+        self._record(RECORDED, f"voting:snapshot:{proposal.proposal_id}", now, _snapshot_payload(snapshot))
+        return snapshot
+
+    def _record(self, kind: str, key: str, at: datetime, payload: Mapping[str, Any]) -> None:
+        stored = self._store.append_event(STREAM, kind, key, at, payload)
+        self._replay(stored)
+
+    def _replay(self, stored: StoredEvent) -> None:
+        if stored.seq in self._seen:  # a repeated append returns the stored event: fold it once
+            return
+        self._seen.add(stored.seq)
+        payload = stored.payload
+        if stored.type == PROPOSED:
+            proposal = _proposal_from(payload)
+            if proposal.proposal_id != payload["proposal_id"]:
+                raise DomainError(
+                    "JOURNAL_CORRUPT", f"proposal {payload['proposal_id']} does not hash to its id"
+                )
+            self._proposals.setdefault(proposal.proposal_id, proposal)
+        elif stored.type == RECORDED:
+            snapshot = _snapshot_from(payload)
+            self._snapshots.setdefault(snapshot.proposal_id, snapshot)
+        elif stored.type == CAST:
+            ballot = _ballot_from(payload)
+            self._ballots.setdefault(ballot.proposal_id, []).append(ballot)
+
+
+def _refused(reason: VoteReason) -> DomainError:
+    return DomainError(reason.value, SENTENCES[reason])
+
+
+# -- journal payloads (JSON: text for decimals, instants and bytes) ---------------------------------
+
+
+def _proposal_payload(proposal: Proposal) -> dict[str, Any]:
+    return {
+        "proposal_id": proposal.proposal_id,
+        "symbol": proposal.symbol.value,
+        "token": proposal.token.value,
+        "chain_id": proposal.chain_id,
+        "title": proposal.title,
+        "options": list(proposal.options),
+        "record_at": proposal.record_at.isoformat(),
+        "opens_at": proposal.opens_at.isoformat(),
+        "closes_at": proposal.closes_at.isoformat(),
+        "quorum": canonical_decimal(proposal.quorum),
+        "threshold": canonical_decimal(proposal.threshold),
+    }
+
+
+def _proposal_from(payload: Mapping[str, Any]) -> Proposal:
+    return Proposal(
+        Symbol(payload["symbol"]),
+        WalletAddress(payload["token"]),
+        int(payload["chain_id"]),
+        payload["title"],
+        tuple(payload["options"]),
+        datetime.fromisoformat(payload["record_at"]),
+        datetime.fromisoformat(payload["opens_at"]),
+        datetime.fromisoformat(payload["closes_at"]),
+        Decimal(payload["quorum"]),
+        Decimal(payload["threshold"]),
+    )
+
+
+def _snapshot_payload(snapshot: RecordSnapshot) -> dict[str, Any]:
+    return {
+        "proposal_id": snapshot.proposal_id,
+        "block": snapshot.block,
+        "taken_at": snapshot.taken_at.isoformat(),
+        "multiplier": canonical_decimal(snapshot.multiplier),
+        "balances": {w.value: canonical_decimal(b) for w, b in sorted(snapshot.balances.items())},
+        "frozen": sorted(w.value for w in snapshot.frozen),
+        "investors": {w.value: i.value for w, i in sorted(snapshot.investors.items())},
+    }
+
+
+def _snapshot_from(payload: Mapping[str, Any]) -> RecordSnapshot:
+    return RecordSnapshot(
+        payload["proposal_id"],
+        int(payload["block"]),
+        datetime.fromisoformat(payload["taken_at"]),
+        Decimal(payload["multiplier"]),
+        {WalletAddress(w): Decimal(b) for w, b in payload["balances"].items()},
+        frozenset(WalletAddress(w) for w in payload["frozen"]),
+        {WalletAddress(w): InvestorId(i) for w, i in payload["investors"].items()},
+    )
+
+
+def _ballot_payload(ballot: Ballot) -> dict[str, Any]:
+    return {
+        "proposal_id": ballot.proposal_id,
+        "voter": ballot.voter.value,
+        "choice": ballot.choice,
+        "nonce": str(ballot.nonce),  # a uint256 does not fit every JSON reader's integers
+        "signature": "0x" + ballot.signature.hex(),
+        "cast_at": ballot.cast_at.isoformat(),
+    }
+
+
+def _ballot_from(payload: Mapping[str, Any]) -> Ballot:
+    return Ballot(
+        payload["proposal_id"],
+        WalletAddress(payload["voter"]),
+        int(payload["choice"]),
+        int(payload["nonce"]),
+        bytes.fromhex(payload["signature"].removeprefix("0x")),
+        datetime.fromisoformat(payload["cast_at"]),
+    )

@@ -1,0 +1,231 @@
+"""``equitoken reserves``: proof of reserves — ``attest``, ``prove``, ``verify`` and ``merkle``.
+
+``merkle`` reads a holders CSV (header ``holder,balance``, balances as integers in base units) and prints
+the OpenZeppelin-compatible root and every holder's proof. A malformed row is refused with its line
+number, before anything is hashed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from equitoken.adapters.chain.signing import recover
+from equitoken.app.attestation import Proof, prove, read_holders
+from equitoken.app.settings import load_settings
+from equitoken.app.week import DEFAULT_SEED, attestation_dir, run_week
+from equitoken.cli.output import JsonFlag, emit_json, emit_pairs, emit_table
+from equitoken.domain.errors import DomainError
+from equitoken.domain.ids import Symbol, WalletAddress, to_checksum_address
+from equitoken.reserves.attestation import SignedAttestation, verify_document
+from equitoken.reserves.holders import parse_holders
+from equitoken.reserves.merkle import LEAF_ENCODING, HolderTree, verify
+
+app = typer.Typer(
+    help="Proof of reserves: signed attestations, holder proofs, holder-balance Merkle trees.",
+    no_args_is_help=True,
+)
+
+
+@app.command("merkle")
+def merkle(
+    holders: Annotated[
+        Path,
+        typer.Option(
+            "--holders",
+            metavar="CSV",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="Holder balances: header holder,balance; balances as integers in base units.",
+        ),
+    ],
+    json_out: JsonFlag = False,
+) -> None:
+    """Build the holder-balance Merkle tree (OpenZeppelin StandardMerkleTree) and print root and proofs."""
+    with holders.open(encoding="utf-8", newline="") as source:
+        entries = parse_holders(source)
+    tree = HolderTree(entries)
+    root = "0x" + tree.root.hex()
+    if not json_out:
+        emit_pairs(
+            {
+                "root": root,
+                "holders": len(tree),
+                "leaf encoding": f"{','.join(LEAF_ENCODING)} (OpenZeppelin StandardMerkleTree)",
+                "proofs": "use --json to print every holder's proof",
+            }
+        )
+        return
+    addresses = [to_checksum_address(holder.hex()) for holder, _ in entries]
+    emit_json(
+        {
+            "root": root,
+            "holders": len(tree),
+            "leaf_encoding": list(LEAF_ENCODING),
+            # Balances as strings: a JSON reader with doubles would round anything above 2^53.
+            "balances": {
+                address: str(balance) for address, (_, balance) in zip(addresses, entries, strict=True)
+            },
+            "proofs": {
+                address: ["0x" + node.hex() for node in tree.proof(index)]
+                for index, address in enumerate(addresses)
+            },
+        }
+    )
+
+
+@app.command("attest")
+def attest_command(
+    seed: Annotated[
+        str, typer.Option("--seed", help="Seed of the scripted week whose state is attested.")
+    ] = (DEFAULT_SEED),
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Directory for the package (default: DATA_DIR/reserves).")
+    ] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Attest the reserves at the end of the scripted week: sign, post the roots on chain, write the package.
+
+    The embedded chain and the engine live in one process, so the attestation is taken at the end of
+    the same run that built the state (the scripted week, ``--seed`` as for ``equitoken demo``).
+    """
+    settings = load_settings()
+    directory = out or attestation_dir(settings)
+    report = run_week(settings, seed, directory)
+    assert report.attestation is not None  # asked for above
+    document = Path(report.attestation["document"])
+    summary = verify_document(document.read_bytes(), recover)
+    if json_out:
+        emit_json({"attestation": report.attestation, "document": summary.document()})
+        return
+    _print_lines(summary)
+    emit_pairs(
+        {
+            "as of block": report.attestation["as_of_block"],
+            "signed by (trustee)": report.attestation["signer"],
+            "roots posted to": report.attestation["registry"],
+            "document": report.attestation["document"],
+            "document hash": report.attestation["document_hash"],
+        }
+    )
+
+
+@app.command("prove")
+def prove_command(
+    holder: Annotated[str, typer.Argument(help="The holder's wallet address.")],
+    symbol: Annotated[str, typer.Option("--symbol", help="The token's symbol.")],
+    directory: Annotated[
+        Path | None, typer.Option("--dir", help="The attestation package (default: DATA_DIR/reserves).")
+    ] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Print a holder's inclusion proof against the attested root of a symbol (checked before printing)."""
+    where = directory or attestation_dir(load_settings())
+    signed = verify_document(_read(where / "attestation.json").encode("utf-8"), recover)
+    wanted = Symbol(symbol)
+    line = next((line for line in signed.attestation.lines if line.symbol == wanted), None)
+    if line is None:
+        raise DomainError("NOT_ATTESTED", f"the attestation has no line for {wanted}")
+    holders = read_holders(
+        wanted, _read(where / f"holders-{wanted.value}.csv"), f"holders-{wanted.value}.csv"
+    )
+    proof = prove(holders, WalletAddress(holder))
+    if proof.root != "0x" + line.holders_root.hex():
+        raise DomainError("ROOT_MISMATCH", f"the holder list of {wanted} does not give the attested root")
+    if json_out:
+        emit_json(proof.as_dict())
+        return
+    emit_pairs(
+        {
+            "symbol": proof.symbol.value,
+            "holder": proof.holder.value,
+            "balance (base units)": proof.balance,
+            "root": proof.root,
+            "proof": " ".join(proof.proof) or "(none: the only holder)",
+        }
+    )
+
+
+@app.command("verify")
+def verify_command(
+    document: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="A signed attestation (JSON).")
+    ],
+    proof_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--proof", exists=True, dir_okay=False, help="A holder's proof (from reserves prove --json)."
+        ),
+    ] = None,
+    trustee: Annotated[
+        str | None, typer.Option("--trustee", help="Refuse unless the document was signed by this address.")
+    ] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Check an attestation: its signature, its figures and stated ratios, and optionally a holder's proof."""
+    signed = verify_document(document.read_bytes(), recover)
+    if trustee is not None and signed.signer != WalletAddress(trustee):
+        raise DomainError("WRONG_TRUSTEE", f"the document was signed by {signed.signer}, not by {trustee}")
+    checked: dict[str, object] = {
+        "signature": "valid",
+        "signer": signed.signer.value,
+        "as_of_block": signed.attestation.as_of_block,
+        "lines": [line.as_dict() for line in signed.attestation.lines],
+    }
+    if proof_file is not None:
+        proof = Proof.from_json(_read(proof_file))
+        line = next((line for line in signed.attestation.lines if line.symbol == proof.symbol), None)
+        if line is None:
+            raise DomainError("NOT_ATTESTED", f"the attestation has no line for {proof.symbol}")
+        nodes = [_node(node) for node in proof.proof]
+        if not verify(line.holders_root, proof.holder.to_bytes(), proof.balance, nodes):
+            raise DomainError(
+                "PROOF_REJECTED",
+                f"the proof of {proof.holder} does not lead to the attested {proof.symbol} root",
+            )
+        checked["proof"] = {"symbol": proof.symbol.value, "holder": proof.holder.value, "included": True}
+    if json_out:
+        emit_json(checked)
+        return
+    _print_lines(signed)
+    emit_pairs({"signature": f"valid, by {signed.signer.value}"})
+    if proof_file is not None:
+        typer.echo("proof: the holder's balance is included in the attested root")
+
+
+def _print_lines(signed: SignedAttestation) -> None:
+    emit_table(
+        [
+            {
+                "symbol": line.symbol.value,
+                "model": line.model,
+                "supply (tokens)": line.supply.value,
+                "multiplier": line.multiplier,
+                "custody": line.custody.value,
+                "in flight": line.in_flight.value,
+                "collateral ratio": line.collateral_ratio,
+                "holders": line.holder_count,
+                "root": "0x" + line.holders_root.hex()[:16] + "…",
+            }
+            for line in signed.attestation.lines
+        ]
+    )
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise DomainError("FILE_UNREADABLE", f"cannot read {path}: {error.strerror or error}") from None
+
+
+def _node(text: str) -> bytes:
+    if not text.startswith("0x") or len(text) != 66:
+        raise DomainError("INVALID_PROOF", f"a proof node is 0x and 64 hex digits, not {text!r}")
+    try:
+        return bytes.fromhex(text[2:])
+    except ValueError:
+        raise DomainError("INVALID_PROOF", f"a proof node is 0x and 64 hex digits, not {text!r}") from None

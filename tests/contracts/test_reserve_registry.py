@@ -1,0 +1,59 @@
+"""ReserveRegistry: only the trustee posts, attestations only move forward, and holder proofs check out
+on chain exactly as OpenZeppelin's MerkleProof would (leaves double-hashed, sorted pairs)."""
+
+from __future__ import annotations
+
+import pytest
+from eth_abi import encode
+
+from equitoken.adapters.chain.compiler import CompiledContract
+from equitoken.domain.keccak import keccak256
+
+from .harness import Chain, Reverted
+
+SYMBOL = b"AAPL".ljust(32, b"\0")
+
+
+def leaf(holder: str, balance: int) -> bytes:
+    return keccak256(keccak256(encode(["address", "uint256"], [holder, balance])))
+
+
+def pair(a: bytes, b: bytes) -> bytes:
+    return keccak256(a + b if a < b else b + a)
+
+
+def test_holder_proofs_of_a_two_leaf_tree_verify_and_forgeries_do_not(
+    compiled: dict[str, CompiledContract],
+) -> None:
+    chain = Chain()
+    trustee, alice, bob = chain.account("trustee"), chain.account("alice"), chain.account("bob")
+    registry = chain.deploy(compiled["ReserveRegistry"], trustee, sender=trustee)
+    a, b = leaf(alice, 70), leaf(bob, 30)
+    root = pair(a, b)
+    assert registry.call("verifyHolder", SYMBOL, alice, 70, [b]) is False  # nothing attested yet
+    chain.advance(12)
+    registry.transact("post", SYMBOL, 1, root, keccak256(b"document"), sender=trustee)
+    assert registry.call("verifyHolder", SYMBOL, alice, 70, [b]) is True
+    assert registry.call("verifyHolder", SYMBOL, bob, 30, [a]) is True
+    assert registry.call("verifyHolder", SYMBOL, bob, 31, [a]) is False
+    assert registry.call("verifyHolder", SYMBOL, alice, 70, [a]) is False
+    assert registry.call("latest", SYMBOL)[1] == root
+
+
+def test_only_the_trustee_posts_and_only_newer_blocks(compiled: dict[str, CompiledContract]) -> None:
+    chain = Chain()
+    trustee, intruder = chain.account("trustee"), chain.account("intruder")
+    registry = chain.deploy(compiled["ReserveRegistry"], trustee, sender=trustee)
+    chain.advance(12)
+    root = keccak256(b"root")
+    with pytest.raises(Reverted) as stranger:
+        registry.transact("post", SYMBOL, 1, root, root, sender=intruder)
+    assert stranger.value.reason == "reserves: not the trustee"
+    registry.transact("post", SYMBOL, 1, root, root, sender=trustee)
+    with pytest.raises(Reverted) as stale:
+        registry.transact("post", SYMBOL, 1, root, root, sender=trustee)
+    assert stale.value.reason == "reserves: not newer"
+    with pytest.raises(Reverted) as future:
+        registry.transact("post", SYMBOL, 10**9, root, root, sender=trustee)
+    assert future.value.reason == "reserves: block in the future"
+    assert registry.call("postings", SYMBOL) == 1

@@ -1,0 +1,67 @@
+"""The trustee's and a holder's commands end to end: attest, prove, verify — and tampering refused."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from equitoken.cli.main import run
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = tmp_path_factory.mktemp("data")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("EQUITOKEN_DATA_DIR", str(data))
+        assert run(["reserves", "attest", "--seed", "reserves"]) == 0
+    return data / "reserves"
+
+
+def test_a_holder_proves_inclusion_and_anyone_verifies_it(
+    package: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    holder = (package / "holders-MSFT.csv").read_text().splitlines()[1].split(",")[0]
+    assert run(["reserves", "prove", holder, "--symbol", "MSFT", "--dir", str(package), "--json"]) == 0
+    proof = json.loads(capsys.readouterr().out)
+    assert proof["holder"].lower() == holder.lower() and proof["proof"]
+    saved = tmp_path / "proof.json"
+    saved.write_text(json.dumps(proof))
+    document = str(package / "attestation.json")
+    assert run(["reserves", "verify", document, "--proof", str(saved), "--json"]) == 0
+    checked = json.loads(capsys.readouterr().out)
+    assert checked["signature"] == "valid" and checked["proof"]["included"] is True
+    assert {line["collateral_ratio"] for line in checked["lines"]} == {"1"}
+    trustee = checked["signer"]
+    assert run(["reserves", "verify", document, "--trustee", trustee]) == 0
+    proof["balance"] = str(int(proof["balance"]) + 1)
+    saved.write_text(json.dumps(proof))
+    capsys.readouterr()
+    assert run(["reserves", "verify", document, "--proof", str(saved)]) == 2
+    assert "PROOF_REJECTED" in capsys.readouterr().err
+
+
+def test_a_tampered_document_or_another_trustee_is_refused(
+    package: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = json.loads((package / "attestation.json").read_text())
+    data["attestation"]["lines"][0]["holders_root"] = "0x" + "ab" * 32
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps(data, sort_keys=True, separators=(",", ":")))
+    capsys.readouterr()
+    assert run(["reserves", "verify", str(forged)]) == 2
+    assert "BAD_SIGNATURE" in capsys.readouterr().err
+    other = "0x000000000000000000000000000000000000dEaD"
+    assert run(["reserves", "verify", str(package / "attestation.json"), "--trustee", other]) == 2
+    assert "WRONG_TRUSTEE" in capsys.readouterr().err
+
+
+def test_a_proof_for_a_wallet_that_holds_nothing_is_refused(
+    package: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    nobody = "0x000000000000000000000000000000000000dEaD"
+    assert run(["reserves", "prove", nobody, "--symbol", "KO", "--dir", str(package)]) == 2
+    assert "NOT_A_HOLDER" in capsys.readouterr().err

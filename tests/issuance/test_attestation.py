@@ -1,0 +1,137 @@
+"""Attestations over the running engine: signed, verifiable, posted on chain, with holder proofs."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from equitoken.adapters.chain.signing import KeySigner, recover
+from equitoken.app.attestation import Package, attest, prove, read_holders
+from equitoken.app.reserves import ReservesService
+from equitoken.app.week import model_builders
+from equitoken.compliance.actions import Regulation
+from equitoken.domain.errors import DomainError
+from equitoken.domain.ids import Symbol
+from equitoken.domain.values import Price, Shares
+from equitoken.issuance.models import ModelName
+from equitoken.reserves.attestation import verify_document
+from equitoken.reserves.merkle import verify
+from tests.issuance.world import World, ny
+
+START = ny(2012, 11, 19, 10, 0)
+KO, MSFT = Symbol("KO"), Symbol("MSFT")
+
+
+@pytest.fixture(scope="module")
+def attested() -> tuple[World, Package]:
+    world = World.start(START)
+    builders = model_builders()
+    world.list("AAPL", ModelName.INVENTORY, "tracker-certificate", builders[ModelName.INVENTORY])
+    world.list("MSFT", ModelName.INSTANT, "instant-execution", builders[ModelName.INSTANT])
+    world.list("KO", ModelName.DIRECT, "direct-ownership", builders[ModelName.DIRECT])
+    anna, dev = world.investor("anna", residence="DE"), world.investor("dev", residence="SG")
+    world.engine.desk.whitelist(KO, [anna.investor, dev.investor])
+    for holder in (anna, dev):
+        world.engine.issue_primary(
+            KO,
+            holder,
+            Shares(40),
+            Price("37"),
+            acquired_at=START - timedelta(days=800),
+            regulation=Regulation.REG_S,
+        )
+        world.engine.submit(world.buy(holder, "AAPL", "3"))
+        world.engine.submit(world.buy(holder, "MSFT", "11"))
+    world.at(ny(2012, 11, 19, 19, 0))
+    world.engine.submit(world.buy(anna, "MSFT", "4"))  # off-hours: backed by the buffer's commitment
+    chain = world.engine.chain
+    trustee = KeySigner(chain.keyring.private_key(chain.wallet("trustee").to_bytes()))
+    registry = chain.deploy_reserve_registry(trustee.address)
+    package = attest(world.engine, ReservesService(world.engine), trustee, registry=registry)
+    return world, package
+
+
+def test_the_document_verifies_and_states_full_collateral(attested: tuple[World, Package]) -> None:
+    _, package = attested
+    checked = verify_document(package.signed.to_json(), recover)
+    assert checked.signer == package.signed.signer
+    lines = {line.symbol.value: line for line in checked.attestation.lines}
+    assert set(lines) == {"AAPL", "MSFT", "KO"}
+    assert all(line.collateral_ratio == 1 for line in lines.values())
+    assert lines["MSFT"].in_flight.value == 26  # 22 hedged in session + 4 committed for the next open
+    assert lines["KO"].holder_count == 2 and lines["KO"].model == "direct"
+
+
+def test_every_holder_proof_verifies_off_chain_and_on_chain(attested: tuple[World, Package]) -> None:
+    world, package = attested
+    chain = world.engine.chain
+    assert package.registry is not None
+    for line in package.signed.attestation.lines:
+        posted = chain.latest_attestation(package.registry, line.symbol)
+        assert posted is not None and posted.holders_root == "0x" + line.holders_root.hex()
+        assert posted.document_hash == package.document_hash
+        holders = package.holders[line.symbol]
+        assert sum(units for _, units in holders.entries) == line.supply.to_units()
+        for wallet, _ in holders.entries:
+            proof = prove(holders, wallet)
+            nodes = [bytes.fromhex(n[2:]) for n in proof.proof]
+            assert verify(line.holders_root, wallet.to_bytes(), proof.balance, nodes)
+            assert chain.verify_holder_on_chain(
+                package.registry, line.symbol, wallet, proof.balance, proof.proof
+            )
+            assert not chain.verify_holder_on_chain(
+                package.registry, line.symbol, wallet, proof.balance + 1, proof.proof
+            )
+
+
+def test_a_tampered_document_or_signature_is_refused(attested: tuple[World, Package]) -> None:
+    _, package = attested
+    document = json.loads(package.signed.to_json())
+    document["attestation"]["lines"][0]["custody_shares"] = "1"
+    with pytest.raises(DomainError) as changed_figure:
+        verify_document(json.dumps(document), recover)
+    assert changed_figure.value.code == "INVALID_ATTESTATION"  # the stated ratio no longer follows
+    document = json.loads(package.signed.to_json())
+    document["attestation"]["lines"][0]["holders_root"] = "0x" + "11" * 32
+    with pytest.raises(DomainError) as changed_root:
+        verify_document(json.dumps(document, sort_keys=True, separators=(",", ":")), recover)
+    assert changed_root.value.code == "BAD_SIGNATURE"
+    document = json.loads(package.signed.to_json())
+    signature = bytearray.fromhex(document["signature"][2:])
+    signature[5] ^= 1
+    document["signature"] = "0x" + signature.hex()
+    with pytest.raises(DomainError) as forged:
+        verify_document(json.dumps(document, sort_keys=True, separators=(",", ":")), recover)
+    assert forged.value.code in {"BAD_SIGNATURE", "INVALID_SIGNATURE"}
+
+
+def test_the_registry_accepts_only_newer_attestations_from_its_trustee(
+    attested: tuple[World, Package],
+) -> None:
+    world, package = attested
+    chain = world.engine.chain
+    assert package.registry is not None
+    line = package.signed.attestation.lines[0]
+    root = "0x" + line.holders_root.hex()
+    with pytest.raises(DomainError):
+        chain.post_attestation(
+            package.registry, line.symbol, package.signed.attestation.as_of_block, root, root
+        )
+
+
+def test_a_proof_is_refused_for_a_wallet_that_holds_nothing(attested: tuple[World, Package]) -> None:
+    world, package = attested
+    with pytest.raises(DomainError) as refused:
+        prove(package.holders[KO], world.engine.chain.wallet("nobody"))
+    assert refused.value.code == "NOT_A_HOLDER"
+
+
+def test_the_holder_list_round_trips_through_its_csv(attested: tuple[World, Package]) -> None:
+    _, package = attested
+    holders = package.holders[MSFT]
+    assert read_holders(MSFT, holders.to_csv(), "holders-MSFT.csv") == holders
+    with pytest.raises(DomainError) as bad:
+        read_holders(MSFT, "holder,balance\n0x123,5\n", "bad.csv")
+    assert bad.value.code == "INVALID_ADDRESS" and bad.value.message.startswith("bad.csv, line 2")
