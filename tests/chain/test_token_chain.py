@@ -17,7 +17,7 @@ import pytest
 
 from equitoken.adapters.chain.facade import unlimited
 from equitoken.domain.errors import DomainError
-from equitoken.domain.ids import InvestorId, WalletAddress
+from equitoken.domain.ids import InvestorId, Symbol, WalletAddress
 from equitoken.domain.reasons import Reason
 from equitoken.domain.values import Money, TokenAmount
 from equitoken.ports.chain import (
@@ -30,6 +30,7 @@ from equitoken.ports.chain import (
     QuoteSide,
     TransferMode,
 )
+from equitoken.reserves.merkle import HolderTree
 from tests.chain.token_world import (
     ENGINES,
     INVESTOR_A,
@@ -543,3 +544,27 @@ def test_a_restricted_token_is_refused_unless_the_pool_is_eligible(w: World) -> 
     w.chain.mint_stablecoin(coin, w.bob, Money("1000"))
     w.chain.swap(pool, w.bob, Money("1000"))
     assert w.balance(w.bob) > w.amount(9)
+
+
+# ------------------------------------------------------------------ reserve attestations
+
+
+def test_attested_holder_roots_are_checked_on_chain(w: World) -> None:
+    w.chain.mint(w.instrument, w.alice, w.amount(70))
+    w.chain.mint(w.instrument, w.bob, w.amount(30))
+    block = w.chain.block_number()
+    balances = w.chain.balances_at(w.token, block)
+    entries = [(wallet.to_bytes(), amount.to_units()) for wallet, amount in sorted(balances.items())]
+    tree = HolderTree(entries)
+    registry = w.chain.deploy_reserve_registry(w.chain.wallet("trustee"))
+    symbol = Symbol(w.instrument.symbol.value)
+    assert w.chain.latest_attestation(registry, symbol) is None
+    root = "0x" + tree.root.hex()
+    w.chain.post_attestation(registry, symbol, block, root, "0x" + "ab" * 32)
+    posted = w.chain.latest_attestation(registry, symbol)
+    assert posted is not None and posted.holders_root == root and posted.as_of_block == block
+    for index, (holder, units) in enumerate(entries):
+        proof = ["0x" + node.hex() for node in tree.proof(index)]
+        wallet = WalletAddress.from_bytes(holder)
+        assert w.chain.verify_holder_on_chain(registry, symbol, wallet, units, proof)
+        assert not w.chain.verify_holder_on_chain(registry, symbol, wallet, units - 1, proof)
