@@ -64,6 +64,7 @@ from equitoken.issuance.orders import (
 from equitoken.issuance.reasons import Refusal
 from equitoken.ledger.accounts import Account, Asset
 from equitoken.ledger.entries import EntryDraft, move
+from equitoken.ledger.running import RunningBalances
 from equitoken.ports.broker import Broker, BrokerBooks
 from equitoken.ports.clock import Clock
 from equitoken.ports.market import MarketCalendar, PriceSource
@@ -190,6 +191,7 @@ class IssuanceEngine:
         self._models: dict[Symbol, IssuanceModel] = {}
         self._books: dict[Symbol, BrokerBooks] = {}
         self._halted: dict[Symbol, str] = {}
+        self._balances = RunningBalances()
         self._deposits = 0
 
     # -- listings and investors ----------------------------------------------------------------
@@ -453,8 +455,10 @@ class IssuanceEngine:
         listing = self.model(symbol).listing
         instrument = listing.instrument
         supply = self.chain.total_supply(instrument.token)
+        balances = self._balances
+        balances.add(self.store.entries(after_seq=balances.seq))  # only what was posted since
         return backing(
-            listing, self.store.balance, supply.value, self.chain.multiplier(instrument), self.clock.now()
+            listing, balances.balance, supply.value, self.chain.multiplier(instrument), self.clock.now()
         )
 
     def check(self) -> list[Backing]:

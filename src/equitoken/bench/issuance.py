@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from equitoken.adapters.chain.factory import build_chain
 from equitoken.adapters.clock import ManualClock
 from equitoken.adapters.store.sql import SqlStore
 from equitoken.app.bootstrap import bootstrap
-from equitoken.app.issuance import IssuanceEngine, open_engine
+from equitoken.app.issuance import IssuanceEngine, ModelBuilder, open_engine
 from equitoken.app.orders import EngineCompliance
 from equitoken.app.settings import Settings
 from equitoken.app.week import model_builders
@@ -45,6 +46,7 @@ from equitoken.domain.trading import OrderType, Side
 from equitoken.domain.values import Money, Price, Shares
 from equitoken.issuance.models import ModelName
 from equitoken.issuance.models.base import Holder
+from equitoken.issuance.models.inventory import InventorySettings, build_inventory_model
 from equitoken.issuance.orders import OrderRequest, OrderState, TimeInForce
 from equitoken.ports.broker import Broker
 
@@ -151,7 +153,7 @@ def run_model(model: ModelName, orders: int) -> ModelRun:
     with tempfile.TemporaryDirectory(prefix="equitoken-bench-") as workdir:
         engine = _engine(Path(workdir), clock, stages, f"bench-{model.value}")
         symbol, policy = LISTED[model]
-        engine.list_stock(Symbol(symbol), model, policy, model_builders()[model])
+        engine.list_stock(Symbol(symbol), model, policy, _builder(model, orders))
         direct = model is ModelName.DIRECT
         investors = [_investor(engine, i, direct) for i in range(8)]
         if direct:  # the ATS needs holders with resting offers for the buyers to take
@@ -172,6 +174,22 @@ def run_model(model: ModelName, orders: int) -> ModelRun:
     spent = dict(stages.spent) | {"engine": max(seconds - total, 0.0)}
     shares = {stage: spent.get(stage, 0.0) / seconds for stage in STAGES}
     return ModelRun(model, orders, filled, seconds, shares)
+
+
+def _builder(model: ModelName, orders: int) -> ModelBuilder:
+    """Return the week's settings, with an inventory deep enough that every bench buy fills from it."""
+    if model is not ModelName.INVENTORY:
+        return model_builders()[model]
+    depth = Shares(orders + 50)
+    settings = InventorySettings(
+        capital=Money("2000000"),
+        initial_shares=depth,
+        low_watermark=Shares(10),
+        target=depth,
+        high_watermark=Shares(2 * depth.value),
+        stablecoin_float=Money("200000"),
+    )
+    return partial(build_inventory_model, settings=settings)
 
 
 def _investor(engine: IssuanceEngine, i: int, whitelist: bool) -> Holder:

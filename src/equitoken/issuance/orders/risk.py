@@ -108,13 +108,16 @@ class RiskBook:
 
     def refusal(self, investor: InvestorId, symbol: Symbol, notional: Money, at: datetime) -> Refusal | None:
         """Return why committing ``notional`` more at ``at`` would break a limit, or ``None``."""
-        checks = (
-            (self.limits.per_investor, self.used(at, investor=investor), f"investor {investor}"),
-            (self.limits.per_symbol, self.used(at, symbol=symbol), f"symbol {symbol}"),
-            (self.limits.global_notional, self.used(at), "the whole desk"),
+        checks: tuple[tuple[Money | None, InvestorId | None, Symbol | None, str], ...] = (
+            (self.limits.per_investor, investor, None, f"investor {investor}"),
+            (self.limits.per_symbol, None, symbol, f"symbol {symbol}"),
+            (self.limits.global_notional, None, None, "the whole desk"),
         )
-        for limit, used, scope in checks:
-            if limit is not None and used + notional > limit:
+        for limit, who, what, scope in checks:
+            if limit is None:
+                continue  # no limit, nothing to add up
+            used = self.used(at, investor=who, symbol=what)
+            if used + notional > limit:
                 return Refusal(
                     OrderReason.NOTIONAL_LIMIT_EXCEEDED,
                     f"{notional} more would take {scope} to {used + notional} in the rolling "
@@ -123,8 +126,15 @@ class RiskBook:
         return None
 
     def record(self, exposure: Exposure) -> None:
-        """Commit ``exposure``; recording the same order again is a no-op."""
+        """Commit ``exposure``; recording the same order again is a no-op.
+
+        Exposures arrive in time order (the desk takes orders as the clock runs), so whatever fell
+        out of the window ending at the newest one is dropped: the book stays the size of a window.
+        """
         self._exposures.setdefault(exposure.order_id, exposure)
+        oldest = next(iter(self._exposures.values()))
+        if oldest.at <= utc(exposure.at) - self.limits.window:
+            self.forget_before(exposure.at)
 
     def forget_before(self, at: datetime) -> None:
         """Drop exposures that no window ending at or after ``at`` can count any more."""
