@@ -57,3 +57,26 @@ def test_only_the_trustee_posts_and_only_newer_blocks(compiled: dict[str, Compil
         registry.transact("post", SYMBOL, 10**9, root, root, sender=trustee)
     assert future.value.reason == "reserves: block in the future"
     assert registry.call("postings", SYMBOL) == 1
+
+
+def test_the_trustee_rotates_and_older_roots_stay_checkable(compiled: dict[str, CompiledContract]) -> None:
+    chain = Chain()
+    trustee, successor, alice = chain.account("trustee"), chain.account("successor"), chain.account("alice")
+    registry = chain.deploy(compiled["ReserveRegistry"], trustee, sender=trustee)
+    chain.advance(12)
+    first = leaf(alice, 5)  # a one-leaf tree: the root is the leaf, the proof is empty
+    registry.transact("post", SYMBOL, 1, first, first, sender=trustee)
+    receipt = registry.transact("setTrustee", successor, sender=trustee)
+    assert receipt.named("TrusteeChanged")[0].args["newTrustee"] == successor
+    with pytest.raises(Reverted):
+        registry.transact("post", SYMBOL, 2, first, first, sender=trustee)  # the old key is out
+    chain.advance(12)
+    second = leaf(alice, 7)
+    registry.transact("post", SYMBOL, 2, second, second, sender=successor)
+    assert registry.call("verifyHolder", SYMBOL, alice, 7, []) is True
+    assert registry.call("verifyHolder", SYMBOL, alice, 5, []) is False
+    assert registry.call("verifyHolderAt", SYMBOL, 0, alice, 5, []) is True
+    assert registry.call("attestationAt", SYMBOL, 1)[1] == second
+    with pytest.raises(Reverted) as missing:
+        registry.call("attestationAt", SYMBOL, 2)
+    assert missing.value.reason == "reserves: no such attestation"

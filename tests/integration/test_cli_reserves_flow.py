@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from equitoken.adapters.chain.keys import derive_private_key
+from equitoken.adapters.chain.signing import KeySigner, recover
+from equitoken.app.settings import Settings
 from equitoken.cli.main import run
+from equitoken.reserves.attestation import sign, verify_document
+
+TRUSTEE = KeySigner(derive_private_key(Settings().chain_seed, "trustee")).address.value
+"""The development trustee, derived here independently of the document under test."""
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +41,8 @@ def test_a_holder_proves_inclusion_and_anyone_verifies_it(
     checked = json.loads(capsys.readouterr().out)
     assert checked["signature"] == "valid" and checked["proof"]["included"] is True
     assert {line["collateral_ratio"] for line in checked["lines"]} == {"1"}
-    trustee = checked["signer"]
-    assert run(["reserves", "verify", document, "--trustee", trustee]) == 0
+    assert checked["signer"] == TRUSTEE and checked["trustee_checked"] is False
+    assert run(["reserves", "verify", document, "--trustee", TRUSTEE]) == 0
     proof["balance"] = str(int(proof["balance"]) + 1)
     saved.write_text(json.dumps(proof))
     capsys.readouterr()
@@ -65,3 +72,34 @@ def test_a_proof_for_a_wallet_that_holds_nothing_is_refused(
     nobody = "0x000000000000000000000000000000000000dEaD"
     assert run(["reserves", "prove", nobody, "--symbol", "KO", "--dir", str(package)]) == 2
     assert "NOT_A_HOLDER" in capsys.readouterr().err
+
+
+def test_a_document_signed_by_anyone_else_is_refused_against_the_trustee(
+    package: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    original = verify_document((package / "attestation.json").read_bytes(), recover)
+    forger = KeySigner(derive_private_key("someone else", "key"))
+    forged = tmp_path / "forged.json"
+    forged.write_bytes(sign(original.attestation, forger).to_json())
+    capsys.readouterr()
+    assert run(["reserves", "verify", str(forged)]) == 0  # well-formed and self-consistent...
+    assert "not checked against the trustee" in capsys.readouterr().err
+    assert run(["reserves", "verify", str(forged), "--trustee", TRUSTEE]) == 2  # ...but not the trustee's
+    assert "WRONG_TRUSTEE" in capsys.readouterr().err
+
+
+def test_an_operator_key_file_signs_instead_of_the_development_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = derive_private_key("operator", "trustee")
+    key_file = tmp_path / "trustee.key"
+    key_file.write_text(key.hex())
+    monkeypatch.setenv("EQUITOKEN_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("EQUITOKEN_TRUSTEE_KEY_FILE", str(key_file))
+    assert run(["reserves", "attest", "--seed", "operator", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["document"]["signer"] == KeySigner(key).address.value
+    assert shown["attestation"]["trustee_key"].startswith("operator key file")
+    key_file.write_text("not a key")
+    assert run(["reserves", "attest", "--seed", "operator"]) == 2
+    assert "INVALID_KEY" in capsys.readouterr().err

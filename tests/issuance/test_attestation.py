@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -53,14 +54,19 @@ def attested() -> tuple[World, Package]:
     return world, package
 
 
-def test_the_document_verifies_and_states_full_collateral(attested: tuple[World, Package]) -> None:
-    _, package = attested
+def test_the_document_verifies_and_states_what_shares_back(attested: tuple[World, Package]) -> None:
+    world, package = attested
     checked = verify_document(package.signed.to_json(), recover)
     assert checked.signer == package.signed.signer
     lines = {line.symbol.value: line for line in checked.attestation.lines}
     assert set(lines) == {"AAPL", "MSFT", "KO"}
-    assert all(line.collateral_ratio == 1 for line in lines.values())
-    assert lines["MSFT"].in_flight.value == 26  # 22 hedged in session + 4 committed for the next open
+    assert lines["AAPL"].collateral_ratio == lines["KO"].collateral_ratio == 1
+    # 22 MSFT hedged in session are in flight at the broker; 4 fronted off-hours are only committed
+    # (backed by the buffer's cash until the next open): shares back 22 of 26 tokens.
+    assert lines["MSFT"].in_flight.value == 22 and lines["MSFT"].supply.value == 26
+    assert lines["MSFT"].collateral_ratio == Decimal("0.846153846")
+    assert checked.attestation.chain_id == world.engine.chain.chain_id
+    assert checked.attestation.registry == package.registry
     assert lines["KO"].holder_count == 2 and lines["KO"].model == "direct"
 
 
@@ -135,3 +141,17 @@ def test_the_holder_list_round_trips_through_its_csv(attested: tuple[World, Pack
     with pytest.raises(DomainError) as bad:
         read_holders(MSFT, "holder,balance\n0x123,5\n", "bad.csv")
     assert bad.value.code == "INVALID_ADDRESS" and bad.value.message.startswith("bad.csv, line 2")
+
+
+def test_nothing_is_attested_while_a_listing_is_halted(attested: tuple[World, Package]) -> None:
+    world, _ = attested
+    engine = world.engine
+    engine.halt_minting(MSFT, "test: a custodian report is missing")
+    chain = engine.chain
+    trustee = KeySigner(chain.keyring.private_key(chain.wallet("trustee").to_bytes()))
+    try:
+        with pytest.raises(DomainError) as refused:
+            attest(engine, ReservesService(engine), trustee)
+        assert refused.value.code == "RESERVES_BROKEN" and "custodian report" in refused.value.message
+    finally:
+        ReservesService(engine).resume(MSFT, "test", "restored for the other tests")

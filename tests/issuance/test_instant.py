@@ -97,7 +97,9 @@ def broker_orders(world: World) -> list[str]:
 
 
 def broker_fills(world: World) -> list[dict[str, str]]:
-    return [dict(e.payload) for e in world.store.events("broker-instant-MSFT") if e.type == "BrokerFillBooked"]
+    return [
+        dict(e.payload) for e in world.store.events("broker-instant-MSFT") if e.type == "BrokerFillBooked"
+    ]
 
 
 def backed(world: World) -> None:

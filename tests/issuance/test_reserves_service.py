@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from equitoken.app.issuance import IssuanceEngine
 from equitoken.app.reserves import ReservesService
 from equitoken.app.week import model_builders
 from equitoken.compliance.actions import Regulation
@@ -67,6 +68,7 @@ def test_a_stray_mint_halts_new_tokens_until_an_operator_resolves_it() -> None:
     result = service.reconcile(AAPL)
     assert [b.kind for b in result.breaks] == [BreakKind.CHAIN_VS_LEDGER]
     assert AAPL in service.halts() and AAPL in engine.halted()
+    assert any(e.type == "MintingHalted" for e in world.store.events("reserves"))
     refused = engine.submit(world.buy(anna, "AAPL", "1")).order
     assert refused.rejection is not None and refused.rejection.code == "MINTING_HALTED"
     redeemed = engine.submit(world.sell(anna, "AAPL", "2")).order
@@ -88,10 +90,16 @@ def test_a_halt_survives_a_restart_of_the_service() -> None:
     instrument = engine.model(MSFT).listing.instrument
     engine.chain.mint(instrument, anna.wallet, instrument.amount(1))
     ReservesService(engine).reconcile(MSFT)
-    engine.resume_minting(MSFT)  # a restarted engine forgets; the journal does not
-    assert engine.halted() == {}
-    ReservesService(engine)
-    assert MSFT in engine.halted()
+    restarted = IssuanceEngine(
+        engine.desk,
+        world.store,
+        engine.chain,
+        world.clock,
+        engine.calendar,
+        engine.prices,
+        lambda: None,  # type: ignore[arg-type,return-value]
+    )
+    assert MSFT in restarted.halted()  # the journal remembers what the engine halted
 
 
 def test_an_operator_may_accept_a_break_only_explicitly_and_on_the_record() -> None:
@@ -110,3 +118,28 @@ def test_an_operator_may_accept_a_break_only_explicitly_and_on_the_record() -> N
     service.resume(KO, "ops-2", "legal hold: investigating", accept_break=True)
     resumed = next(e for e in world.store.events("reserves") if e.type == "MintingResumed")
     assert resumed.payload["accepted_breaks"] and "CHAIN_VS_LEDGER" in resumed.payload["accepted_breaks"][0]
+
+
+def test_a_halt_the_engine_raised_itself_is_lifted_through_reconciliation() -> None:
+    world, _ = three_listings()
+    engine = world.engine
+    engine.halt_minting(AAPL, "the model failed on time: RuntimeError()")
+    service = ReservesService(engine)
+    assert AAPL in service.halts()
+    service.resume(AAPL, "ops-3", "the model was fixed; reserves reconcile")
+    assert engine.halted() == {}
+    with pytest.raises(DomainError) as twice:
+        service.resume(AAPL, "ops-3", "again")
+    assert twice.value.code == "NOT_HALTED"
+
+
+def test_a_register_that_adds_up_with_the_wrong_owners_is_a_break() -> None:
+    world, anna = three_listings()
+    engine = world.engine
+    bob = world.investor("bob", residence="DE")
+    engine.desk.whitelist(KO, [bob.investor])
+    instrument = engine.model(KO).listing.instrument
+    engine.chain.forced_transfer(instrument, anna.wallet, bob.wallet, instrument.amount(20))
+    result = ReservesService(engine).reconcile(KO)
+    assert [b.kind for b in result.breaks] == [BreakKind.HOLDERS]
+    assert KO in engine.halted()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -14,9 +15,10 @@ from eth_account.messages import encode_defunct
 from equitoken.adapters.chain.keys import derive_private_key
 from equitoken.adapters.chain.signing import KeySigner, recover
 from equitoken.domain.errors import DomainError
-from equitoken.domain.ids import Symbol
+from equitoken.domain.ids import Symbol, WalletAddress
 from equitoken.domain.values import Shares, TokenAmount
 from equitoken.reserves.attestation import (
+    ORDER,
     Attestation,
     ReserveLine,
     personal_sign_digest,
@@ -41,12 +43,13 @@ def line(symbol: str = "AAPL", **changes: Any) -> ReserveLine:
         "in_flight": Shares("0.25"),
         "holders_root": tree.root,
         "holder_count": len(tree),
+        "token": WalletAddress("0x" + "7a" * 20),
     }
     return ReserveLine(**(fields | changes))
 
 
 def attestation() -> Attestation:
-    return Attestation(19_000_000, AS_OF, [line("MSFT", custody=Shares(3)), line("AAPL")])
+    return Attestation(19_000_000, AS_OF, [line("MSFT", custody=Shares(3)), line("AAPL")], chain_id=1)
 
 
 def test_the_collateral_ratio_is_backing_over_supply_times_multiplier() -> None:
@@ -70,7 +73,7 @@ def test_lines_are_in_symbol_order_and_the_json_is_canonical() -> None:
     assert data["lines"][0]["supply_tokens"] == "1.5"
     # The same reserves stated in another zone are the same bytes.
     shifted = AS_OF.astimezone(timezone(timedelta(hours=-5)))
-    assert Attestation(19_000_000, shifted, list(record.lines)).canonical_json() == text
+    assert Attestation(19_000_000, shifted, list(record.lines), chain_id=1).canonical_json() == text
 
 
 def test_the_digest_is_what_a_wallet_signs_with_personal_sign() -> None:
@@ -175,9 +178,10 @@ def test_a_tampered_signature_is_refused() -> None:
         (lambda: line(multiplier=Decimal("NaN")), "INVALID_ATTESTATION"),
         (lambda: line(holders_root=bytes(31)), "INVALID_ATTESTATION"),
         (lambda: line(holder_count=-1), "INVALID_ATTESTATION"),
-        (lambda: Attestation(-1, AS_OF, [line()]), "INVALID_ATTESTATION"),
-        (lambda: Attestation(1, AS_OF, [line(), line()]), "INVALID_ATTESTATION"),
-        (lambda: Attestation(1, datetime(2026, 11, 23), [line()]), "NAIVE_DATETIME"),
+        (lambda: Attestation(-1, AS_OF, [line()], chain_id=1), "INVALID_ATTESTATION"),
+        (lambda: Attestation(1, AS_OF, [line(), line()], chain_id=1), "INVALID_ATTESTATION"),
+        (lambda: Attestation(1, datetime(2026, 11, 23), [line()], chain_id=1), "NAIVE_DATETIME"),
+        (lambda: Attestation(1, AS_OF, [line()], chain_id=0), "INVALID_ATTESTATION"),
     ],
 )
 def test_bad_figures_are_refused(build: Any, code: str) -> None:
@@ -190,3 +194,40 @@ def test_a_document_that_is_not_json_is_refused() -> None:
     with pytest.raises(DomainError) as refused:
         verify_document(b"{not json", recover)
     assert refused.value.code == "INVALID_ATTESTATION"
+
+
+def test_only_the_canonical_bytes_are_the_document() -> None:
+    published = sign(attestation(), TRUSTEE).to_json()
+    assert verify_document(published + b"\n", recover).signer == TRUSTEE.address  # a file's newline
+    data = json.loads(published)
+    for respelled in (
+        json.dumps(data, indent=2, sort_keys=True),  # pretty-printed
+        json.dumps(dict(reversed(list(data.items()))), separators=(",", ":")),  # keys out of order
+        published.decode().replace('"format"', '"format":"x","format"', 1),  # a duplicate key
+    ):
+        with pytest.raises(DomainError) as refused:
+            verify_document(respelled, recover)
+        assert refused.value.code == "INVALID_ATTESTATION"
+
+
+def test_the_high_s_twin_of_a_signature_is_refused() -> None:
+    signed = sign(attestation(), TRUSTEE)
+    twin_s = ORDER - signed.s
+    twin = replace(signed, s=twin_s, v=55 - signed.v)  # same signer, the other s
+    assert recover(signed.attestation.digest(), twin.v, twin.r, twin.s) == TRUSTEE.address.to_bytes()
+    with pytest.raises(DomainError) as refused:
+        verify_document(twin.to_json(), recover)
+    assert refused.value.code == "INVALID_SIGNATURE"
+
+
+def test_the_document_names_its_chain_tokens_and_registry() -> None:
+    registry = WalletAddress("0x" + "5e" * 20)
+    record = Attestation(7, AS_OF, [line()], chain_id=31337, registry=registry)
+    data = json.loads(record.canonical_json())
+    assert data["chain_id"] == 31337 and data["registry"] == registry.value
+    assert data["lines"][0]["token"] == WalletAddress("0x" + "7a" * 20).value
+    other_chain = json.loads(sign(record, TRUSTEE).to_json())
+    other_chain["attestation"]["chain_id"] = 1
+    with pytest.raises(DomainError) as refused:
+        verify_document(json.dumps(other_chain, sort_keys=True, separators=(",", ":")), recover)
+    assert refused.value.code == "BAD_SIGNATURE"

@@ -19,9 +19,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -78,15 +77,26 @@ class Package:
         return "0x" + keccak256(self.signed.to_json()).hex()
 
     def write(self, directory: Path) -> list[Path]:
-        """Write ``attestation.json`` and ``holders-SYMBOL.csv`` files into ``directory``."""
+        """Write ``attestation.json`` (the exact signed bytes) and ``holders-SYMBOL.csv`` into ``directory``.
+
+        Each file is written beside its place and renamed into it, so a reader never sees half a file;
+        holder lists of symbols no longer attested are removed, so the directory is one package.
+        """
+        files = {"attestation.json": self.signed.to_json()}
+        for symbol, holders in sorted(self.holders.items()):
+            files[f"holders-{symbol.value}.csv"] = holders.to_csv().encode("utf-8")
         try:
             directory.mkdir(parents=True, exist_ok=True)
-            written = [directory / "attestation.json"]
-            written[0].write_bytes(self.signed.to_json() + b"\n")
-            for symbol, holders in sorted(self.holders.items()):
-                path = directory / f"holders-{symbol.value}.csv"
-                path.write_text(holders.to_csv(), encoding="utf-8")
-                written.append(path)
+            for stale in directory.glob("holders-*.csv"):
+                if stale.name not in files:
+                    stale.unlink()
+            written = []
+            for name, data in files.items():
+                target = directory / name
+                partial = directory / f".{name}.partial"
+                partial.write_bytes(data)
+                partial.replace(target)
+                written.append(target)
         except OSError as error:
             raise DomainError(
                 "FILE_UNWRITABLE", f"cannot write to {directory}: {error.strerror or error}"
@@ -114,40 +124,64 @@ def attest(
     *,
     registry: WalletAddress | None = None,
 ) -> Package:
-    """Attest every listing at the latest block, signed by ``trustee``; post the roots to ``registry``."""
+    """Attest every listing at the latest block, signed by ``trustee``; post the roots to ``registry``.
+
+    Refused (``RESERVES_BROKEN``) while any listing is halted or does not reconcile: a trustee signs
+    only reserves that the chain, the ledger and the custodian agree on. Refused too if the holders
+    read from the chain do not add up to the supply. Custody and in flight are the custodian's figures
+    (equal to the ledger's once reconciled); the instant buffer's commitments are *not* counted as
+    shares — a token fronted off-hours shows as collateral below 1 until its hedge has traded.
+    """
     chain = engine.chain
     block = chain.block_number()
+    checked = reserves.reconcile_all()
+    broken = [f"{r.sources.symbol}: {b}" for r in checked for b in r.breaks]
+    halted = [f"{s}: {why}" for s, why in engine.halted().items()]
+    if broken or halted:
+        raise DomainError(
+            "RESERVES_BROKEN",
+            "nothing is attested while reserves do not reconcile: " + "; ".join(broken + halted),
+        )
     lines: list[ReserveLine] = []
     holders: dict[Symbol, Holders] = {}
-    for symbol in sorted(engine.models(), key=lambda s: s.value):
-        sources = reserves.sources(symbol)
+    for result in sorted(checked, key=lambda r: r.sources.symbol):
+        sources = result.sources
         if sources.block != block:
             raise DomainError(
                 "CHAIN_MOVED", f"the chain moved from block {block} to {sources.block} during the attestation"
             )
-        listed = holders_at(engine, symbol, block)
-        tree = listed.tree()
+        symbol = Symbol(sources.symbol)
         instrument = engine.model(symbol).listing.instrument
+        listed = holders_at(engine, symbol, block)
+        supply = instrument.amount(sources.chain_supply)
+        if sum(units for _, units in listed.entries) != supply.to_units():
+            raise DomainError(
+                "HOLDERS_VS_SUPPLY", f"the {symbol} holders read at block {block} do not add up to its supply"
+            )
+        tree = listed.tree()
+        custodian = sources.custodian
         lines.append(
             ReserveLine(
                 symbol=symbol,
                 model=sources.model,
-                supply=instrument.amount(sources.chain_supply),
+                supply=supply,
                 multiplier=sources.multiplier,
-                custody=Shares(sources.ledger_custody),
-                in_flight=Shares(sources.ledger_in_flight + sources.ledger_commitments),
+                custody=Shares(custodian.settled),
+                in_flight=Shares(custodian.pending_in - custodian.pending_out),
                 holders_root=EMPTY_ROOT if tree is None else tree.root,
                 holder_count=len(listed.entries),
+                token=instrument.token,
             )
         )
         holders[symbol] = listed
-    signed = sign(Attestation(block, utc(engine.clock.now()), lines), trustee)
-    package = Package(signed, holders, registry)
+    attestation = Attestation(
+        block, utc(engine.clock.now()), lines, chain_id=chain.chain_id, registry=registry
+    )
+    package = Package(sign(attestation, trustee), holders, registry)
     if registry is not None:
-        for line in signed.attestation.lines:
-            chain.post_attestation(
-                registry, line.symbol, block, "0x" + line.holders_root.hex(), package.document_hash
-            )
+        for line in package.signed.attestation.lines:
+            root = "0x" + line.holders_root.hex()
+            chain.post_attestation(registry, line.symbol, block, root, package.document_hash)
     return package
 
 
@@ -209,8 +243,3 @@ def read_holders(symbol: Symbol, text: str, where: str) -> Holders:
     except DomainError as refused:
         raise DomainError(refused.code, f"{where}, {refused.message}") from None
     return Holders(symbol, tuple((WalletAddress.from_bytes(holder), units) for holder, units in entries))
-
-
-def total_units(holders: Sequence[tuple[WalletAddress, int]]) -> Decimal:
-    """Return the sum of raw balances (for the check that holders add up to the supply)."""
-    return Decimal(sum(units for _, units in holders))

@@ -23,7 +23,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from equitoken.adapters.chain.facade import ChainFacade
 from equitoken.app.bootstrap import Platform
@@ -80,6 +80,11 @@ FUNDING: dict[ModelName, Account] = {
     ModelName.INSTANT: buffer_pool(ModelName.INSTANT),
 }
 """Which account pays a model's broker trades (direct ownership has no broker)."""
+
+HALTS = "reserves"
+"""The journal stream of minting halts and their lifting (shared with the reserves service)."""
+HALTED = "MintingHalted"
+RESUMED = "MintingResumed"
 
 BREAKING = frozenset({"SETTLEMENT_INCOMPLETE", "CAP_TABLE_DIVERGED"})
 """Failure codes meaning part of a trade moved and could not be undone: the listing stops minting."""
@@ -191,6 +196,8 @@ class IssuanceEngine:
         self._models: dict[Symbol, IssuanceModel] = {}
         self._books: dict[Symbol, BrokerBooks] = {}
         self._halted: dict[Symbol, str] = {}
+        self._halt_events: dict[tuple[str, Symbol], int] = {}
+        self._load_halts()
         self._balances = RunningBalances()
         self._deposits = 0
 
@@ -248,17 +255,54 @@ class IssuanceEngine:
         self.model(symbol)
         return self._books.get(symbol)
 
-    # -- minting halts (set by reconciliation) ---------------------------------------------------
+    # -- minting halts (set by reconciliation and by failures; journaled) --------------------------
 
     def halt_minting(self, symbol: Symbol, reason: str) -> None:
-        """Refuse new tokens for ``symbol`` (buys, primary issues) until ``resume_minting``; sells go on."""
+        """Refuse new tokens for ``symbol`` (buys, primary issues) until an operator resumes; sells go on.
+
+        The halt is journaled (stream ``reserves``), so a restarted engine is halted too.
+        """
         self.model(symbol)
+        if symbol in self._halted:
+            return
         self._halted[symbol] = reason
+        self._journal_halt(HALTED, symbol, {"reason": reason})
         log.error("minting halted", extra={"symbol": str(symbol), "reason": reason})
 
-    def resume_minting(self, symbol: Symbol) -> None:
-        """Lift a halt on ``symbol``."""
-        self._halted.pop(symbol, None)
+    def resume_minting(self, symbol: Symbol, operator: str, reason: str, **record: Any) -> None:
+        """Lift the halt on ``symbol``, with who lifted it and why on the record."""
+        if symbol not in self._halted:
+            raise DomainError("NOT_HALTED", f"minting of {symbol} is not halted")
+        if not operator.strip() or not reason.strip():
+            raise DomainError(
+                "REASON_REQUIRED", "lifting a halt needs an operator and a reason on the record"
+            )
+        self._journal_halt(RESUMED, symbol, {"operator": operator, "reason": reason} | record)
+        del self._halted[symbol]
+        log.warning("minting resumed", extra={"symbol": str(symbol), "operator": operator, "reason": reason})
+
+    def _journal_halt(self, kind: str, symbol: Symbol, payload: dict[str, Any]) -> None:
+        count = self._halt_events.get((kind, symbol), 0) + 1
+        at = utc(self.clock.now())
+        self.store.append_event(
+            HALTS,
+            kind,
+            f"reserves:{kind}:{symbol}:{count}",
+            at,
+            {"symbol": symbol.value, "at": at.isoformat()} | payload,
+        )
+        self._halt_events[(kind, symbol)] = count
+
+    def _load_halts(self) -> None:
+        for event in self.store.events(HALTS):
+            if event.type not in (HALTED, RESUMED):
+                continue
+            symbol = Symbol(event.payload["symbol"])
+            self._halt_events[(event.type, symbol)] = self._halt_events.get((event.type, symbol), 0) + 1
+            if event.type == HALTED:
+                self._halted[symbol] = event.payload["reason"]
+            else:
+                self._halted.pop(symbol, None)
 
     def halted(self) -> dict[Symbol, str]:
         """Return the listings whose minting is halted, with why."""

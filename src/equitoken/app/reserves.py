@@ -14,9 +14,7 @@ break is ever "repaired" by the service itself.
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
@@ -28,11 +26,7 @@ from equitoken.domain.values import canonical_decimal
 from equitoken.issuance.models.books import custody, hedge_pending, in_flight, token_supply
 from equitoken.reserves.reconciliation import Custodian, Reconciliation, Sources, reconcile
 
-log = logging.getLogger(__name__)
-
 STREAM = "reserves"
-HALTED = "MintingHalted"
-RESUMED = "MintingResumed"
 RECONCILED = "ReservesReconciled"
 
 
@@ -45,18 +39,13 @@ class Register(Protocol):
         """Return the register; its ``total()`` is every share on it."""
         ...
 
-
-@dataclass(frozen=True, slots=True)
-class Halt:
-    """A listing whose minting is halted: since when, and the breaks that halted it."""
-
-    symbol: Symbol
-    since: datetime
-    breaks: tuple[str, ...]
+    def reconcile(self) -> Sequence[Any]:
+        """Return the wallets where the register and the chain disagree (empty when they agree)."""
+        ...
 
 
 class ReservesService:
-    """Reconcile listings on an engine and keep their minting halts on the record."""
+    """Reconcile listings on an engine; halt a listing's minting on a break; lift it on an operator's word."""
 
     def __init__(self, engine: IssuanceEngine, tolerance: Decimal = Decimal(0)) -> None:
         if tolerance < 0:
@@ -66,10 +55,7 @@ class ReservesService:
         self._engine = engine
         self._store = engine.store
         self.tolerance = tolerance
-        self._halts: dict[Symbol, Halt] = {}
-        self._count = 0
-        self._recorded: dict[tuple[str, Symbol], int] = {}
-        self._load()
+        self._count = sum(1 for e in self._store.events(STREAM) if e.type == RECONCILED)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -82,6 +68,7 @@ class ReservesService:
         block = chain.block_number()
         balance = self._store.balance
         books = engine.broker_books(symbol)
+        mismatches: tuple[str, ...] = ()
         if books is not None:
             position = books.positions().get(symbol)
             custodian = (
@@ -91,6 +78,12 @@ class ReservesService:
             )
         elif isinstance(model, Register):
             custodian = Custodian(model.cap_table.total().value, register=True)
+            # Wallet by wallet: a register can add up and still hold the wrong owners. A transfer the
+            # register cannot even take (to a wallet of no known investor) is a mismatch too.
+            try:
+                mismatches = tuple(str(m) for m in model.reconcile())
+            except DomainError as diverged:
+                mismatches = (f"{diverged.code}: {diverged.message}",)
         else:
             raise DomainError("NO_CUSTODIAN", f"{symbol} has neither a broker account nor a register")
         return Sources(
@@ -105,11 +98,12 @@ class ReservesService:
             ledger_in_flight=balance(in_flight(symbol), listing.share),
             ledger_commitments=balance(hedge_pending(symbol), listing.share),
             custodian=custodian,
+            holder_mismatches=mismatches,
         )
 
-    def halts(self) -> dict[Symbol, Halt]:
-        """Return the listings halted now."""
-        return dict(self._halts)
+    def halts(self) -> dict[Symbol, str]:
+        """Return the listings halted now, with why (the engine's halts, journaled)."""
+        return self._engine.halted()
 
     # -- commands ------------------------------------------------------------------------------
 
@@ -119,17 +113,10 @@ class ReservesService:
         self._count += 1
         at = result.sources.at
         self._store.append_event(
-            STREAM,
-            RECONCILED,
-            f"reserves:reconciled:{self._count}",
-            at,
-            _reconciliation_payload(result),
+            STREAM, RECONCILED, f"reserves:reconciled:{self._count}", at, _reconciliation_payload(result)
         )
-        if not result.ok and symbol not in self._halts:
-            breaks = tuple(str(b) for b in result.breaks)
-            self._record(HALTED, symbol, at, {"breaks": list(breaks)})
-            self._halts[symbol] = Halt(symbol, at, breaks)
-            self._engine.halt_minting(symbol, "; ".join(breaks))
+        if not result.ok:
+            self._engine.halt_minting(symbol, "; ".join(str(b) for b in result.breaks))
         return result
 
     def reconcile_all(self) -> list[Reconciliation]:
@@ -140,9 +127,11 @@ class ReservesService:
         """Lift the halt on ``symbol`` with the operator's recorded reason.
 
         Refused (``RESERVES_STILL_BROKEN``) while a fresh reconciliation still breaks, unless the
-        operator explicitly accepts the break (``accept_break``), which goes on the record too.
+        operator explicitly accepts the break (``accept_break``), which goes on the record too. A halt
+        raised by a failure (a model crash, a refused fill) is lifted the same way: the listing must
+        reconcile first.
         """
-        if symbol not in self._halts:
+        if symbol not in self._engine.halted():
             raise DomainError("NOT_HALTED", f"minting of {symbol} is not halted")
         if not operator.strip() or not reason.strip():
             raise DomainError(
@@ -155,50 +144,7 @@ class ReservesService:
                 f"{symbol} still does not reconcile ({'; '.join(str(b) for b in fresh.breaks)}); fix the "
                 "cause first, or accept the break explicitly",
             )
-        at = utc(self._engine.clock.now())
-        self._record(
-            RESUMED,
-            symbol,
-            at,
-            {
-                "operator": operator,
-                "reason": reason,
-                "accepted_breaks": [str(b) for b in fresh.breaks],
-            },
-        )
-        del self._halts[symbol]
-        self._engine.resume_minting(symbol)
-        log.warning("minting resumed", extra={"symbol": str(symbol), "operator": operator, "reason": reason})
-
-    # -- journal -------------------------------------------------------------------------------
-
-    def _record(self, kind: str, symbol: Symbol, at: datetime, extra: dict[str, Any]) -> None:
-        sequence = self._recorded.get((kind, symbol), 0) + 1
-        self._store.append_event(
-            STREAM,
-            kind,
-            f"reserves:{kind}:{symbol}:{sequence}",
-            at,
-            {"symbol": symbol.value, "at": at.isoformat()} | extra,
-        )
-        self._recorded[(kind, symbol)] = sequence
-
-    def _load(self) -> None:
-        """Rebuild the halts (and the journal's counters) from the journal; re-impose halts on the engine."""
-        for event in self._store.events(STREAM):
-            if event.type == RECONCILED:
-                self._count += 1
-                continue
-            symbol = Symbol(event.payload["symbol"])
-            self._recorded[(event.type, symbol)] = self._recorded.get((event.type, symbol), 0) + 1
-            if event.type == HALTED:
-                at = datetime.fromisoformat(event.payload["at"])
-                self._halts[symbol] = Halt(symbol, at, tuple(event.payload["breaks"]))
-            else:
-                self._halts.pop(symbol, None)
-        for symbol, halt in self._halts.items():
-            if symbol in self._engine.models():
-                self._engine.halt_minting(symbol, "; ".join(halt.breaks))
+        self._engine.resume_minting(symbol, operator, reason, accepted_breaks=[str(b) for b in fresh.breaks])
 
 
 def _reconciliation_payload(result: Reconciliation) -> dict[str, Any]:

@@ -65,6 +65,9 @@ class Settings:
     """A limit price further than this from the reference is refused (a fat finger)."""
     sanctions_file: Path | None = None
     """The operator's sanctions CSV; empty means the shipped illustrative sample."""
+    trustee_key_file: Path | None = None
+    """A file holding the trustee's secp256k1 private key (64 hex digits) that signs attestations;
+    empty means a development key derived from ``chain_seed`` — public, never for real attestations."""
     log_level: str = "WARNING"
     log_format: str = "json"
     """``json`` (one object per line, for machines) or ``text``."""
@@ -192,6 +195,7 @@ FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "risk_global_usd": ("EQUITOKEN_RISK_GLOBAL_USD", _limit),
     "price_band_bps": ("EQUITOKEN_PRICE_BAND_BPS", _spread),
     "sanctions_file": ("EQUITOKEN_SANCTIONS_FILE", _optional_path),
+    "trustee_key_file": ("EQUITOKEN_TRUSTEE_KEY_FILE", _optional_path),
     "log_level": ("EQUITOKEN_LOG_LEVEL", _choice(*_LOG_LEVELS)),
     "log_format": ("EQUITOKEN_LOG_FORMAT", _choice("json", "text")),
 }

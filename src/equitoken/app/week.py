@@ -33,6 +33,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from equitoken.adapters.chain.factory import build_chain
+from equitoken.adapters.chain.keys import DeterministicKeyRing
 from equitoken.adapters.chain.signing import KeySigner
 from equitoken.adapters.clock import ManualClock
 from equitoken.adapters.store.sql import SqlStore
@@ -242,6 +243,7 @@ class Week:
     def __init__(self, settings: Settings, seed: str, attest_to: Path | None = None) -> None:
         self.seed = seed
         self.attest_to = attest_to
+        self.settings = settings
         self.rng = random.Random(seed)
         self.clock = ManualClock(ny(MON, 8, 0))
         platform = bootstrap(settings, self.clock)
@@ -320,7 +322,14 @@ class Week:
     def _attest(self, directory: Path) -> dict[str, str]:
         """Publish the end-of-week attestation: signed, roots posted on chain, files written."""
         chain = self.engine.chain
-        trustee = KeySigner(chain.keyring.private_key(chain.wallet("trustee").to_bytes()))
+        development = chain.keyring.private_key(chain.wallet("trustee").to_bytes())
+        trustee, origin = trustee_signer(self.settings, development)
+        if trustee.address != chain.wallet("trustee"):
+            # The operator's key posts the roots too: the chain adapter must be able to sign with it.
+            ring = chain.keyring
+            if not isinstance(ring, DeterministicKeyRing):
+                raise DomainError("UNSUPPORTED", "this key ring cannot hold the operator's trustee key")
+            ring.import_key("operator:trustee", trustee.private_key)
         registry = chain.deploy_reserve_registry(trustee.address)
         package = attest(self.engine, self.reserves, trustee, registry=registry)
         written = package.write(directory)
@@ -330,6 +339,7 @@ class Week:
             "signer": package.signed.signer.value,
             "registry": registry.value,
             "document_hash": package.document_hash,
+            "trustee_key": origin,
         }
 
     def _reconcile(self) -> None:
@@ -590,6 +600,23 @@ def run_week(settings: Settings, seed: str = DEFAULT_SEED, attest_to: Path | Non
     if not seed.strip():
         raise DomainError("INVALID_SEED", "the seed must not be empty")
     return Week(settings, seed, attest_to).run()
+
+
+def trustee_signer(settings: Settings, development_key: bytes) -> tuple[KeySigner, str]:
+    """Return the trustee's signer and where its key came from (the operator's file, or development)."""
+    path = settings.trustee_key_file
+    if path is None:
+        return KeySigner(development_key), "development key from chain_seed (public: not for real use)"
+    try:
+        text = path.read_text(encoding="utf-8").strip().removeprefix("0x")
+        key = bytes.fromhex(text)
+    except OSError as error:
+        raise DomainError("FILE_UNREADABLE", f"cannot read {path}: {error.strerror or error}") from None
+    except ValueError:
+        raise DomainError("INVALID_KEY", f"{path} does not hold a hex private key") from None
+    if len(key) != 32:
+        raise DomainError("INVALID_KEY", f"{path} must hold 32 bytes (64 hex digits), not {len(key)}")
+    return KeySigner(key), f"operator key file {path}"
 
 
 def attestation_dir(settings: Settings) -> Path:

@@ -109,6 +109,7 @@ def attest_command(
             "roots posted to": report.attestation["registry"],
             "document": report.attestation["document"],
             "document hash": report.attestation["document_hash"],
+            "trustee key": report.attestation["trustee_key"],
         }
     )
 
@@ -120,11 +121,17 @@ def prove_command(
     directory: Annotated[
         Path | None, typer.Option("--dir", help="The attestation package (default: DATA_DIR/reserves).")
     ] = None,
+    trustee: Annotated[
+        str | None,
+        typer.Option("--trustee", help="Refuse unless the attestation was signed by this address."),
+    ] = None,
     json_out: JsonFlag = False,
 ) -> None:
     """Print a holder's inclusion proof against the attested root of a symbol (checked before printing)."""
     where = directory or attestation_dir(load_settings())
     signed = verify_document(_read(where / "attestation.json").encode("utf-8"), recover)
+    if trustee is not None and signed.signer != WalletAddress(trustee):
+        raise DomainError("WRONG_TRUSTEE", f"the attestation was signed by {signed.signer}, not by {trustee}")
     wanted = Symbol(symbol)
     line = next((line for line in signed.attestation.lines if line.symbol == wanted), None)
     if line is None:
@@ -172,6 +179,9 @@ def verify_command(
     checked: dict[str, object] = {
         "signature": "valid",
         "signer": signed.signer.value,
+        "trustee_checked": trustee is not None,
+        "chain_id": signed.attestation.chain_id,
+        "registry": None if signed.attestation.registry is None else signed.attestation.registry.value,
         "as_of_block": signed.attestation.as_of_block,
         "lines": [line.as_dict() for line in signed.attestation.lines],
     }
@@ -191,7 +201,20 @@ def verify_command(
         emit_json(checked)
         return
     _print_lines(signed)
-    emit_pairs({"signature": f"valid, by {signed.signer.value}"})
+    registry = signed.attestation.registry
+    emit_pairs(
+        {
+            "signature": f"valid, by {signed.signer.value}",
+            "chain · registry": f"{signed.attestation.chain_id} · {registry.value if registry else 'none'}",
+        }
+    )
+    if trustee is None:
+        # Anyone can sign a well-formed document: only the trustee's address makes it an attestation.
+        typer.echo(
+            "warning: the signer was not checked against the trustee — pass --trustee ADDRESS "
+            "(published by the issuer, or the registry's trustee()) to accept it",
+            err=True,
+        )
     if proof_file is not None:
         typer.echo("proof: the holder's balance is included in the attested root")
 

@@ -32,7 +32,8 @@ from equitoken.domain.values import (
 )
 from equitoken.ports.signing import Recover, Signer
 
-FORMAT = "equitoken-attestation-v1"
+FORMAT = "equitoken-attestation-v2"
+"""v2 binds the document to its chain, each token contract and the registry it is posted to."""
 SCHEME = "eip191-personal-sign"
 RATIO_DECIMALS = 9
 """Collateral ratios are cut (never rounded up) to this many places: a report must not overstate backing."""
@@ -40,6 +41,9 @@ _MODEL = re.compile(r"^[a-z][a-z0-9_\-]{0,31}$")
 _HEX32 = re.compile(r"^0x[0-9a-f]{64}$")
 _HEX65 = re.compile(r"^0x[0-9a-fA-F]{130}$")
 _T = TypeVar("_T")
+ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+"""The secp256k1 group order."""
+HALF_ORDER = ORDER // 2
 
 
 def _invalid(message: str) -> DomainError:
@@ -58,6 +62,8 @@ class ReserveLine:
     in_flight: Shares
     holders_root: bytes
     holder_count: int
+    token: WalletAddress
+    """The token contract the supply and holders were read from."""
 
     def __post_init__(self) -> None:
         """Refuse figures no attestation could honestly state."""
@@ -102,6 +108,7 @@ class ReserveLine:
             "collateral_ratio": None if ratio is None else canonical_decimal(ratio),
             "holders_root": "0x" + self.holders_root.hex(),
             "holder_count": self.holder_count,
+            "token": self.token.value,
         }
 
     @classmethod
@@ -119,6 +126,7 @@ class ReserveLine:
             in_flight=Shares(_field(data, "in_flight_shares", str)),
             holders_root=bytes.fromhex(root[2:]),
             holder_count=_field(data, "holder_count", int),
+            token=WalletAddress(_field(data, "token", str)),
         )
         if line.as_dict() != dict(data):
             raise _invalid(f"the line of {line.symbol} does not match its own figures (ratio or spelling)")
@@ -132,11 +140,27 @@ class Attestation:
     as_of_block: int
     as_of: datetime
     lines: tuple[ReserveLine, ...]
+    chain_id: int
+    registry: WalletAddress | None
 
-    def __init__(self, as_of_block: int, as_of: datetime, lines: Sequence[ReserveLine]) -> None:
-        """Validate and order the lines (one per symbol); ``as_of`` must carry a zone."""
+    def __init__(
+        self,
+        as_of_block: int,
+        as_of: datetime,
+        lines: Sequence[ReserveLine],
+        *,
+        chain_id: int,
+        registry: WalletAddress | None = None,
+    ) -> None:
+        """Validate and order the lines (one per symbol); ``as_of`` must carry a zone.
+
+        ``chain_id`` and ``registry`` bind the document to one chain and one registry contract, and
+        each line names its token contract, so a document cannot be replayed for another deployment.
+        """
         if isinstance(as_of_block, bool) or not isinstance(as_of_block, int) or as_of_block < 0:
             raise _invalid(f"as_of_block must be a non-negative integer, got {as_of_block!r}")
+        if isinstance(chain_id, bool) or not isinstance(chain_id, int) or chain_id <= 0:
+            raise _invalid(f"chain_id must be a positive integer, got {chain_id!r}")
         ordered = tuple(sorted(lines, key=lambda line: line.symbol))
         symbols = [line.symbol for line in ordered]
         if len(set(symbols)) != len(symbols):
@@ -144,11 +168,15 @@ class Attestation:
         object.__setattr__(self, "as_of_block", as_of_block)
         object.__setattr__(self, "as_of", utc(as_of))
         object.__setattr__(self, "lines", ordered)
+        object.__setattr__(self, "chain_id", chain_id)
+        object.__setattr__(self, "registry", registry)
 
     def as_dict(self) -> dict[str, Any]:
         """Return the attestation as JSON-ready data."""
         return {
             "format": FORMAT,
+            "chain_id": self.chain_id,
+            "registry": None if self.registry is None else self.registry.value,
             "as_of_block": self.as_of_block,
             "as_of": self.as_of.isoformat().replace("+00:00", "Z"),
             "lines": [line.as_dict() for line in self.lines],
@@ -173,10 +201,15 @@ class Attestation:
         except ValueError:
             raise _invalid(f"as_of {text!r} is not an ISO-8601 instant") from None
         lines = _field(data, "lines", list)
+        registry = data.get("registry")
+        if registry is not None and not isinstance(registry, str):
+            raise _invalid("registry must be an address or null")
         attestation = cls(
             _field(data, "as_of_block", int),
             as_of,
             [ReserveLine.from_dict(_mapping(line)) for line in lines],
+            chain_id=_field(data, "chain_id", int),
+            registry=None if registry is None else WalletAddress(registry),
         )
         if attestation.as_dict() != dict(data):
             raise _invalid("the attestation is not in canonical form (order, spelling or extra fields)")
@@ -226,7 +259,7 @@ def verify_document(document: bytes | str, recover: Recover) -> SignedAttestatio
     """
     try:
         data = json.loads(document, parse_float=_refuse_float, parse_constant=_refuse_float)
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise _invalid(f"the document is not JSON ({error})") from None
     data = _mapping(data)
     if data.get("scheme") != SCHEME:
@@ -242,10 +275,20 @@ def verify_document(document: bytes | str, recover: Recover) -> SignedAttestatio
     v, r, s = raw[64], int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:64], "big")
     if v not in (27, 28):
         raise DomainError("INVALID_SIGNATURE", f"v must be 27 or 28, got {v}")
+    if not 0 < s <= HALF_ORDER or not 0 < r < ORDER:
+        # The high-s twin of a valid signature recovers the same signer: refuse it, one document, one
+        # signature (EIP-2).
+        raise DomainError("INVALID_SIGNATURE", "the signature is not in low-s form (EIP-2)")
     recovered = WalletAddress.from_bytes(recover(attestation.digest(), v, r, s))
     if recovered != signer:
         raise DomainError("BAD_SIGNATURE", f"the document was signed by {recovered}, not by {signer}")
-    return SignedAttestation(attestation, signer, v, r, s)
+    signed = SignedAttestation(attestation, signer, v, r, s)
+    published = document.encode("utf-8") if isinstance(document, str) else document
+    if published.rstrip(b"\n") != signed.to_json():
+        # Only the canonical bytes are the document: a re-spelled copy (duplicate keys, escapes,
+        # whitespace) would hash differently from what the registry holds.
+        raise _invalid("the document is not in canonical form (sorted keys, no spaces, ASCII, no duplicates)")
+    return signed
 
 
 def _canonical(data: Mapping[str, Any]) -> bytes:

@@ -14,7 +14,8 @@ multiplier so one tolerance serves both):
 1. ``CHAIN_VS_LEDGER``: chain supply × multiplier = ledger tokens × multiplier;
 2. ``BACKING``: tokens × multiplier = custody + in flight + commitments (the reserve invariant);
 3. ``CUSTODY_SETTLED``: ledger custody = the custodian's settled shares (or the register total);
-4. ``CUSTODY_PENDING``: ledger in flight = the custodian's pending in − pending out.
+4. ``CUSTODY_PENDING``: ledger in flight = the custodian's pending in − pending out;
+5. ``HOLDERS``: for a register, every wallet's shares = its tokens on chain (counted in wallets).
 
 A break beyond the tolerance means the listing is not provably backed: the caller halts minting.
 Pure: the caller reads the sources and passes them in.
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Context, Decimal, localcontext
+from decimal import ROUND_DOWN, Context, Decimal, localcontext
 from enum import StrEnum
 
 from equitoken.domain.errors import DomainError
@@ -38,6 +39,7 @@ class BreakKind(StrEnum):
     BACKING = "BACKING"
     CUSTODY_SETTLED = "CUSTODY_SETTLED"
     CUSTODY_PENDING = "CUSTODY_PENDING"
+    HOLDERS = "HOLDERS"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,8 @@ class Sources:
     ledger_commitments: Decimal
     """Shares the buffer committed to trade at the next open (zero outside instant execution)."""
     custodian: Custodian
+    holder_mismatches: tuple[str, ...] = ()
+    """Wallets where the register and the chain disagree (a register can add up with wrong owners)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +128,8 @@ class Reconciliation:
         required = self.required_shares
         if required == 0:
             return None
-        with localcontext(Context(prec=40)):  # a ratio for people, not an amount: rounding is fine
-            return (self.held_shares / required).quantize(Decimal("0.000001"))
+        with localcontext(Context(prec=40)):  # a ratio, not an amount; cut, so it never overstates
+            return (self.held_shares / required).quantize(Decimal("0.000001"), rounding=ROUND_DOWN)
 
 
 def reconcile(sources: Sources, tolerance: Decimal = Decimal(0)) -> Reconciliation:
@@ -182,4 +186,14 @@ def reconcile(sources: Sources, tolerance: Decimal = Decimal(0)) -> Reconciliati
         "the ledger has shares in flight the custodian does not expect (a fill booked twice, or a "
         "cancelled trade still booked)",
     )
+    if s.holder_mismatches:
+        count = Decimal(len(s.holder_mismatches))
+        found.append(
+            Break(
+                BreakKind.HOLDERS,
+                Decimal(0),
+                count,
+                "the register and the chain disagree on who holds what: " + "; ".join(s.holder_mismatches),
+            )
+        )
     return Reconciliation(sources, tolerance, tuple(found))

@@ -142,6 +142,20 @@ class DeterministicKeyRing:
         self._labels[address] = label
         return address
 
+    def import_key(self, label: str, private_key: bytes) -> bytes:
+        """Hold an operator's own key under ``label`` (e.g. the trustee's) and return its address.
+
+        A label already derived or imported for another key is refused: one label, one key.
+        """
+        address = private_key_to_address(private_key)
+        known = self._by_label.get(label)
+        if known is not None and known != address:
+            raise DomainError("KEY_LABEL_TAKEN", f"the label {label!r} already names another key")
+        self._by_label[label] = address
+        self._keys[address] = private_key
+        self._labels[address] = label
+        return address
+
     def addresses(self) -> Sequence[bytes]:
         """Return the 20-byte addresses this ring can sign for, in the order their labels were added."""
         return tuple(self._keys)

@@ -21,6 +21,11 @@ class KeySigner:
         """Return the address of the key."""
         return self._address
 
+    @property
+    def private_key(self) -> bytes:
+        """Return the key itself (for handing it to a key ring that must send as this address)."""
+        return self._key
+
     def sign_digest(self, digest: bytes) -> tuple[int, int, int]:
         """Sign the 32-byte ``digest`` and return ``(v, r, s)`` (``v`` in {27, 28}, low ``s``)."""
         return sign_digest(self._key, digest)

@@ -28,6 +28,14 @@ event AttestationPosted:
     trustee: indexed(address)
 
 
+# @notice The trustee handed its role to `newTrustee` (a key rotation).
+# @param previousTrustee The old trustee.
+# @param newTrustee The new trustee.
+event TrusteeChanged:
+    previousTrustee: indexed(address)
+    newTrustee: indexed(address)
+
+
 struct Attestation:
     asOfBlock: uint256
     holdersRoot: bytes32
@@ -41,6 +49,7 @@ MAX_PROOF: constant(uint256) = 64
 trustee: public(address)
 postings: public(HashMap[bytes32, uint256])
 _latest: HashMap[bytes32, Attestation]
+_history: HashMap[bytes32, HashMap[uint256, Attestation]]
 
 
 @deploy
@@ -66,9 +75,11 @@ def post(symbol: bytes32, asOfBlock: uint256, holdersRoot: bytes32, documentHash
     previous: Attestation = self._latest[symbol]
     assert self.postings[symbol] == 0 or asOfBlock > previous.asOfBlock, "reserves: not newer"
     assert asOfBlock <= block.number, "reserves: block in the future"
-    self._latest[symbol] = Attestation(
+    posted: Attestation = Attestation(
         asOfBlock=asOfBlock, holdersRoot=holdersRoot, documentHash=documentHash, postedAt=block.timestamp
     )
+    self._latest[symbol] = posted
+    self._history[symbol][self.postings[symbol]] = posted  # older proofs stay checkable
     self.postings[symbol] += 1
     log AttestationPosted(
         symbol=symbol,
@@ -77,6 +88,31 @@ def post(symbol: bytes32, asOfBlock: uint256, holdersRoot: bytes32, documentHash
         documentHash=documentHash,
         trustee=msg.sender,
     )
+
+
+@external
+def setTrustee(newTrustee: address):
+    """
+    @notice Hand the trustee role to `newTrustee` (rotate the key); only the current trustee may.
+    @param newTrustee The new trustee.
+    """
+    assert msg.sender == self.trustee, "reserves: not the trustee"
+    assert newTrustee != empty(address), "reserves: zero trustee"
+    log TrusteeChanged(previousTrustee=self.trustee, newTrustee=newTrustee)
+    self.trustee = newTrustee
+
+
+@view
+@external
+def attestationAt(symbol: bytes32, index: uint256) -> Attestation:
+    """
+    @notice Return the `index`-th attestation ever posted for `symbol` (0 is the first).
+    @param symbol The symbol, left-aligned ASCII in 32 bytes.
+    @param index Which posting.
+    @return The block, root, document hash and posting time.
+    """
+    assert index < self.postings[symbol], "reserves: no such attestation"
+    return self._history[symbol][index]
 
 
 @view
@@ -105,6 +141,15 @@ def _pair(a: bytes32, b: bytes32) -> bytes32:
 
 
 @view
+@internal
+def _included(root: bytes32, holder: address, balance: uint256, proof: DynArray[bytes32, MAX_PROOF]) -> bool:
+    node: bytes32 = self._leaf(holder, balance)
+    for sibling: bytes32 in proof:
+        node = self._pair(node, sibling)
+    return root != empty(bytes32) and node == root
+
+
+@view
 @external
 def verifyHolder(
     symbol: bytes32, holder: address, balance: uint256, proof: DynArray[bytes32, MAX_PROOF]
@@ -117,8 +162,22 @@ def verifyHolder(
     @param proof The sibling hashes from the leaf up (OpenZeppelin's proof format).
     @return True when the proof leads to the attested root.
     """
-    node: bytes32 = self._leaf(holder, balance)
-    for sibling: bytes32 in proof:
-        node = self._pair(node, sibling)
-    root: bytes32 = self._latest[symbol].holdersRoot
-    return root != empty(bytes32) and node == root
+    return self._included(self._latest[symbol].holdersRoot, holder, balance, proof)
+
+
+@view
+@external
+def verifyHolderAt(
+    symbol: bytes32, index: uint256, holder: address, balance: uint256, proof: DynArray[bytes32, MAX_PROOF]
+) -> bool:
+    """
+    @notice Tell whether (`holder`, `balance`) is a leaf of the `index`-th attested root of `symbol`.
+    @param symbol The symbol, left-aligned ASCII in 32 bytes.
+    @param index Which posting (0 is the first).
+    @param holder The holder's wallet.
+    @param balance The raw balance in base units, as attested.
+    @param proof The sibling hashes from the leaf up (OpenZeppelin's proof format).
+    @return True when the proof leads to that attestation's root.
+    """
+    assert index < self.postings[symbol], "reserves: no such attestation"
+    return self._included(self._history[symbol][index].holdersRoot, holder, balance, proof)
