@@ -352,6 +352,11 @@ def test_blocks_and_timestamps_never_go_back(
         seen.append((backend.block_number(), backend.timestamp()))
     assert [b for b, _ in seen] == sorted({b for b, _ in seen})
     assert [t for _, t in seen] == sorted(t for _, t in seen)
+    for number, stamp in seen:  # every past block's time stays readable: record dates are found by it
+        assert backend.block_timestamp(number) == stamp
+    with pytest.raises(DomainError) as ahead:
+        backend.block_timestamp(backend.block_number() + 1)
+    assert ahead.value.code == "UNKNOWN_BLOCK"
 
 
 # -- development chains ------------------------------------------------------------------------------
@@ -368,6 +373,13 @@ def test_set_next_timestamp_stamps_the_next_block(
     receipt = chain.send([tx(alice, contract, probe, "store(uint256)", 1)])[0]
     assert chain.timestamp() == target
     assert chain.block_number() == receipt.block
+    assert chain.block_timestamp(receipt.block) == target
+    snap = chain.snapshot()
+    chain.send([tx(alice, contract, probe, "store(uint256)", 2)])
+    chain.revert(snap)
+    assert chain.block_number() == receipt.block  # the reverted block's time is gone with it
+    with pytest.raises(DomainError):
+        chain.block_timestamp(receipt.block + 1)
     out = chain.call(contract, probe.selector("now()"))
     assert int.from_bytes(out[32:], "big") >= target
     with pytest.raises(DomainError) as refused:

@@ -253,3 +253,15 @@ def test_only_direct_listings_hold_votes_and_a_past_record_date_is_refused() -> 
     assert past.value.code == "RECORD_DATE_PASSED"
     refused("UNKNOWN_PROPOSAL", voting.result, "0x" + "00" * 32)
     assert world.store.events(STREAM) == []
+
+
+def test_a_snapshot_taken_late_still_counts_the_record_block() -> None:
+    world, h = world_with(("alice", "100"), ("bob", "0"))
+    voting = VotingService(world.engine)
+    proposal = propose(voting)
+    world.at(RECORD + timedelta(hours=1))  # nobody asked for the snapshot at the record instant
+    trade(world, h["alice"], h["bob"], "60")  # a trade after the record, before the snapshot
+    snapshot = voting.snapshot(proposal.proposal_id)
+    assert snapshot.balances == {h["alice"].wallet: 100}  # the record block's balances, not today's
+    assert snapshot.block < world.engine.chain.block_number()
+    assert world.engine.chain.block_at(RECORD) == snapshot.block

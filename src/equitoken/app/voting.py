@@ -47,6 +47,7 @@ from equitoken.domain.ids import InvestorId, Symbol, WalletAddress
 from equitoken.domain.instants import utc
 from equitoken.domain.values import Number, canonical_decimal, to_decimal
 from equitoken.issuance.models import ModelName, ModelReason
+from equitoken.ports.chain import MultiplierUpdate
 from equitoken.ports.signing import Recover, Signer
 from equitoken.ports.store import StoredEvent
 
@@ -56,7 +57,6 @@ STREAM = "voting"
 PROPOSED = "ProposalMade"
 RECORDED = "RecordTaken"
 CAST = "BallotCast"
-_SNAPSHOT_TRIES = 3
 
 
 class VotingService:
@@ -225,16 +225,14 @@ class VotingService:
         chain = engine.chain
         engine.sync_chain_time()  # the record block must carry the clock's time, not an older one
         instrument = engine.model(proposal.symbol).listing.instrument
-        for _ in range(_SNAPSHOT_TRIES):
-            block = chain.block_number()
-            raw = chain.balances_at(instrument.token, block)
-            multiplier = chain.multiplier(instrument)
-            frozen = frozenset(w for w in raw if chain.is_frozen(instrument, w))
-            # The multiplier and freezes are read at the latest block: valid only if no block came in between.
-            if chain.block_number() == block:
-                break
-        else:
-            raise DomainError("SNAPSHOT_RACE", "the chain kept moving while the record was read; try again")
+        # The record block is the last block at or before the record instant, found by block time, so
+        # a snapshot taken late still counts the balances of the record date, not of today.
+        block = chain.block_at(proposal.record_at)
+        raw = chain.balances_at(instrument.token, block)
+        multiplier = multiplier_at(chain.multiplier_history(instrument), proposal.record_at)
+        # Freezes have no history on chain: they are read now. A wallet frozen between the record
+        # instant and a late snapshot is treated as frozen at the record (the stricter reading).
+        frozen = frozenset(w for w in raw if chain.is_frozen(instrument, w))
         book = engine.desk.investors.book
         investors: dict[WalletAddress, InvestorId] = {}
         for wallet in raw:
@@ -251,10 +249,14 @@ class VotingService:
             frozen,
             investors,
         )
-        if now > proposal.record_at:  # transfers after the record instant may be in the snapshot
-            log.warning(
-                "late record snapshot",
-                extra={"proposal": proposal.proposal_id, "late_by": str(now - proposal.record_at)},
+        if now > proposal.record_at:  # balances are the record block's; only freezes are read now
+            log.info(
+                "record snapshot taken after the record instant",
+                extra={
+                    "proposal": proposal.proposal_id,
+                    "late_by": str(now - proposal.record_at),
+                    "block": block,
+                },
             )
         self._record(RECORDED, f"voting:snapshot:{proposal.proposal_id}", now, _snapshot_payload(snapshot))
         return snapshot
@@ -319,6 +321,15 @@ def _proposal_from(payload: Mapping[str, Any]) -> Proposal:
         Decimal(payload["quorum"]),
         Decimal(payload["threshold"]),
     )
+
+
+def multiplier_at(history: Sequence[MultiplierUpdate], moment: datetime) -> Decimal:
+    """Return the multiplier in force at ``moment`` from a token's multiplier history (1 before any)."""
+    current = Decimal(1)
+    for update in sorted(history, key=lambda u: (u.effective_at, u.nonce)):
+        if update.effective_at <= moment:
+            current = update.multiplier
+    return current
 
 
 def _snapshot_payload(snapshot: RecordSnapshot) -> dict[str, Any]:

@@ -253,6 +253,10 @@ class TokenChain(Protocol):
         """Return the latest block number."""
         ...
 
+    def block_at(self, moment: datetime) -> int:
+        """Return the last block whose time is at or before ``moment`` (the block of a record date)."""
+        ...
+
 
 class TokenEnforcement(Protocol):
     """The agent's and pauser's tools (ERC-3643 names)."""

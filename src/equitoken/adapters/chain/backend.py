@@ -90,6 +90,10 @@ class EvmBackend(Protocol):
         """Return the latest block's timestamp (seconds)."""
         ...
 
+    def block_timestamp(self, number: int) -> int:
+        """Return the timestamp (seconds) of block ``number`` (``UNKNOWN_BLOCK`` past the latest)."""
+        ...
+
     def logs(self, address: bytes | None, from_block: int, to_block: int | None = None) -> list[RawLog]:
         """Return logs of ``address`` (all contracts if ``None``) in the block range, in order."""
         ...

@@ -151,6 +151,8 @@ class EmbeddedBackend:
         self._block_number = 0
         self._timestamp = start_timestamp
         self._next_timestamp: int | None = None
+        self._block_times: list[int] = [start_timestamp]
+        """Each sealed block's timestamp, by number (record dates are looked up by time)."""
         self._set_block_env(0, start_timestamp)
         self._nonces: dict[bytes, int] = {}
         self._signers: set[bytes] = set()  # addresses already confirmed to be in the key ring
@@ -307,6 +309,14 @@ class EmbeddedBackend:
         """Return the latest block's timestamp (seconds)."""
         return self._timestamp
 
+    def block_timestamp(self, number: int) -> int:
+        """Return the timestamp (seconds) of block ``number`` (``UNKNOWN_BLOCK`` past the latest)."""
+        if not 0 <= number <= self._block_number:
+            raise DomainError(
+                "UNKNOWN_BLOCK", f"block {number} is not on this chain (latest {self._block_number})"
+            )
+        return self._block_times[number]
+
     def logs(self, address: bytes | None, from_block: int, to_block: int | None = None) -> list[RawLog]:
         """Return the logs of ``address`` (all if ``None``) from ``from_block`` to ``to_block``, in order."""
         if from_block < 0 or (to_block is not None and to_block < 0):
@@ -365,6 +375,7 @@ class EmbeddedBackend:
         del self._snapshots[position:]
         self._block_number = target.block_number
         self._timestamp = target.timestamp
+        del self._block_times[target.block_number + 1 :]
         self._next_timestamp = target.next_timestamp
         self._nonces = dict(target.nonces)
         for log in self._logs[target.log_count :]:
@@ -442,6 +453,8 @@ class EmbeddedBackend:
             self._block_number = block
             self._timestamp = timestamp
             self._next_timestamp = None
+            del self._block_times[block:]  # blocks are sealed in order; a revert may have cut the list
+            self._block_times.append(timestamp)
         else:  # nothing was included: keep the latest block as it was
             self._set_block_env(self._block_number, self._timestamp)
 

@@ -29,6 +29,7 @@ from equitoken.adapters.chain.facade._codec import (
     TRANSFER_TOPIC,
     ZERO20,
     from_seconds,
+    to_seconds,
 )
 from equitoken.adapters.chain.facade._reverts import decode_revert
 from equitoken.adapters.chain.facade._sending import Sending
@@ -223,3 +224,22 @@ class Tokens(Sending):
     def block_time(self) -> datetime:
         """Return the latest block's time."""
         return from_seconds(self._backend.timestamp())
+
+    def block_at(self, moment: datetime) -> int:
+        """Return the last block whose time is at or before ``moment`` (a record date's block).
+
+        Block times never go back, so this is a binary search over block numbers; a moment before the
+        first block is refused (``BEFORE_GENESIS``).
+        """
+        target = to_seconds(moment)
+        backend = self._backend
+        low, high = 0, backend.block_number()
+        if backend.block_timestamp(low) > target:
+            raise DomainError("BEFORE_GENESIS", f"the chain did not exist yet at {moment.isoformat()}")
+        while low < high:  # invariant: block `low` is at or before the moment
+            middle = (low + high + 1) // 2
+            if backend.block_timestamp(middle) <= target:
+                low = middle
+            else:
+                high = middle - 1
+        return low

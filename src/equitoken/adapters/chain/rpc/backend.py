@@ -193,6 +193,16 @@ class RpcBackend:
         block = self._request("eth_getBlockByNumber", "latest", False)
         return int(block["timestamp"], 16)
 
+    def block_timestamp(self, number: int) -> int:
+        """Return the timestamp (seconds) of block ``number`` (``UNKNOWN_BLOCK`` past the latest)."""
+        self._check_open()
+        if number < 0:
+            raise DomainError("UNKNOWN_BLOCK", f"block {number} is not on this chain")
+        block = self._request("eth_getBlockByNumber", hex(number), False)
+        if block is None:
+            raise DomainError("UNKNOWN_BLOCK", f"block {number} is not on this chain")
+        return int(block["timestamp"], 16)
+
     def logs(self, address: bytes | None, from_block: int, to_block: int | None = None) -> list[RawLog]:
         """Return logs of ``address`` (all contracts if ``None``) in the block range, in order."""
         self._check_open()
