@@ -134,3 +134,16 @@ def test_a_wrong_header_is_refused(capsys: pytest.CaptureFixture[str], tmp_path:
 def test_a_missing_file_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     line = refusal(capsys, tmp_path / "absent.csv")
     assert line.startswith("equitoken: error USAGE:")
+
+
+def test_bytes_that_are_not_text_are_one_line_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    binary = tmp_path / "holders.csv"
+    binary.write_bytes(b"holder,balance\n\xff\xfe,1\n")
+    assert run(["reserves", "merkle", "--holders", str(binary)]) == 2
+    assert capsys.readouterr().err.startswith("equitoken: error INVALID_CSV:")
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000)
+    assert run(["reserves", "verify", str(deep)]) == 2
+    assert capsys.readouterr().err.startswith("equitoken: error INVALID_ATTESTATION:")

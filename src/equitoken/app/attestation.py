@@ -218,7 +218,7 @@ class Proof:
                 str(data["root"]),
                 tuple(str(node) for node in data["proof"]),
             )
-        except (ValueError, KeyError, TypeError) as error:
+        except (ValueError, KeyError, TypeError, RecursionError) as error:
             raise DomainError("INVALID_PROOF", f"the proof file is not a proof ({error})") from None
 
 

@@ -45,8 +45,11 @@ def merkle(
     json_out: JsonFlag = False,
 ) -> None:
     """Build the holder-balance Merkle tree (OpenZeppelin StandardMerkleTree) and print root and proofs."""
-    with holders.open(encoding="utf-8", newline="") as source:
-        entries = parse_holders(source)
+    try:
+        with holders.open(encoding="utf-8", newline="") as source:
+            entries = parse_holders(source)
+    except UnicodeDecodeError as error:
+        raise DomainError("INVALID_CSV", f"{holders} is not UTF-8 text (byte {error.start})") from None
     tree = HolderTree(entries)
     root = "0x" + tree.root.hex()
     if not json_out:
