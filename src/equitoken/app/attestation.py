@@ -32,7 +32,7 @@ from equitoken.domain.instants import utc
 from equitoken.domain.keccak import keccak256
 from equitoken.domain.values import Shares
 from equitoken.ports.signing import Signer
-from equitoken.reserves.attestation import Attestation, ReserveLine, SignedAttestation, sign
+from equitoken.reserves.attestation import Attestation, ReserveLine, SignedAttestation, check_nesting, sign
 from equitoken.reserves.holders import parse_holders
 from equitoken.reserves.merkle import HolderTree
 
@@ -210,6 +210,7 @@ class Proof:
     def from_json(cls, text: str) -> Proof:
         """Read a proof back (``INVALID_PROOF`` if malformed)."""
         try:
+            check_nesting(text)
             data = json.loads(text)
             return cls(
                 Symbol(data["symbol"]),
@@ -218,7 +219,7 @@ class Proof:
                 str(data["root"]),
                 tuple(str(node) for node in data["proof"]),
             )
-        except (ValueError, KeyError, TypeError, RecursionError) as error:
+        except (ValueError, KeyError, TypeError, RecursionError, DomainError) as error:
             raise DomainError("INVALID_PROOF", f"the proof file is not a proof ({error})") from None
 
 

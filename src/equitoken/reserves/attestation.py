@@ -257,6 +257,7 @@ def verify_document(document: bytes | str, recover: Recover) -> SignedAttestatio
 
     ``recover`` is ``ecrecover``: the core knows no curve, an adapter supplies it.
     """
+    check_nesting(document)
     try:
         data = json.loads(document, parse_float=_refuse_float, parse_constant=_refuse_float)
     except (ValueError, UnicodeDecodeError, RecursionError) as error:
@@ -289,6 +290,33 @@ def verify_document(document: bytes | str, recover: Recover) -> SignedAttestatio
         # whitespace) would hash differently from what the registry holds.
         raise _invalid("the document is not in canonical form (sorted keys, no spaces, ASCII, no duplicates)")
     return signed
+
+
+MAX_NESTING = 16
+"""An attestation nests four levels deep; anything far deeper is refused before it is parsed (a parser
+fed thousands of brackets can exhaust the stack)."""
+
+
+def check_nesting(document: bytes | str) -> None:
+    """Refuse a JSON text nested deeper than ``MAX_NESTING`` (before any parser recurses into it)."""
+    text = document.decode("utf-8", "replace") if isinstance(document, bytes) else document
+    depth, in_string, escaped = 0, False, False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise _invalid(f"the document nests deeper than {MAX_NESTING} levels")
+        elif char in "]}":
+            depth -= 1
 
 
 def _canonical(data: Mapping[str, Any]) -> bytes:
