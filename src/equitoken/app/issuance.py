@@ -19,11 +19,13 @@ client sees why, and the invariant check that follows tells whether anything was
 
 from __future__ import annotations
 
+import functools
 import logging
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, runtime_checkable
 
 from equitoken.adapters.chain.facade import ChainFacade
 from equitoken.app.bootstrap import Platform
@@ -48,7 +50,14 @@ from equitoken.domain.values import Money, Price, Shares, TokenAmount
 from equitoken.issuance.models import IssuanceModel, Listing, ModelContext, ModelFill, ModelName, ModelReason
 from equitoken.issuance.models.backing import Backing, backing
 from equitoken.issuance.models.base import Holder
-from equitoken.issuance.models.books import BANK, buffer_pool, investor_cash, issuer_cash
+from equitoken.issuance.models.books import (
+    BANK,
+    buffer_pool,
+    deliver,
+    investor_cash,
+    investor_tokens,
+    issuer_cash,
+)
 from equitoken.issuance.orders import (
     FeeSchedule,
     Order,
@@ -62,7 +71,7 @@ from equitoken.issuance.orders import (
     TimeInForce,
 )
 from equitoken.issuance.reasons import Refusal
-from equitoken.ledger.accounts import Account, Asset
+from equitoken.ledger.accounts import Account, AccountKind, Asset
 from equitoken.ledger.entries import EntryDraft, move
 from equitoken.ledger.running import RunningBalances
 from equitoken.ports.broker import Broker, BrokerBooks
@@ -86,8 +95,30 @@ HALTS = "reserves"
 HALTED = "MintingHalted"
 RESUMED = "MintingResumed"
 
+ZERO_WALLET = WalletAddress("0x" + "0" * 40)
+
 BREAKING = frozenset({"SETTLEMENT_INCOMPLETE", "CAP_TABLE_DIVERGED"})
 """Failure codes meaning part of a trade moved and could not be undone: the listing stops minting."""
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def platform_command(
+    method: Callable[Concatenate[IssuanceEngine, _P], _R],
+) -> Callable[Concatenate[IssuanceEngine, _P], _R]:
+    """Mark an engine command: the blocks it mines are the platform's own (see ``mirror_transfers``)."""
+
+    @functools.wraps(method)
+    def command(engine: IssuanceEngine, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        before = engine.chain.block_number()
+        try:
+            return method(engine, *args, **kwargs)
+        finally:
+            engine._own_blocks(before, engine.chain.block_number())
+
+    return command
 
 
 @runtime_checkable
@@ -199,10 +230,15 @@ class IssuanceEngine:
         self._halt_events: dict[tuple[str, Symbol], int] = {}
         self._load_halts()
         self._balances = RunningBalances()
+        self._own: list[tuple[int, int]] = []
+        """Block ranges the engine's own commands mined (inclusive)."""
+        self._mirrored: dict[Symbol, int] = {}
+        """Per listing, the last block whose token transfers the ledger has seen."""
         self._deposits = 0
 
     # -- listings and investors ----------------------------------------------------------------
 
+    @platform_command
     def list_stock(self, symbol: Symbol, model: ModelName, policy: str, build: ModelBuilder) -> IssuanceModel:
         """Put ``symbol`` under ``policy`` on chain, build its model and open it."""
         if symbol in self._models:
@@ -233,6 +269,7 @@ class IssuanceEngine:
             raise DomainError("WRONG_MODEL", f"the builder made a {built.name} model for a {model} listing")
         built.open()
         self._models[symbol] = built
+        self._mirrored[symbol] = self.chain.block_number()
         if books is not None:
             self._books[symbol] = books
         self.check()
@@ -308,6 +345,7 @@ class IssuanceEngine:
         """Return the listings whose minting is halted, with why."""
         return dict(self._halted)
 
+    @platform_command
     def onboard(
         self,
         investor: InvestorId,
@@ -352,6 +390,7 @@ class IssuanceEngine:
         self.desk.sync_all()
         return Holder(investor, wallet)
 
+    @platform_command
     def deposit(self, holder: Holder, amount: Money) -> None:
         """Credit ``amount`` of stablecoin to the holder's wallet and book it (investor_cash ← bank)."""
         if amount.amount <= 0 or amount.currency != "USD":
@@ -367,6 +406,7 @@ class IssuanceEngine:
         )
         self.store.post(draft)
 
+    @platform_command
     def issue_primary(
         self,
         symbol: Symbol,
@@ -402,6 +442,7 @@ class IssuanceEngine:
 
     # -- orders --------------------------------------------------------------------------------
 
+    @platform_command
     def submit(self, request: OrderRequest) -> Submission:
         """Take ``request`` in and, once accepted, have its model execute it now.
 
@@ -410,6 +451,7 @@ class IssuanceEngine:
         on chain is then unknown, and is raised after the order is closed.
         """
         model = self.model(request.symbol)
+        self.mirror_transfers()
         self.sync_chain_time()
         submission = self.orders.submit(request, venue=self._venue(model))
         order = submission.order
@@ -441,6 +483,7 @@ class IssuanceEngine:
             raise crash
         return Submission(self.orders.order(order.order_id), tuple(events), False)
 
+    @platform_command
     def cancel(self, order_id: OrderId, reason: str = "cancelled by the client") -> Order:
         """Cancel a working order and tell its model to forget it."""
         order = self.orders.order(order_id)
@@ -450,6 +493,7 @@ class IssuanceEngine:
         self.check()
         return cancelled
 
+    @platform_command
     def tick(self) -> list[ModelFill]:
         """Do what is due at the clock's now, in this order.
 
@@ -463,6 +507,7 @@ class IssuanceEngine:
         5. filled orders are settled, and every listing's backing is checked.
         """
         self.sync_chain_time()
+        self.mirror_transfers()
         self._expire_due()
         self._recheck_compliance()
         done: list[ModelFill] = []
@@ -533,6 +578,76 @@ class IssuanceEngine:
     def token_balance(self, symbol: Symbol, wallet: WalletAddress) -> TokenAmount:
         """Return a wallet's raw token balance on chain."""
         return self.chain.balance_of(self.model(symbol).listing.instrument.token, wallet)
+
+    # -- transfers made outside the platform -------------------------------------------------------
+
+    def mirror_transfers(self) -> int:
+        """Book the token transfers holders made outside the platform since the last look; return how many.
+
+        Tokens are ERC-20s: a holder may send them to anyone the contracts allow (for the tracker
+        token, anyone at all). The platform books what it moves itself; a Transfer in a block none of
+        its commands mined was made by a holder, and is booked here as it happened — from the
+        sender's account to the receiver's: an investor's ``investor_tokens`` account when the
+        wallet is bound to one, else ``external_chain:holders:SYM`` (holders the platform does not
+        know). Mints and burns are never mirrored: one made outside the platform is a reserve break
+        for reconciliation to report, not a movement to book.
+        """
+        booked = 0
+        latest = self.chain.block_number()
+        for symbol, model in self._models.items():
+            since = self._mirrored.get(symbol, latest)
+            if since >= latest:
+                continue
+            listing = model.listing
+            for event in self.chain.events(listing.instrument.token, since + 1, latest):
+                if event.name != "Transfer" or self._is_own(event.block):
+                    continue
+                sender, receiver = event.args["sender"], event.args["receiver"]
+                if ZERO_WALLET in (sender, receiver):
+                    continue
+                amount = event.args["value"].value
+                if amount == 0:
+                    continue
+                entry = EntryDraft(
+                    f"external-transfer:{symbol}:{event.tx_hash}:{event.log_index}",
+                    self.clock.now(),
+                    deliver(
+                        listing,
+                        self._holder_account(sender, symbol),
+                        self._holder_account(receiver, symbol),
+                        amount,
+                    ),
+                    f"{amount} {symbol} moved on chain outside the platform",
+                    {
+                        "tx_hash": event.tx_hash,
+                        "block": str(event.block),
+                        "from": sender.value,
+                        "to": receiver.value,
+                    },
+                )
+                if self.store.post(entry).created:
+                    booked += 1
+            self._mirrored[symbol] = latest
+        return booked
+
+    def _holder_account(self, wallet: WalletAddress, symbol: Symbol) -> Account:
+        owner = self.desk.investors.book.owner_of(wallet)
+        if owner is not None:
+            return investor_tokens(owner.investor_id, symbol)
+        return Account.of(AccountKind.EXTERNAL_CHAIN, "holders", symbol)
+
+    def _own_blocks(self, before: int, after: int) -> None:
+        if after <= before:
+            return
+        start = before + 1
+        if self._own and self._own[-1][1] >= start - 1:  # adjacent or overlapping: extend the last range
+            start = min(start, self._own[-1][0])
+            self._own.pop()
+        self._own.append((start, after))
+
+    def _is_own(self, block: int) -> bool:
+        index = bisect_right(self._own, (block, float("inf"))) - 1
+        return index >= 0 and self._own[index][0] <= block <= self._own[index][1]
 
     # -- internals -----------------------------------------------------------------------------
 
