@@ -8,13 +8,18 @@ order), ends IOC orders after their one attempt, marks filled orders settled (to
 chain at the fill), and after every command checks the reserve invariant of every listing:
 ledger tokens = chain supply, and tokens × multiplier = custody + in flight.
 
-``tick`` is what happens when time passes: the embedded chain's clock follows the platform's (quotes,
-lockups and KYC expiry are judged on block time), each model does what is due (hedges at the open,
-replenishment, settlement) and fills waiting orders, and DAY orders past their close expire.
+``tick`` is what happens when time passes (its steps are in its docstring): the chain's clock follows
+the platform's, orders past their time expire, resting orders are re-decided by compliance, each
+model does what is due (hedges at the open, replenishment) and fills waiting orders.
 
 A model that fails while executing an accepted order (the chain refused a leg, the broker said no)
 does not leave the order working: the engine cancels it with the failure's code and sentence, so the
-client sees why, and the invariant check that follows tells whether anything was left half-done.
+client sees why. A failure that may have left something half-done (a crash, a fill settled on chain
+that the desk refuses, a trade that could not be undone) also **halts minting** for the listing until
+an operator lifts it after reconciliation; halts are journaled (stream ``reserves``) and reloaded.
+
+Tokens holders move themselves (an ERC-20 transfer outside the platform) are mirrored into the
+ledger from the chain's Transfer events (``mirror_transfers``), so per-investor books stay exact.
 """
 
 from __future__ import annotations
