@@ -231,6 +231,7 @@ class IssuanceEngine:
         self.log = EngineLog()
         self._models: dict[Symbol, IssuanceModel] = {}
         self._books: dict[Symbol, BrokerBooks] = {}
+        self._broker_of: dict[Symbol, Broker] = {}
         self._halted: dict[Symbol, str] = {}
         self._halt_events: dict[tuple[str, Symbol], int] = {}
         self._load_halts()
@@ -254,11 +255,12 @@ class IssuanceEngine:
         instrument = self.desk.register(symbol, policy)
         listing = Listing(symbol, model, instrument, self.stablecoin, f"evm-{self.chain.chain_id}")
         funding = FUNDING.get(model)
+        broker = None if funding is None else self._brokers()
         books = (
             None
-            if funding is None
+            if broker is None or funding is None
             else Brokerage(
-                self._brokers(),
+                broker,
                 self.store,
                 self.calendar,
                 self.clock,
@@ -275,8 +277,9 @@ class IssuanceEngine:
         built.open()
         self._models[symbol] = built
         self._mirrored[symbol] = self.chain.block_number()
-        if books is not None:
+        if books is not None and broker is not None:
             self._books[symbol] = books
+            self._broker_of[symbol] = broker
         self.check()
         log.info("listed", extra={"symbol": str(symbol), "model": model.value, "policy": policy})
         return built
@@ -296,6 +299,11 @@ class IssuanceEngine:
         """Return the broker account of a listing (``None`` for a model without a broker)."""
         self.model(symbol)
         return self._books.get(symbol)
+
+    def broker(self, symbol: Symbol) -> Broker | None:
+        """Return the broker a listing trades through (corporate actions tell it of a split), if any."""
+        self.model(symbol)
+        return self._broker_of.get(symbol)
 
     # -- minting halts (set by reconciliation and by failures; journaled) --------------------------
 

@@ -15,6 +15,7 @@ from equitoken.app.logging import configure_logging
 from equitoken.app.settings import load_settings
 from equitoken.cli import bench, chain, config, demo, market
 from equitoken.cli.compliance import app as compliance_app
+from equitoken.cli.corporate_actions import app as corporate_actions_app
 from equitoken.cli.output import EXIT_BAD_INPUT
 from equitoken.cli.reserves import app as reserves_app
 from equitoken.domain.errors import DomainError
@@ -44,6 +45,7 @@ app.command("demo")(demo.week_command)
 app.command("replay-day")(demo.day_command)
 app.add_typer(config.app, name="config")
 app.add_typer(compliance_app, name="compliance")
+app.add_typer(corporate_actions_app, name="corporate-actions")
 app.add_typer(reserves_app, name="reserves")
 
 

@@ -42,6 +42,13 @@ which every simulated figure depends on:
 - **Custody.** ``positions()`` reports, as of ``clock.now()``, settled shares per symbol (seeded by
   ``initial_positions``) and the unsettled buys and sells as ``pending_in`` / ``pending_out``.
   Buying power is not checked: funding is the platform's books' concern.
+- **Splits.** ``apply_split(symbol, ratio, effective_at)`` is the custodian's record of a split (or
+  reverse split) effective at the ex-date open: every settled share of the symbol becomes ``ratio``
+  shares. To keep books exact it fails closed (``DomainError``) while anything of the symbol is in
+  flight or open — an unsettled fill (``SPLIT_IN_FLIGHT``) or a queued or working order
+  (``SPLIT_OPEN_ORDERS``) — and when the new position is not a whole billionth of a share
+  (``SPLIT_FRACTION``: cash in lieu is not simulated). Applying the same split (symbol and instant)
+  again changes nothing; one effective after the clock is refused (``SPLIT_NOT_DUE``).
 - **Time and determinism.** Every call first brings the broker up to ``clock.now()``. Nothing is
   random: the same orders on the same clock path give the same fills, ids and prices.
 """
@@ -57,7 +64,7 @@ from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import Symbol, deterministic_id
 from equitoken.domain.instants import utc
 from equitoken.domain.trading import OrderType, Side, settlement_cycle
-from equitoken.domain.values import Bps, Price, Shares
+from equitoken.domain.values import Bps, Price, Shares, exact
 from equitoken.ports.broker import (
     OPEN_STATUSES,
     BrokerCapabilities,
@@ -128,6 +135,7 @@ class SimulatedBroker:
         self._settled = dict(initial)
         self._unsettled: list[tuple[datetime, BrokerFill]] = []
         self._advanced_to = utc(clock.now())
+        self._splits: set[tuple[Symbol, datetime]] = set()
 
     @property
     def capabilities(self) -> BrokerCapabilities:
@@ -205,6 +213,36 @@ class SimulatedBroker:
             )
             for symbol, amount in sorted(self._settled.items())
         }
+
+    def apply_split(self, symbol: Symbol, ratio: Decimal, effective_at: datetime) -> CustodyPosition:
+        """Make each settled share of ``symbol`` ``ratio`` shares as of ``effective_at`` (module doc)."""
+        moment = utc(effective_at)
+        if moment > utc(self._clock.now()):
+            raise DomainError("SPLIT_NOT_DUE", f"a split effective {moment.isoformat()} is still ahead")
+        if not ratio.is_finite() or ratio <= 0:
+            raise DomainError("INVALID_SPLIT", f"a split ratio is positive, got {ratio}")
+        self.positions()  # settles what is due by now
+        key = (Symbol(str(symbol)), moment)
+        if key not in self._splits:
+            if any(fill.symbol == symbol for _, fill in self._unsettled):
+                raise DomainError(
+                    "SPLIT_IN_FLIGHT", f"{symbol} has unsettled fills: settle them before the split"
+                )
+            if any(r.order.symbol == symbol for r in self._resting()):
+                raise DomainError("SPLIT_OPEN_ORDERS", f"{symbol} has open orders: cancel them first")
+            settled = self._settled.get(symbol, Decimal(0))
+            owned = self._owned.get(symbol, Decimal(0))
+            with exact():
+                new_settled, new_owned = settled * ratio, owned * ratio
+            for value in (new_settled, new_owned):
+                if value != value.quantize(Decimal(1).scaleb(-9)):
+                    raise DomainError(
+                        "SPLIT_FRACTION",
+                        f"{settled} {symbol} × {ratio} is not a whole billionth of a share",
+                    )
+            self._settled[symbol], self._owned[symbol] = new_settled, new_owned
+            self._splits.add(key)
+        return self.positions().get(symbol) or CustodyPosition(symbol, Shares(0))
 
     # -- execution ------------------------------------------------------------------------------
 

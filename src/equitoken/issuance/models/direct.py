@@ -13,8 +13,10 @@ them to the cap table and compares both wallets with the chain; a difference fai
 in the book, the model takes no principal risk, and its only revenue is the commission.
 
 Books: a share on the register is ``custody:SYM`` (its counter-account is the market the issuer
-created it from), so tokens outstanding always equal custody and the reserve invariant holds by
-construction; trades move ``investor_tokens`` and ``investor_cash`` between the two investors.
+created it from), so tokens outstanding × multiplier always equal custody and the reserve invariant
+holds by construction (a split multiplies both sides: ``app.corporate_actions``); trades move
+``investor_tokens`` and ``investor_cash`` between the two investors. Orders are in shares; a match
+moves ``shares ÷ multiplier`` raw tokens, rounded down to the register's billionth.
 """
 
 from __future__ import annotations
@@ -26,12 +28,13 @@ from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
 
 from equitoken.compliance.actions import Regulation
+from equitoken.corporate_actions.units import raw_for_shares, shares_of
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import InvestorId, OrderId, WalletAddress
 from equitoken.domain.instants import utc
 from equitoken.domain.market import MarketStatus, ReferencePrice
 from equitoken.domain.trading import OrderType, Side
-from equitoken.domain.values import Bps, Money, Price, Shares, TokenAmount, canonical_decimal
+from equitoken.domain.values import SHARE_DECIMALS, Bps, Money, Price, Shares, TokenAmount, canonical_decimal
 from equitoken.issuance.models.base import Listing, ModelContext, ModelFill, ModelName, ModelReason
 from equitoken.issuance.models.books import (
     MARKET,
@@ -281,6 +284,13 @@ class DirectModel:
 
     def primary_refusal(self, wallet: WalletAddress, shares: Shares, price: Price) -> Refusal | None:
         """Return why ``wallet`` cannot pay for an issue of ``shares`` at ``price`` (ask before minting)."""
+        multiplier = self._multiplier()
+        if multiplier != 1:  # the desk mints one token per share: right only before any split
+            return Refusal(
+                "MULTIPLIER_NOT_ONE",
+                f"{self._listing.symbol} trades at multiplier {multiplier}: a primary issue waits until"
+                f" the desk mints shares ÷ multiplier",
+            )
         cost = price.notional(shares)
         if self._cash(wallet) < cost:
             return Refusal(
@@ -329,7 +339,7 @@ class DirectModel:
             return Refusal(decision.reason.name, decision.violations[0].message)
         instrument = self._listing.instrument
         on_chain = self._context.chain.can_transfer(
-            instrument, seller.wallet, buyer.wallet, instrument.amount(shares.value)
+            instrument, seller.wallet, buyer.wallet, instrument.amount(self._raw(shares))
         )
         if not on_chain.allowed:
             return Refusal(on_chain.reason.name, on_chain.reason.sentence)
@@ -350,6 +360,7 @@ class DirectModel:
         seller, buyer, taker = match.seller, match.buyer, match.taker
         notional = match.price.notional(match.shares)
         commission = self._commission(notional)
+        tokens = self._raw(match.shares)
         # Delivery versus payment in three transfers, undone in reverse if a later one is refused: the
         # cash legs first (a stablecoin moves for anyone with the balance), then the token leg, the one
         # the compliance contracts may refuse. A refusal leaves nothing moved and raises ChainRefusal.
@@ -360,9 +371,7 @@ class DirectModel:
             if not commission.is_zero():
                 chain.transfer(listing.stablecoin, taker.wallet, self._treasury, _usd(commission))
                 done.append((self._treasury, taker.wallet, commission))
-            chain.transfer(
-                instrument.token, seller.wallet, buyer.wallet, instrument.amount(match.shares.value)
-            )
+            chain.transfer(instrument.token, seller.wallet, buyer.wallet, instrument.amount(tokens))
         except ChainRefusal:
             self._undo(match, done)
             raise
@@ -372,7 +381,7 @@ class DirectModel:
                 listing,
                 investor_tokens(seller.investor, symbol),
                 investor_tokens(buyer.investor, symbol),
-                match.shares.value,
+                tokens,
             ),
             *cash(notional, debit=investor_cash(seller.investor), credit=investor_cash(buyer.investor)),
             *cash(commission, debit=fees(ModelName.DIRECT), credit=investor_cash(taker.investor)),
@@ -473,7 +482,16 @@ class DirectModel:
     # -- balances ------------------------------------------------------------------------------
 
     def _tokens(self, wallet: WalletAddress) -> Decimal:
-        return self._context.chain.balance_of(self._listing.instrument.token, wallet).value
+        """Return ``wallet``'s holding in shares: raw balance × the multiplier in force."""
+        raw = self._context.chain.balance_of(self._listing.instrument.token, wallet).value
+        return shares_of(raw, self._multiplier())
+
+    def _raw(self, shares: Shares) -> Decimal:
+        """Return the raw tokens a trade of ``shares`` moves: ÷ multiplier, down to the register's 1e-9."""
+        return raw_for_shares(shares.value, self._multiplier(), SHARE_DECIMALS)
+
+    def _multiplier(self) -> Decimal:
+        return self._context.chain.multiplier(self._listing.instrument)
 
     def _cash(self, wallet: WalletAddress) -> Money:
         return self._context.chain.stablecoin_balance(self._listing.stablecoin, wallet)

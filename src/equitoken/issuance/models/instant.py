@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from equitoken.corporate_actions.units import shares_of
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import WalletAddress
 from equitoken.domain.instants import utc
@@ -136,6 +137,8 @@ class _Size:
     per_token: Money
     due: Money
     """What the contract moves: ``tokens × per_token`` rounded its way (up for a buy, down for a sell)."""
+    hedged: Shares
+    """The shares the tokens stand for (tokens × multiplier, ≤ ``shares``): what is committed and hedged."""
 
 
 class InstantModel:
@@ -330,7 +333,8 @@ class InstantModel:
         multiplier = self._context.chain.multiplier(instrument)
         tokens = tokens_for(quantity, multiplier, instrument.decimals)
         per_token = token_price(side, per_share, multiplier)
-        return _Size(side, quantity, per_share, tokens, per_token, chain_notional(side, tokens, per_token))
+        due = chain_notional(side, tokens, per_token)
+        return _Size(side, quantity, per_share, tokens, per_token, due, Shares(shares_of(tokens, multiplier)))
 
     def _shortfall(self, request: OrderRequest, size: _Size) -> Refusal | None:
         """Return what the investor or the treasury lacks to settle ``size`` on chain, or ``None``."""
@@ -483,11 +487,12 @@ class InstantModel:
         paid = moved + fixed if side is Side.BUY else moved - fixed
         holder = investor_tokens(request.investor, listing.symbol)
         token_lines = mint(listing, holder, tokens) if side is Side.BUY else burn(listing, holder, tokens)
-        commitment = Commitment(fill_id, side, shares, paid - fee if side is Side.BUY else paid + fee)
+        hedged = size.hedged  # what the tokens stand for: the invariant needs exactly these shares
+        commitment = Commitment(fill_id, side, hedged, paid - fee if side is Side.BUY else paid + fee)
         postings: tuple[Posting, ...] = (
             *token_lines,
             *trade_cash(side, investor_cash(request.investor), buffer_pool(MODEL), fees(MODEL), paid, fee),
-            *self._commitment_lines(side, shares),
+            *self._commitment_lines(side, hedged),
         )
         session = "in session" if in_session else "off-hours"
         self._context.store.post(

@@ -7,14 +7,19 @@ so the figure the ledger books is the figure the contract moves:
 
 - the per-share price is rounded to the micro-dollar, up for a buy and down for a sell
   (``chain_price``), and that rounded price is the fill's price;
-- tokens are shares divided by the multiplier in force (exact, or refused);
+- tokens are shares divided by the multiplier in force, rounded DOWN to the multiplier's token
+  grid (``corporate_actions.units``): tokens × multiplier is then a whole billionth of a share,
+  the shares the fill hedges, so the reserve invariant stays exact; the investor receives (and
+  pays for) at most one grid step less than asked — a billionth of a share at a split's
+  multiplier, at most 1e-4 after a reinvested dividend;
 - ``chain_notional`` mirrors the contract's rule (``eip712.quote_notional``) in decimal arithmetic.
 """
 
 from __future__ import annotations
 
-from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, Decimal, Inexact
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, Decimal
 
+from equitoken.corporate_actions.units import tokens_for_shares
 from equitoken.domain.errors import DomainError
 from equitoken.domain.trading import Side
 from equitoken.domain.values import MONEY_DECIMALS, SHARE_DECIMALS, Money, Price, Shares, exact, quantize
@@ -37,24 +42,20 @@ def token_price(side: Side, per_share: Money, multiplier: Decimal) -> Money:
 
 
 def tokens_for(shares: Shares, multiplier: Decimal, decimals: int) -> Decimal:
-    """Return the tokens that stand for ``shares``: ``shares / multiplier``, exact or refused.
+    """Return the tokens for ``shares``: ``shares / multiplier`` rounded down to the token grid.
 
-    An inexact division would leave tokens × multiplier off the shares hedged, which breaks the
-    reserve invariant by dust; refusing is safer than rounding it away.
+    Rounding onto the grid (not merely to a token unit) keeps tokens × multiplier a whole number
+    of billionths, the shares the fill hedges, so the reserve invariant stays exact; an order too
+    small for one grid step is refused (``INEXACT_TOKEN_AMOUNT``).
     """
     if multiplier <= 0:
         raise DomainError("INVALID_MULTIPLIER", f"the multiplier must be positive, got {multiplier}")
-    try:
-        with exact():
-            tokens = shares.value / multiplier
-    except Inexact:
+    tokens = tokens_for_shares(shares.value, multiplier)
+    if tokens == 0 or tokens != quantize(tokens, decimals, ROUND_DOWN):
         raise DomainError(
             "INEXACT_TOKEN_AMOUNT",
-            f"{shares} at multiplier {multiplier} is not a whole number of token units",
-        ) from None
-    if tokens != quantize(tokens, decimals, ROUND_DOWN):
-        raise DomainError(
-            "INEXACT_TOKEN_AMOUNT", f"{shares} at multiplier {multiplier} needs more than {decimals} decimals"
+            f"{shares} at multiplier {multiplier} is less than one token step or needs more than"
+            f" {decimals} decimals",
         )
     return tokens
 

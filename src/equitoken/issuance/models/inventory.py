@@ -19,10 +19,14 @@ else happens and the ``ChainRefusal`` propagates), then the stablecoin, then one
 by the fill id. Broker refusals never crash the model: they are logged and the watermark check runs
 again at a later tick.
 
-Scope: one token stands for one share (the multiplier is taken to be 1; splits are the corporate
-action engine's business). Bookkeeping of broker orders and fills lives in memory, guarded by the
-ledger's idempotency keys (``inventory-mint:{fill_id}``, ``inventory-burn:{fill_id}``,
-``fill:{fill_id}``) so a repeated sync or a retried fill never moves anything twice.
+Shares and tokens: orders, watermarks and balances are in shares (UI units); a token stands for the
+multiplier in force (1 until a split or a reinvested dividend). A delivery moves ``shares ÷
+multiplier`` raw tokens rounded down to the token unit (the supply does not change); a mint or burn
+is exactly a broker fill's shares ÷ multiplier, and refill and trim orders are sized on the token
+grid (``corporate_actions.units``) so that quotient is exact. Bookkeeping of broker orders and
+fills lives in memory, guarded by the ledger's idempotency keys (``inventory-mint:{fill_id}``,
+``inventory-burn:{fill_id}``, ``fill:{fill_id}``) so a repeated sync or a retried fill never moves
+anything twice.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
+from equitoken.corporate_actions.units import raw_for_shares, shares_of, tokens_for_shares
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import WalletAddress
 from equitoken.domain.instants import utc
@@ -315,7 +320,8 @@ class InventoryModel:
             shares = store.balance(books.custody(symbol), listing.share) + store.balance(
                 books.in_flight(symbol), listing.share
             )
-            unminted = shares + store.balance(books.token_supply(symbol), listing.token)
+            supply = store.balance(books.token_supply(symbol), listing.token)  # minus tokens outstanding
+            unminted = shares + shares_of(supply, self._multiplier())
         inventory = value_of(self._tokens(self._inventory), price)
         return cash + receivable + inventory + value_of(unminted, price) - self._settings.capital
 
@@ -394,15 +400,21 @@ class InventoryModel:
     def _mint_or_burn(self, fill: BrokerFill) -> None:
         """Mint (buy) or burn (sell) exactly the fill's quantity in the inventory wallet, and book it."""
         listing, chain, store = self._listing, self._context.chain, self._context.store
-        quantity = fill.quantity.value
-        amount = listing.instrument.amount(quantity)
+        quantity, multiplier = fill.quantity.value, self._multiplier()
+        tokens = tokens_for_shares(quantity, multiplier)
+        amount = listing.instrument.amount(tokens)
         account = books.inventory(listing.symbol)
         if fill.side is Side.BUY:
-            key, postings, verb = mint_key(fill.fill_id), books.mint(listing, account, quantity), "mint"
+            key, postings, verb = mint_key(fill.fill_id), books.mint(listing, account, tokens), "mint"
         else:
-            key, postings, verb = burn_key(fill.fill_id), books.burn(listing, account, quantity), "burn"
+            key, postings, verb = burn_key(fill.fill_id), books.burn(listing, account, tokens), "burn"
         if store.entry(key) is not None:  # minted or burned before: a repeated sync moves nothing
             return
+        if shares_of(tokens, multiplier) != quantity:  # fail closed: the invariant would break by dust
+            raise DomainError(
+                "INEXACT_TOKEN_AMOUNT",
+                f"{quantity} {listing.symbol} is not whole token steps at multiplier {multiplier}",
+            )
         if fill.side is Side.BUY:
             chain.mint(listing.instrument, self._inventory, amount)
         else:
@@ -429,20 +441,24 @@ class InventoryModel:
     def _rebalance(self, now: datetime) -> None:
         """Refill or trim the inventory if a watermark is crossed (called in session, nothing open)."""
         symbol = self._listing.symbol
-        level = Shares(self._tokens(self._inventory))
+        level = Shares.rounded_down(self._tokens(self._inventory))
         plan = rebalance(level, self._settings, self._deliverable())
         if plan is None:
             if level > self._settings.high_watermark:
                 log.info("inventory trim waits for settled shares", extra={"symbol": str(symbol)})
+            return
+        multiplier = self._multiplier()  # trade whole token steps, so the mint or burn is exact
+        shares = Shares(shares_of(tokens_for_shares(plan.shares.value, multiplier), multiplier))
+        if shares.is_zero():
             return
         purpose = "refill" if plan.side is Side.BUY else "trim"
         coid = f"inventory:{symbol}:{purpose}:{utc(now):%Y%m%dT%H%M%S%f}"
         log.info(
             "inventory %s",
             purpose,
-            extra={"symbol": str(symbol), "level": str(level.value), "shares": str(plan.shares.value)},
+            extra={"symbol": str(symbol), "level": str(level.value), "shares": str(shares.value)},
         )
-        self._place(BrokerOrder(coid, symbol, plan.side, plan.shares))
+        self._place(BrokerOrder(coid, symbol, plan.side, shares))
 
     def _deliverable(self) -> Shares:
         """Return the settled shares custody can deliver now, net of sells already on their way out."""
@@ -519,7 +535,7 @@ class InventoryModel:
     def _deliver(self, order: Order, shares: Shares, cash: Money) -> None:
         """Move the tokens, then the stablecoin; undo the tokens if the stablecoin leg fails."""
         request, chain, listing = order.request, self._context.chain, self._listing
-        token, amount = listing.instrument.token, listing.instrument.amount(shares.value)
+        token, amount = listing.instrument.token, listing.instrument.amount(self._raw(shares))
         buy = request.side is Side.BUY
         sender, receiver = (self._inventory, request.wallet) if buy else (request.wallet, self._inventory)
         chain.transfer(token, sender, receiver, amount)  # may be refused: nothing has moved yet
@@ -542,8 +558,8 @@ class InventoryModel:
         request, symbol = order.request, self._listing.symbol
         inventory, holder = books.inventory(symbol), books.investor_tokens(request.investor, symbol)
         if request.side is Side.BUY:
-            return books.deliver(self._listing, inventory, holder, shares.value)
-        return books.deliver(self._listing, holder, inventory, shares.value)
+            return books.deliver(self._listing, inventory, holder, self._raw(shares))
+        return books.deliver(self._listing, holder, inventory, self._raw(shares))
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -558,11 +574,19 @@ class InventoryModel:
                 if fill.side is Side.SELL:
                     promised += fill.quantity.value
             free = self._tokens(self._inventory) - promised
-        return Shares(max(free, Decimal(0)))
+        return Shares.rounded_down(max(free, Decimal(0)))
 
     def _tokens(self, wallet: WalletAddress) -> Decimal:
-        """Return ``wallet``'s raw token balance of this listing."""
-        return self._context.chain.balance_of(self._listing.instrument.token, wallet).value
+        """Return ``wallet``'s holding of this listing in shares: raw balance × the multiplier in force."""
+        raw = self._context.chain.balance_of(self._listing.instrument.token, wallet).value
+        return shares_of(raw, self._multiplier())
+
+    def _raw(self, shares: Shares) -> Decimal:
+        """Return the raw tokens a delivery of ``shares`` moves (rounded down to the token unit)."""
+        return raw_for_shares(shares.value, self._multiplier(), self._listing.instrument.decimals)
+
+    def _multiplier(self) -> Decimal:
+        return self._context.chain.multiplier(self._listing.instrument)
 
     def _mark(self) -> Price:
         return self._context.prices.reference_price(self._listing.symbol, self._now()).price

@@ -35,7 +35,7 @@ def rebalance(level: Shares, settings: InventorySettings, deliverable: Shares) -
 
 
 def value_of(tokens: Decimal, price: Price) -> Money:
-    """Return ``tokens`` (one token = one share) marked at ``price``, rounded half-even to money."""
+    """Return a holding of ``tokens`` in shares (raw × multiplier) marked at ``price``, half-even."""
     with exact():
         product = tokens * price.amount
     return Money.rounded(product, price.currency)

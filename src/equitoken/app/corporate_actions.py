@@ -1,0 +1,578 @@
+"""The corporate-action service: splits and cash dividends applied exactly once, on a running engine.
+
+``CorporateActionService(engine)`` applies each action through the pure lifecycle
+(``corporate_actions.lifecycle``) and carries its effects out on the engine's ports, per model:
+
+- **split** (at the ex-date's regular open): the broker's record of the shares changes first
+  (``apply_split`` of a broker that offers it — it refuses, before anything moves, while the
+  symbol has unsettled fills or open broker orders; direct ownership has the register in
+  ``custody:SYM`` only); the symbol's working orders are cancelled with the action in the reason
+  (their quantities and limits were in old shares; instant quotes are settled atomically, so none
+  is ever open); ``custody:SYM`` is adjusted by the posting rule; the multiplier is scheduled on
+  chain from that instant. Refused before anything moves while the ledger has shares in flight
+  or committed (``SPLIT_IN_FLIGHT``): the books stay exact because nothing is half-settled.
+- **cash dividend**: at the ex-date open (the token's record instant — tokens settle at once, so
+  whoever holds when the share goes ex bore the price drop; the underlying's record date comes
+  ``settlement cycle − 1`` days later) the holders are snapshotted from the chain
+  (``balances_at`` the current block) with the issuer's shares; on the pay date (first session
+  instant on or after its open) the dividend is passed on by the listing's treatment —
+  **paid** in stablecoin to the holders of record (direct ownership; unclaimed and dust rules in
+  ``corporate_actions.dividends``; ``release_unclaimed`` pays a held dividend once the wallet
+  can receive), or **reinvested** (inventory, instant): the broker credits the
+  dividend on the issuer's shares, the withholding goes to the tax account, the net (plus the carry
+  of earlier reinvestments) buys shares at once — the pay step must run in session — and the
+  multiplier rises to exactly (shares after) / tokens (``corporate_actions.reinvest``).
+
+Exactly once, across restarts: every step is recorded in the event journal (stream
+``corporate_actions``: ``ActionApplied`` keyed ``ca:{action_id}``, ``DividendPaid`` keyed
+``ca-paid:{action_id}``) *after* its effects, and every effect is idempotent on its own (ledger
+keys per action, the broker's split per instant, the chain's multiplier nonce, the reinvestment's
+client order id), so a retry after a crash finishes what was begun and a second application finds
+the action in the journal and changes nothing. A stablecoin payment is posted before it is minted,
+so a crash between the two shows as a reconciliation difference, never as a double payment.
+
+Call ``due()`` at each instant before ``engine.tick()``: the engine checks the reserve invariant
+after its commands, and the multiplier and custody change together inside one ``due()``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Protocol, runtime_checkable
+
+from equitoken.app.issuance import FUNDING, IssuanceEngine
+from equitoken.corporate_actions import dividends, lifecycle, postings, reinvest
+from equitoken.corporate_actions.actions import CashDividend, CorporateAction, Split, from_bar
+from equitoken.corporate_actions.effects import (
+    AdjustCustody,
+    CancelOpenOrders,
+    Distribute,
+    ScheduleMultiplier,
+    SnapshotHolders,
+    Treatment,
+)
+from equitoken.corporate_actions.lifecycle import Applied, InstrumentVersion
+from equitoken.domain.errors import DomainError
+from equitoken.domain.ids import Symbol, WalletAddress
+from equitoken.domain.instants import utc
+from equitoken.domain.trading import Side
+from equitoken.domain.values import Bps, Money, Shares, canonical_decimal, exact
+from equitoken.issuance.models import ModelName
+from equitoken.issuance.models.books import custody, hedge_pending, in_flight
+from equitoken.ledger.entries import EntryDraft
+from equitoken.ports.broker import BrokerOrder, CustodyPosition
+from equitoken.ports.chain import MultiplierUpdate
+
+log = logging.getLogger(__name__)
+
+STREAM = "corporate_actions"
+APPLIED = "ActionApplied"
+PAID = "DividendPaid"
+PLANNED = "ReinvestmentPlanned"
+TREATMENTS: Mapping[ModelName, Treatment] = {
+    ModelName.DIRECT: Treatment.PAY,
+    ModelName.INVENTORY: Treatment.REINVEST,
+    ModelName.INSTANT: Treatment.REINVEST,
+}
+NON_TREATY = Bps(3000)
+"""US withholding on dividends paid to a foreign issuer without a treaty rate: 30 %."""
+
+
+@runtime_checkable
+class SplitRecord(Protocol):
+    """A broker that applies a split to its custody record when told (the simulated broker does)."""
+
+    def apply_split(self, symbol: Symbol, ratio: Decimal, effective_at: datetime) -> CustodyPosition:
+        """Make every settled share of ``symbol`` ``ratio`` shares as of ``effective_at``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one step did: the action, the step, the version after it, and the figures, as text."""
+
+    action_id: str
+    symbol: Symbol
+    step: str
+    """``split``, ``record`` (dividend snapshot), ``pay`` or ``reinvest``, or ``repeat``."""
+    at: datetime
+    version: int
+    multiplier: Decimal
+    figures: Mapping[str, Any] = field(default_factory=dict)
+
+
+class CorporateActionService:
+    """Apply splits and cash dividends to the engine's listings, once each (rules: module doc)."""
+
+    def __init__(
+        self,
+        engine: IssuanceEngine,
+        *,
+        withholding: Bps = NON_TREATY,
+        treatments: Mapping[ModelName, Treatment] = TREATMENTS,
+        pad: Bps = reinvest.PAD,
+    ) -> None:
+        self._engine = engine
+        self._withholding = withholding
+        self._treatments = treatments
+        self._pad = pad
+        self._announced: dict[str, CorporateAction] = {}
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def version(self, symbol: Symbol) -> InstrumentVersion:
+        """Return ``symbol``'s instrument version as the journal records it."""
+        current = InstrumentVersion(symbol)
+        for event in self._engine.store.events(STREAM):
+            payload = event.payload
+            if event.type not in (APPLIED, PAID) or payload["symbol"] != str(symbol):
+                continue
+            ids = current.applied | {payload["action_id"]} if event.type == APPLIED else current.applied
+            current = InstrumentVersion(symbol, int(payload["version"]), Decimal(payload["multiplier"]), ids)
+        return current
+
+    def applied(self, action_id: str) -> bool:
+        """Tell whether ``action_id`` has been applied (its ex-date step is in the journal)."""
+        return self._event(APPLIED, action_id) is not None
+
+    def paid(self, action_id: str) -> bool:
+        """Tell whether the dividend ``action_id`` has been paid or reinvested."""
+        return self._event(PAID, action_id) is not None
+
+    def carry(self, symbol: Symbol) -> Money:
+        """Return the net dividends of ``symbol`` not reinvested yet (owed to holders, see ``reinvest``)."""
+        carry = Money.zero()
+        for event in self._engine.store.events(STREAM):
+            if event.type == PAID and event.payload["symbol"] == str(symbol) and "carry" in event.payload:
+                carry = Money(event.payload["carry"])
+        return carry
+
+    # -- feeding -------------------------------------------------------------------------------
+
+    def actions(self, start: date, end: date) -> list[CorporateAction]:
+        """Return every split and dividend the bars announce for the listed symbols, ex-date order."""
+        engine = self._engine
+        found: list[CorporateAction] = []
+        for symbol in engine.models():
+            for bar in engine.prices.bars(symbol, start, end):
+                found.extend(from_bar(bar, engine.calendar))
+        return sorted(found, key=_order)
+
+    def announce(self, actions: Iterable[CorporateAction]) -> None:
+        """Register actions for ``due`` to apply when their instants come (announcing twice is harmless)."""
+        for action in actions:
+            self._announced.setdefault(action.action_id, action)
+
+    def feed(self, start: date, end: date) -> list[CorporateAction]:
+        """Announce every action the bars hold between ``start`` and ``end``; return them."""
+        found = self.actions(start, end)
+        self.announce(found)
+        return found
+
+    def due(self) -> list[Outcome]:
+        """Apply every announced action whose ex-date open has come, then pay what is payable now."""
+        now = utc(self._engine.clock.now())
+        done: list[Outcome] = []
+        for action in sorted(
+            self._announced.values(), key=lambda a: (a.ex_date, isinstance(a, CashDividend))
+        ):
+            if self._ex_open(action) <= now and not self.applied(action.action_id):
+                done.append(self.apply(action))
+        status = self._engine.calendar.status(now)
+        for action in self._announced.values():
+            if not isinstance(action, CashDividend) or not status.open:
+                continue
+            pay_open = self._engine.calendar.session_bounds(action.pay_date)[0]
+            if pay_open <= now and self.applied(action.action_id) and not self.paid(action.action_id):
+                done.append(self.pay(action))
+        return done
+
+    # -- applying ------------------------------------------------------------------------------
+
+    def apply(self, action: CorporateAction, expected_version: int | None = None) -> Outcome:
+        """Apply ``action`` now (at or after its ex-date open), once; a repeat changes nothing.
+
+        ``expected_version`` is the version the caller wrote the action against (the current one if
+        omitted): another version is refused with ``WRONG_VERSION``, nothing applied.
+        """
+        engine = self._engine
+        model = engine.model(action.symbol)
+        now = utc(engine.clock.now())
+        if now < self._ex_open(action):
+            raise DomainError("NOT_DUE", f"{action.action_id} goes ex at {self._ex_open(action).isoformat()}")
+        current = self.version(action.symbol)
+        expected = current.version if expected_version is None else expected_version
+        treatment = self._treatments[model.name]
+        outcome = lifecycle.apply(
+            current, action, expected, treatment=treatment, withholding=self._withholding
+        )
+        if outcome.repeated:
+            return Outcome(
+                action.action_id, action.symbol, "repeat", now, current.version, current.multiplier
+            )
+        engine.sync_chain_time()
+        if isinstance(action, Split):
+            figures = self._split(action, outcome)
+            step = "split"
+        else:
+            figures = self._record(action, outcome)
+            step = "record"
+        after = outcome.version
+        engine.store.append_event(
+            STREAM,
+            APPLIED,
+            f"ca:{action.action_id}",
+            now,
+            {
+                "action_id": action.action_id,
+                "symbol": str(action.symbol),
+                "version": after.version,
+                "multiplier": canonical_decimal(after.multiplier),
+                **figures,
+            },
+        )
+        engine.check()
+        log.info("corporate action applied", extra={"action": action.action_id, "step": step})
+        return Outcome(action.action_id, action.symbol, step, now, after.version, after.multiplier, figures)
+
+    def pay(self, action: CashDividend) -> Outcome:
+        """Pay or reinvest the dividend ``action`` now (in session, on or after its pay date), once."""
+        engine = self._engine
+        now = utc(engine.clock.now())
+        recorded = self._event(APPLIED, action.action_id)
+        if recorded is None:
+            raise DomainError("NOT_RECORDED", f"{action.action_id} has no record-date snapshot yet")
+        current = self.version(action.symbol)
+        if self.paid(action.action_id):
+            return Outcome(
+                action.action_id, action.symbol, "repeat", now, current.version, current.multiplier
+            )
+        if not engine.calendar.status(now).open:
+            raise DomainError("MARKET_CLOSED", f"{action.action_id} is paid in a regular session")
+        engine.sync_chain_time()
+        payload = recorded.payload
+        if payload["treatment"] == Treatment.PAY.value:
+            figures = self._pay(action, payload)
+            version, multiplier, step = current.version, current.multiplier, "pay"
+        else:
+            figures = self._reinvest(action, payload, current)
+            version, multiplier, step = current.version + 1, Decimal(figures["multiplier"]), "reinvest"
+        engine.store.append_event(
+            STREAM,
+            PAID,
+            f"ca-paid:{action.action_id}",
+            now,
+            {
+                "action_id": action.action_id,
+                "symbol": str(action.symbol),
+                "version": version,
+                **figures,
+                "multiplier": canonical_decimal(multiplier),
+            },
+        )
+        engine.check()
+        return Outcome(action.action_id, action.symbol, step, now, version, multiplier, figures)
+
+    def release_unclaimed(self, action_id: str) -> dict[WalletAddress, Money]:
+        """Pay the held dividends of ``action_id`` to every wallet that can receive now; return them.
+
+        A holder who could not receive on the pay date (frozen, sanctioned, unbound) is owed the net
+        from ``issuer_cash:MODEL:unclaimed``; once the wallet can receive, this pays it, once (ledger
+        key per wallet), and what still cannot be received stays held.
+        """
+        engine = self._engine
+        paid = self._event(PAID, action_id)
+        if paid is None or not paid.payload.get("held"):
+            return {}
+        symbol = Symbol(paid.payload["symbol"])
+        model = engine.model(symbol)
+        name, instrument = model.name.value, model.listing.instrument
+        released: dict[WalletAddress, Money] = {}
+        for text, amount in paid.payload["held"].items():
+            wallet, net = WalletAddress(text), Money(amount)
+            key = f"ca:{action_id}:release:{wallet}"
+            owner = engine.desk.investors.book.owner_of(wallet)
+            if engine.store.entry(key) is not None or owner is None or net.is_zero():
+                continue
+            if engine.desk.sanctions.screen(owner) or engine.desk.sanctions.screen_wallet(wallet):
+                continue
+            if engine.chain.is_frozen(instrument, wallet):
+                continue
+            engine.store.post(
+                EntryDraft(
+                    key,
+                    utc(engine.clock.now()),
+                    postings.unclaimed_released(name, owner.investor_id, net),
+                    f"{symbol} dividend {action_id} held for {owner.investor_id}: released {net}",
+                    {"action_id": action_id, "wallet": str(wallet)},
+                )
+            )
+            engine.chain.mint_stablecoin(engine.stablecoin, wallet, net)
+            released[wallet] = net
+        return released
+
+    # -- splits --------------------------------------------------------------------------------
+
+    def _split(self, action: Split, outcome: Applied) -> dict[str, Any]:
+        engine, symbol = self._engine, action.symbol
+        listing = engine.model(symbol).listing
+        share = listing.share
+        moving = engine.store.balance(in_flight(symbol), share)
+        pending = engine.store.balance(hedge_pending(symbol), share)
+        if moving != 0 or pending != 0:
+            raise DomainError(
+                "SPLIT_IN_FLIGHT",
+                f"{symbol} has {canonical_decimal(moving)} shares in flight and {canonical_decimal(pending)}"
+                f" committed: a split waits until they settle",
+            )
+        # Books and broker take the ex-date open (so a retry names the same instant); the chain takes
+        # the latest block's time if later, since it refuses to schedule into its past.
+        ex_open = self._ex_open(action)
+        at = max(ex_open, engine.chain.block_time())
+        key = f"ca:{action.action_id}:custody"
+        cancel = next(e for e in outcome.effects if isinstance(e, CancelOpenOrders))
+        adjust = next(e for e in outcome.effects if isinstance(e, AdjustCustody))
+        schedule = next(e for e in outcome.effects if isinstance(e, ScheduleMultiplier))
+        held = engine.store.balance(custody(symbol), share)
+        # The broker first: it checks its own record whole (nothing in flight, no open order, no
+        # fraction) and refuses before anything else has moved; it is idempotent per instant.
+        broker = engine.broker(symbol)
+        if isinstance(broker, SplitRecord):
+            broker.apply_split(symbol, adjust.ratio, ex_open)
+        cancelled = 0
+        for order in engine.orders.working():
+            if order.request.symbol == symbol:
+                engine.cancel(order.order_id, cancel.reason)
+                cancelled += 1
+        lines = postings.split(symbol, held, adjust.ratio)
+        if lines and engine.store.entry(key) is None:  # posted before a crash: done
+            engine.store.post(
+                EntryDraft(
+                    key,
+                    ex_open,
+                    lines,
+                    f"{action.label} split of {symbol}: custody {held} × {adjust.ratio}",
+                    {"action_id": action.action_id, "ratio": canonical_decimal(adjust.ratio)},
+                )
+            )
+        self._schedule(listing.instrument, schedule.multiplier, at, schedule.nonce)
+        return {"kind": "split", "ratio": canonical_decimal(action.ratio), "cancelled": cancelled}
+
+    def _schedule(self, instrument: Any, multiplier: Decimal, at: datetime, nonce: int) -> None:
+        chain = self._engine.chain
+        if any(u.nonce == nonce for u in chain.multiplier_history(instrument)):
+            return  # scheduled before a crash: the nonce says so
+        chain.schedule_multiplier(instrument, MultiplierUpdate(multiplier, at.replace(microsecond=0), nonce))
+
+    # -- dividends -----------------------------------------------------------------------------
+
+    def _record(self, action: CashDividend, outcome: Applied) -> dict[str, Any]:
+        engine, symbol = self._engine, action.symbol
+        listing = engine.model(symbol).listing
+        backing = engine.backing(symbol)
+        snapshot = next(e for e in outcome.effects if isinstance(e, SnapshotHolders))
+        plan = next(e for e in outcome.effects if isinstance(e, Distribute))
+        block = engine.chain.block_number()
+        balances = engine.chain.balances_at(listing.instrument.token, block)
+        return {
+            "kind": "dividend",
+            "per_share": canonical_decimal(action.per_share),
+            "treatment": plan.treatment.value,
+            "withholding": canonical_decimal(plan.withholding.value),
+            "record_block": block,
+            "record_date": snapshot.record.isoformat(),
+            "pay_date": plan.pay_date.isoformat(),
+            "record_multiplier": canonical_decimal(backing.multiplier),
+            "issuer_shares": canonical_decimal(backing.held),
+            "holders": {
+                str(w): canonical_decimal(a.value)
+                for w, a in sorted(balances.items(), key=lambda item: str(item[0]))
+            },
+        }
+
+    def _pay(self, action: CashDividend, recorded: Mapping[str, Any]) -> dict[str, Any]:
+        """Pay the holders of record in stablecoin; hold what cannot be received; post every leg."""
+        engine, symbol = self._engine, action.symbol
+        model = engine.model(symbol)
+        multiplier = Decimal(recorded["record_multiplier"])
+        rate = Bps(recorded["withholding"])
+        with exact():
+            holdings = {WalletAddress(w): Decimal(raw) * multiplier for w, raw in recorded["holders"].items()}
+        owners = {w: engine.desk.investors.book.owner_of(w) for w in holdings}
+        instrument = model.listing.instrument
+
+        def can_receive(wallet: WalletAddress) -> bool:
+            owner = owners[wallet]
+            return (
+                owner is not None
+                and not engine.desk.sanctions.screen(owner)
+                and not engine.desk.sanctions.screen_wallet(wallet)
+                and not engine.chain.is_frozen(instrument, wallet)
+            )
+
+        split = dividends.distribute(holdings, action.per_share, rate, can_receive)
+        name = model.name.value
+        now = self._pay_open(action)
+        funded = f"ca:{action.action_id}:funded"
+        if engine.store.entry(funded) is None:
+            engine.store.post(
+                EntryDraft(
+                    funded,
+                    now,
+                    postings.dividend_funded(name, split.gross, split.withheld, split.unclaimed_total),
+                    f"{symbol} dividend {action.per_share}/sh: gross {split.gross},"
+                    f" withheld {split.withheld}, unclaimed {split.unclaimed_total}, dust {split.dust}",
+                    {"action_id": action.action_id, "dust": str(split.dust.amount)},
+                )
+            )
+        for payment in split.paid:
+            owner = owners[payment.wallet]
+            assert owner is not None  # can_receive said so
+            if payment.net.is_zero():
+                continue
+            key = f"ca:{action.action_id}:pay:{payment.wallet}"
+            if engine.store.entry(key) is not None:
+                continue  # paid before a crash
+            engine.store.post(
+                EntryDraft(
+                    key,
+                    now,
+                    postings.dividend_paid(name, owner.investor_id, payment.net),
+                    f"{symbol} dividend to {owner.investor_id}: {payment.net} on {payment.shares} shares",
+                    {"action_id": action.action_id, "wallet": str(payment.wallet)},
+                )
+            )
+            engine.chain.mint_stablecoin(engine.stablecoin, payment.wallet, payment.net)
+        return {
+            "gross": str(split.gross.amount),
+            "withheld": str(split.withheld.amount),
+            "paid": str(split.paid_total.amount),
+            "unclaimed": str(split.unclaimed_total.amount),
+            "dust": str(split.dust.amount),
+            "payments": {str(p.wallet): str(p.net.amount) for p in split.paid},
+            "held": {str(p.wallet): str(p.net.amount) for p in split.unclaimed},
+        }
+
+    def _reinvest(
+        self, action: CashDividend, recorded: Mapping[str, Any], current: InstrumentVersion
+    ) -> dict[str, Any]:
+        """Take the dividend on the issuer's shares, buy shares with the net now, raise the multiplier."""
+        engine, symbol = self._engine, action.symbol
+        model = engine.model(symbol)
+        books = engine.broker_books(symbol)
+        if books is None:
+            raise DomainError("NO_BROKER", f"{symbol} has no broker to reinvest through")
+        funding = FUNDING[model.name]
+        name = model.name.value
+        rate = Bps(recorded["withholding"])
+        due = dividends.entitlement(Decimal(recorded["issuer_shares"]), action.per_share, rate)
+        received = f"ca:{action.action_id}:received"
+        if engine.store.entry(received) is None:
+            engine.store.post(
+                EntryDraft(
+                    received,
+                    self._pay_open(action),
+                    postings.dividend_received(funding, name, due.gross, due.withheld, due.dust),
+                    f"{symbol} dividend {action.per_share}/sh on {recorded['issuer_shares']} shares: gross"
+                    f" {due.gross}, withheld {due.withheld}, dust {due.dust}",
+                    {"action_id": action.action_id},
+                )
+            )
+        now = utc(engine.clock.now())
+        planned = self._planned(action.action_id)
+        if planned is None:  # the plan is journaled before the order: a retry buys by the same plan
+            backing = engine.backing(symbol)
+            budget = due.net + self.carry(symbol)
+            reference = engine.prices.reference_price(symbol, now)
+            if reference.stale:
+                raise DomainError("STALE_PRICE", f"no fresh {symbol} price to reinvest at")
+            purchase = reinvest.plan(backing.tokens, backing.held, budget, reference.price, self._pad)
+            price = reference.price.amount
+            engine.store.append_event(
+                STREAM,
+                PLANNED,
+                f"ca-plan:{action.action_id}",
+                now,
+                {
+                    "action_id": action.action_id,
+                    "symbol": str(symbol),
+                    "shares": canonical_decimal(purchase.shares.value),
+                    "multiplier": canonical_decimal(purchase.multiplier),
+                    "step": canonical_decimal(purchase.step.value),
+                    "budget": str(budget.amount),
+                    "price": canonical_decimal(price),
+                },
+            )
+        else:
+            purchase = reinvest.ReinvestPlan(
+                Shares(planned["shares"]), Decimal(planned["multiplier"]), Shares(planned["step"])
+            )
+            budget, price = Money(planned["budget"]), Decimal(planned["price"])
+        cost = Money.zero()
+        bought = Shares(0)
+        if not purchase.shares.is_zero():
+            order = BrokerOrder(f"reinvest:{action.action_id}", symbol, Side.BUY, purchase.shares)
+            state = books.place(order)
+            if state.is_open:  # it must fill now, in session: anything else waits in the carry
+                state = books.cancel(order.client_order_id)
+            if state.fills:
+                cost, bought = state.fills[0].notional, purchase.shares
+                self._schedule(model.listing.instrument, purchase.multiplier, now, current.version + 1)
+            else:
+                log.warning(
+                    "reinvestment not filled: the budget waits in the carry",
+                    extra={
+                        "action": action.action_id,
+                        "status": state.status.value,
+                        "code": state.reason_code,
+                    },
+                )
+        multiplier = purchase.multiplier if not bought.is_zero() else current.multiplier
+        return {
+            "gross": str(due.gross.amount),
+            "withheld": str(due.withheld.amount),
+            "net": str(due.net.amount),
+            "dust": str(due.dust.amount),
+            "budget": str(budget.amount),
+            "bought": canonical_decimal(bought.value),
+            "cost": str(cost.amount),
+            "carry": str((budget - cost).amount),
+            "multiplier": canonical_decimal(multiplier),
+            "step": canonical_decimal(purchase.step.value),
+            "price": canonical_decimal(price),
+        }
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _ex_open(self, action: CorporateAction) -> datetime:
+        return self._engine.calendar.session_bounds(action.ex_date)[0]
+
+    def _pay_open(self, action: CashDividend) -> datetime:
+        return self._engine.calendar.session_bounds(action.pay_date)[0]
+
+    def _planned(self, action_id: str) -> Mapping[str, Any] | None:
+        for event in self._engine.store.events(STREAM):
+            if event.type == PLANNED and event.key == f"ca-plan:{action_id}":
+                return event.payload
+        return None
+
+    def _event(self, kind: str, action_id: str) -> Any:
+        prefix = "ca:" if kind == APPLIED else "ca-paid:"
+        key = f"{prefix}{action_id}"
+        for event in self._engine.store.events(STREAM):
+            if event.type == kind and event.key == key:
+                return event
+        return None
+
+
+def _order(action: CorporateAction) -> tuple[date, bool, str]:
+    """Order actions by ex-date, a split before a dividend on one day (it applies at the open)."""
+    return action.ex_date, isinstance(action, CashDividend), str(action.symbol)
+
+
+def _repeat(action: CorporateAction, at: datetime, current: InstrumentVersion) -> Outcome:
+    return Outcome(action.action_id, action.symbol, "repeat", at, current.version, current.multiplier)
