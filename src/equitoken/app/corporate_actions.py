@@ -73,6 +73,7 @@ STREAM = "corporate_actions"
 APPLIED = "ActionApplied"
 PAID = "DividendPaid"
 PLANNED = "ReinvestmentPlanned"
+MINTED = "DividendMinted"
 TREATMENTS: Mapping[ModelName, Treatment] = {
     ModelName.DIRECT: Treatment.PAY,
     ModelName.INVENTORY: Treatment.REINVEST,
@@ -121,19 +122,33 @@ class CorporateActionService:
         self._treatments = treatments
         self._pad = pad
         self._announced: dict[str, CorporateAction] = {}
+        self._seen_seq = 0
+        self._by_key: dict[str, Any] = {}
+        self._versions: dict[str, InstrumentVersion] = {}
+        self._carries: dict[str, Money] = {}
+
+    def _journal(self) -> None:
+        """Fold the journal's new events into the indexes (each event read once, ever)."""
+        for event in self._engine.store.events(STREAM, after_seq=self._seen_seq):
+            self._seen_seq = event.seq
+            self._by_key[event.key] = event
+            payload = event.payload
+            symbol = payload.get("symbol")
+            if event.type in (APPLIED, PAID) and symbol is not None:
+                current = self._versions.get(symbol, InstrumentVersion(Symbol(symbol)))
+                ids = current.applied | {payload["action_id"]} if event.type == APPLIED else current.applied
+                self._versions[symbol] = InstrumentVersion(
+                    Symbol(symbol), int(payload["version"]), Decimal(payload["multiplier"]), ids
+                )
+            if event.type == PAID and symbol is not None and "carry" in payload:
+                self._carries[symbol] = Money(payload["carry"])
 
     # -- reads ---------------------------------------------------------------------------------
 
     def version(self, symbol: Symbol) -> InstrumentVersion:
         """Return ``symbol``'s instrument version as the journal records it."""
-        current = InstrumentVersion(symbol)
-        for event in self._engine.store.events(STREAM):
-            payload = event.payload
-            if event.type not in (APPLIED, PAID) or payload["symbol"] != str(symbol):
-                continue
-            ids = current.applied | {payload["action_id"]} if event.type == APPLIED else current.applied
-            current = InstrumentVersion(symbol, int(payload["version"]), Decimal(payload["multiplier"]), ids)
-        return current
+        self._journal()
+        return self._versions.get(str(symbol), InstrumentVersion(symbol))
 
     def applied(self, action_id: str) -> bool:
         """Tell whether ``action_id`` has been applied (its ex-date step is in the journal)."""
@@ -145,11 +160,8 @@ class CorporateActionService:
 
     def carry(self, symbol: Symbol) -> Money:
         """Return the net dividends of ``symbol`` not reinvested yet (owed to holders, see ``reinvest``)."""
-        carry = Money.zero()
-        for event in self._engine.store.events(STREAM):
-            if event.type == PAID and event.payload["symbol"] == str(symbol) and "carry" in event.payload:
-                carry = Money(event.payload["carry"])
-        return carry
+        self._journal()
+        return self._carries.get(str(symbol), Money.zero())
 
     # -- feeding -------------------------------------------------------------------------------
 
@@ -364,8 +376,16 @@ class CorporateActionService:
 
     def _schedule(self, instrument: Any, multiplier: Decimal, at: datetime, nonce: int) -> None:
         chain = self._engine.chain
-        if any(u.nonce == nonce for u in chain.multiplier_history(instrument)):
-            return  # scheduled before a crash: the nonce says so
+        same = [u for u in chain.multiplier_history(instrument) if u.nonce == nonce]
+        if same and same[0].multiplier == multiplier:
+            return  # scheduled before a crash: the nonce and the multiplier say so
+        if same or any(u.nonce > nonce for u in chain.multiplier_history(instrument)):
+            # The chain holds another multiplier under this nonce (or a later one): the journal and the
+            # chain disagree — a step that crashed after scheduling was not finished. Fail closed.
+            symbol = instrument.symbol
+            reason = f"multiplier nonce {nonce} of {symbol} is taken on chain by another action"
+            self._engine.halt_minting(symbol, reason)
+            raise DomainError("MULTIPLIER_NONCE_CONFLICT", reason + "; finish or reconcile it first")
         chain.schedule_multiplier(instrument, MultiplierUpdate(multiplier, at.replace(microsecond=0), nonce))
 
     # -- dividends -----------------------------------------------------------------------------
@@ -376,7 +396,8 @@ class CorporateActionService:
         backing = engine.backing(symbol)
         snapshot = next(e for e in outcome.effects if isinstance(e, SnapshotHolders))
         plan = next(e for e in outcome.effects if isinstance(e, Distribute))
-        block = engine.chain.block_number()
+        # The holders at the record instant (the ex-date open), however late this step runs.
+        block = engine.chain.block_at(self._ex_open(action))
         balances = engine.chain.balances_at(listing.instrument.token, block)
         return {
             "kind": "dividend",
@@ -435,8 +456,17 @@ class CorporateActionService:
             if payment.net.is_zero():
                 continue
             key = f"ca:{action.action_id}:pay:{payment.wallet}"
+            minted = f"ca-minted:{action.action_id}:{payment.wallet}"
             if engine.store.entry(key) is not None:
-                continue  # paid before a crash
+                if minted in self._minted_keys():
+                    continue  # paid before a crash
+                # Booked but not known to be minted: paying again could pay twice, not paying could
+                # pay nothing. Fail closed: the operator checks the wallet on chain and settles it.
+                reason = (
+                    f"dividend {action.action_id} to {payment.wallet} is booked but its payment unconfirmed"
+                )
+                engine.halt_minting(symbol, reason)
+                raise DomainError("DIVIDEND_PAYMENT_UNCERTAIN", reason)
             engine.store.post(
                 EntryDraft(
                     key,
@@ -447,6 +477,9 @@ class CorporateActionService:
                 )
             )
             engine.chain.mint_stablecoin(engine.stablecoin, payment.wallet, payment.net)
+            engine.store.append_event(
+                STREAM, MINTED, minted, now, {"action_id": action.action_id, "wallet": str(payment.wallet)}
+            )
         return {
             "gross": str(split.gross.amount),
             "withheld": str(split.withheld.amount),
@@ -519,8 +552,16 @@ class CorporateActionService:
             state = books.place(order)
             if state.is_open:  # it must fill now, in session: anything else waits in the carry
                 state = books.cancel(order.client_order_id)
+            filled = sum((f.quantity.value for f in state.fills), Decimal(0))
+            if state.fills and filled != purchase.shares.value:
+                # The multiplier is exact for the planned quantity only: a part-fill cannot be passed on
+                # exactly. Fail closed: the shares stay booked, minting stops until reconciled.
+                reason = f"reinvestment {order.client_order_id} filled {filled} of {purchase.shares.value}"
+                engine.halt_minting(symbol, reason)
+                raise DomainError("REINVESTMENT_INCOMPLETE", reason)
             if state.fills:
-                cost, bought = state.fills[0].notional, purchase.shares
+                cost = Money(sum((f.notional.amount for f in state.fills), Decimal(0)))
+                bought = purchase.shares
                 self._schedule(model.listing.instrument, purchase.multiplier, now, current.version + 1)
             else:
                 log.warning(
@@ -554,19 +595,20 @@ class CorporateActionService:
     def _pay_open(self, action: CashDividend) -> datetime:
         return self._engine.calendar.session_bounds(action.pay_date)[0]
 
+    def _minted_keys(self) -> set[str]:
+        self._journal()
+        return {key for key, event in self._by_key.items() if event.type == MINTED}
+
     def _planned(self, action_id: str) -> Mapping[str, Any] | None:
-        for event in self._engine.store.events(STREAM):
-            if event.type == PLANNED and event.key == f"ca-plan:{action_id}":
-                return event.payload
-        return None
+        self._journal()
+        event = self._by_key.get(f"ca-plan:{action_id}")
+        return None if event is None else event.payload
 
     def _event(self, kind: str, action_id: str) -> Any:
+        self._journal()
         prefix = "ca:" if kind == APPLIED else "ca-paid:"
-        key = f"{prefix}{action_id}"
-        for event in self._engine.store.events(STREAM):
-            if event.type == kind and event.key == key:
-                return event
-        return None
+        event = self._by_key.get(f"{prefix}{action_id}")
+        return event if event is not None and event.type == kind else None
 
 
 def _order(action: CorporateAction) -> tuple[date, bool, str]:
