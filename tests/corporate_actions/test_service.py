@@ -240,11 +240,13 @@ def test_a_reinvested_dividend_raises_the_multiplier_exactly_to_the_shares_bough
     world, engine, alice = made.world, made.world.engine, made.alice
     action = dividend("0.23")
     made.service.announce([action])
-    made.due_at(EX_OPEN)
     backing_before = engine.backing(MSFT)
     funding = issuer_cash(model) if model is ModelName.INVENTORY else None
 
-    (reinvested,) = made.due_at(PAY_OPEN)
+    # Reinvested at the record instant itself (the ex-date open): only the holders of record share.
+    record, reinvested = made.due_at(EX_OPEN)
+    assert record.step == "record"
+    assert made.due_at(PAY_OPEN) == []  # nothing left for the pay date
 
     figures = reinvested.figures
     assert reinvested.step == "reinvest"
@@ -280,7 +282,6 @@ def test_a_crash_after_the_purchase_is_finished_by_the_same_plan_bought_once() -
     made = setup(ModelName.INSTANT)
     world, engine = made.world, made.world.engine
     made.service.announce([dividend("0.23")])
-    made.due_at(EX_OPEN)
     store = world.store
     real = store.append_event
     crashed: list[str] = []
@@ -293,7 +294,7 @@ def test_a_crash_after_the_purchase_is_finished_by_the_same_plan_bought_once() -
 
     store.append_event = crash_on_paid  # type: ignore[method-assign]
     with pytest.raises(RuntimeError):
-        made.due_at(PAY_OPEN)
+        made.due_at(EX_OPEN)  # recorded, bought, multiplier raised — and the journal never heard
     after_crash = engine.backing(MSFT)
     assert after_crash.holds and after_crash.multiplier > 1  # bought and raised together
     world.clock.set(ny(2012, 11, 30, 10, 0))

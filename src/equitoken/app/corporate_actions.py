@@ -20,8 +20,10 @@
   ``corporate_actions.dividends``; ``release_unclaimed`` pays a held dividend once the wallet
   can receive), or **reinvested** (inventory, instant): the broker credits the
   dividend on the issuer's shares, the withholding goes to the tax account, the net (plus the carry
-  of earlier reinvestments) buys shares at once — the pay step must run in session — and the
-  multiplier rises to exactly (shares after) / tokens (``corporate_actions.reinvest``).
+  of earlier reinvestments) buys shares at once — at the record instant itself (the ex-date open),
+  not on the pay date, so only the holders of record share in it; the funding account fronts the
+  cash until the broker pays — and the multiplier rises to exactly (shares after) / tokens
+  (``corporate_actions.reinvest``).
 
 Exactly once, across restarts: every step is recorded in the event journal (stream
 ``corporate_actions``: ``ActionApplied`` keyed ``ca:{action_id}``, ``DividendPaid`` keyed
@@ -59,7 +61,7 @@ from equitoken.corporate_actions.lifecycle import Applied, InstrumentVersion
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import Symbol, WalletAddress
 from equitoken.domain.instants import utc
-from equitoken.domain.trading import Side
+from equitoken.domain.trading import Side, settlement_cycle
 from equitoken.domain.values import Bps, Money, Shares, canonical_decimal, exact
 from equitoken.issuance.models import ModelName
 from equitoken.issuance.models.books import custody, hedge_pending, in_flight
@@ -122,6 +124,8 @@ class CorporateActionService:
         self._treatments = treatments
         self._pad = pad
         self._announced: dict[str, CorporateAction] = {}
+        self.failures: list[str] = []
+        """Steps ``due`` could not take (each retried at the next ``due``), with the refusal."""
         self._seen_seq = 0
         self._by_key: dict[str, Any] = {}
         self._versions: dict[str, InstrumentVersion] = {}
@@ -175,9 +179,20 @@ class CorporateActionService:
         return sorted(found, key=_order)
 
     def announce(self, actions: Iterable[CorporateAction]) -> None:
-        """Register actions for ``due`` to apply when their instants come (announcing twice is harmless)."""
+        """Register actions for ``due`` to apply when their instants come (announcing twice is harmless).
+
+        A split blacks its symbol out from the open ``cycle + 1`` sessions before the ex-date (so every
+        trade has settled by then) until the split is applied: no order is ever taken or filled in
+        old shares at new prices, and the split never meets shares in flight.
+        """
         for action in actions:
             self._announced.setdefault(action.action_id, action)
+            if isinstance(action, Split) and not self.applied(action.action_id):
+                calendar = self._engine.calendar
+                lead = settlement_cycle(action.ex_date) + 1
+                start = calendar.session_bounds(calendar.add_trading_days(action.ex_date, -lead))[0]
+                reason = f"{action.label} split of {action.symbol} goes ex on {action.ex_date}"
+                self._engine.black_out(action.symbol, start, reason)
 
     def feed(self, start: date, end: date) -> list[CorporateAction]:
         """Announce every action the bars hold between ``start`` and ``end``; return them."""
@@ -193,14 +208,32 @@ class CorporateActionService:
             self._announced.values(), key=lambda a: (a.ex_date, isinstance(a, CashDividend))
         ):
             if self._ex_open(action) <= now and not self.applied(action.action_id):
-                done.append(self.apply(action))
+                try:
+                    done.append(self.apply(action))
+                except DomainError as refused:  # one symbol's refusal must not hold up the others
+                    self.failures.append(f"{action.action_id}: {refused.code}: {refused.message}")
+                    log.error(
+                        "corporate action not applied",
+                        extra={"action": action.action_id, "code": refused.code},
+                    )
         status = self._engine.calendar.status(now)
         for action in self._announced.values():
             if not isinstance(action, CashDividend) or not status.open:
                 continue
             pay_open = self._engine.calendar.session_bounds(action.pay_date)[0]
-            if pay_open <= now and self.applied(action.action_id) and not self.paid(action.action_id):
-                done.append(self.pay(action))
+            recorded = self._event(APPLIED, action.action_id)
+            # A reinvestment belongs to the holders of the record instant: it is bought and passed on
+            # at once (the first session instant from the ex-date open), not on the pay date, so a
+            # token bought after the ex-date — at the ex-dividend price — never shares in it. A cash
+            # dividend is paid on its pay date to the holders of record.
+            reinvesting = recorded is not None and recorded.payload["treatment"] == Treatment.REINVEST.value
+            due_now = reinvesting or pay_open <= now
+            if due_now and recorded is not None and not self.paid(action.action_id):
+                try:
+                    done.append(self.pay(action))
+                except DomainError as refused:
+                    self.failures.append(f"{action.action_id}: {refused.code}: {refused.message}")
+                    log.error("dividend not paid", extra={"action": action.action_id, "code": refused.code})
         return done
 
     # -- applying ------------------------------------------------------------------------------
@@ -229,6 +262,7 @@ class CorporateActionService:
         engine.sync_chain_time()
         if isinstance(action, Split):
             figures = self._split(action, outcome)
+            engine.lift_blackout(action.symbol)
             step = "split"
         else:
             figures = self._record(action, outcome)
@@ -508,7 +542,9 @@ class CorporateActionService:
             engine.store.post(
                 EntryDraft(
                     received,
-                    self._pay_open(action),
+                    # The issuer's entitlement is fixed at the record instant; the broker's cash follows on
+                    # the pay date (the funding account fronts the purchase until then).
+                    utc(engine.clock.now()),
                     postings.dividend_received(funding, name, due.gross, due.withheld, due.dust),
                     f"{symbol} dividend {action.per_share}/sh on {recorded['issuer_shares']} shares: gross"
                     f" {due.gross}, withheld {due.withheld}, dust {due.dust}",

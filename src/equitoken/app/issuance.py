@@ -101,6 +101,7 @@ HALTED = "MintingHalted"
 RESUMED = "MintingResumed"
 
 ZERO_WALLET = WalletAddress("0x" + "0" * 40)
+BLACKOUT = "CORPORATE_ACTION_BLACKOUT"
 
 BREAKING = frozenset({"SETTLEMENT_INCOMPLETE", "CAP_TABLE_DIVERGED"})
 """Failure codes meaning part of a trade moved and could not be undone: the listing stops minting."""
@@ -234,6 +235,7 @@ class IssuanceEngine:
         self._broker_of: dict[Symbol, Broker] = {}
         self._halted: dict[Symbol, str] = {}
         self._halt_events: dict[tuple[str, Symbol], int] = {}
+        self._blackouts: dict[Symbol, tuple[datetime, str]] = {}
         self._load_halts()
         self._balances = RunningBalances()
         self._own: list[tuple[int, int]] = []
@@ -354,6 +356,28 @@ class IssuanceEngine:
             else:
                 self._halted.pop(symbol, None)
 
+    # -- trading blackouts (around a corporate action) ---------------------------------------------
+
+    def black_out(self, symbol: Symbol, start: datetime, reason: str) -> None:
+        """Stop all trading in ``symbol`` from ``start`` until ``lift_blackout``: no orders, no fills.
+
+        Used around a split: from early enough that nothing is in flight at the ex-date, until the
+        split has been applied — so no order is ever priced in new shares against old tokens.
+        """
+        self.model(symbol)
+        self._blackouts[symbol] = (utc(start), reason)
+
+    def lift_blackout(self, symbol: Symbol) -> None:
+        """Let ``symbol`` trade again."""
+        self._blackouts.pop(symbol, None)
+
+    def blacked_out(self, symbol: Symbol) -> str | None:
+        """Return why ``symbol`` may not trade now, or ``None`` when it may."""
+        found = self._blackouts.get(symbol)
+        if found is None or utc(self.clock.now()) < found[0]:
+            return None
+        return found[1]
+
     def halted(self) -> dict[Symbol, str]:
         """Return the listings whose minting is halted, with why."""
         return dict(self._halted)
@@ -436,6 +460,8 @@ class IssuanceEngine:
         follow the regulation); the model books the register, the tokens and the payment.
         """
         model = self.model(symbol)
+        if (blackout := self.blacked_out(symbol)) is not None:
+            raise DomainError(BLACKOUT, f"{symbol} does not trade now: {blackout}")
         if symbol in self._halted:
             raise DomainError(
                 ModelReason.MINTING_HALTED,
@@ -526,10 +552,12 @@ class IssuanceEngine:
         done: list[ModelFill] = []
         for symbol, model in self._models.items():
             halted = symbol in self._halted
+            dark = self.blacked_out(symbol) is not None  # the model still settles, but fills nothing
             working = [
                 o
                 for o in self.orders.working()
                 if o.request.symbol == symbol
+                and not dark
                 and o.request.time_in_force is not TimeInForce.IOC
                 and not (halted and o.request.side is Side.BUY)
             ]
@@ -668,7 +696,11 @@ class IssuanceEngine:
         """Return the venue check of ``model``, preceded by the minting halt of its listing."""
         halted = self._halted.get(model.listing.symbol)
 
+        blackout = self.blacked_out(model.listing.symbol)
+
         def check(request: OrderRequest, reference: ReferencePrice, status: MarketStatus) -> Refusal | None:
+            if blackout is not None:
+                return Refusal(BLACKOUT, f"{request.symbol} does not trade now: {blackout}")
             if halted is not None and request.side is Side.BUY:
                 return Refusal(
                     ModelReason.MINTING_HALTED,

@@ -271,6 +271,8 @@ class _Run:
         elif outcome.step == "reinvest":
             net = self._benchmark_net(action, bench.shares)
             bench.shares += _divide(net.amount, Decimal(figures["price"]))
+        elif outcome.step == "record" and figures.get("treatment") == "reinvest":
+            return  # reinvested in the same instant: measured once, after the reinvestment
         listing = engine.model(outcome.symbol).listing
         price = engine.prices.reference_price(outcome.symbol, self.clock.now()).price.amount
         raw = engine.token_balance(outcome.symbol, self.holder.wallet).value
