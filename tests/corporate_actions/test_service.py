@@ -306,3 +306,18 @@ def test_a_crash_after_the_purchase_is_finished_by_the_same_plan_bought_once() -
     assert world.balance(WITHHOLDING, USD) == Money(finished.figures["withheld"]).amount  # once
     assert CorporateActionService(engine).pay(dividend("0.23")).step == "repeat"
     assert world.backed()
+
+
+def test_the_same_split_under_another_id_is_refused_not_applied_twice() -> None:
+    made = setup(ModelName.DIRECT)
+    made.world.at(ny(2012, 11, 26, 16, 30))
+    made.service.announce(
+        [
+            Split("MSFT:split:2012-11-27", MSFT, Decimal(2), EX),
+            Split("manual-entry-MSFT-2for1", MSFT, Decimal(2), EX),
+        ]
+    )
+    outcomes = made.due_at(EX_OPEN)
+    assert [o.action_id for o in outcomes] == ["MSFT:split:2012-11-27"]
+    assert made.world.engine.chain.multiplier(made.model.listing.instrument) == 2
+    assert any("DUPLICATE_ACTION" in failure for failure in made.service.failures)

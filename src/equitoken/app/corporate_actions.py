@@ -250,6 +250,22 @@ class CorporateActionService:
         if now < self._ex_open(action):
             raise DomainError("NOT_DUE", f"{action.action_id} goes ex at {self._ex_open(action).isoformat()}")
         current = self.version(action.symbol)
+        kind = "split" if isinstance(action, Split) else "dividend"
+        for event in list(self._by_key.values()):
+            payload = event.payload
+            if (
+                event.type == APPLIED
+                and payload.get("symbol") == str(action.symbol)
+                and payload.get("kind") == kind
+                and payload.get("ex_date") == action.ex_date.isoformat()
+                and payload.get("action_id") != action.action_id
+            ):
+                # The same event under another id (a re-keyed feed, a typo) must not apply twice.
+                raise DomainError(
+                    "DUPLICATE_ACTION",
+                    f"a {kind} of {action.symbol} going ex on {action.ex_date} was already applied as "
+                    f"{payload['action_id']}",
+                )
         expected = current.version if expected_version is None else expected_version
         treatment = self._treatments[model.name]
         outcome = lifecycle.apply(
@@ -278,6 +294,7 @@ class CorporateActionService:
                 "symbol": str(action.symbol),
                 "version": after.version,
                 "multiplier": canonical_decimal(after.multiplier),
+                "ex_date": action.ex_date.isoformat(),
                 **figures,
             },
         )
