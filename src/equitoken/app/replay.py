@@ -48,6 +48,7 @@ from equitoken.compliance.actions import Regulation
 from equitoken.compliance.investors import InvestorCategory
 from equitoken.corporate_actions import dividends
 from equitoken.corporate_actions.actions import CashDividend, Split
+from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import InvestorId, Symbol
 from equitoken.domain.trading import OrderType, Side
 from equitoken.domain.values import Bps, Money, Shares, exact, quantize
@@ -254,7 +255,9 @@ class _Run:
         )
         submission = engine.submit(request)
         if not submission.order.state.name.startswith(("FILLED", "SETTLED")):
-            raise RuntimeError(f"the opening buy of {symbol} did not fill: {submission.order.state}")
+            raise DomainError(
+                "REPLAY_SETUP_FAILED", f"the opening buy of {symbol} did not fill: {submission.order.state}"
+            )
 
     def _mark(self, outcome: Outcome, action: Split | CashDividend) -> None:
         engine, symbol = self.engine, str(outcome.symbol)
