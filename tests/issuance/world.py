@@ -153,8 +153,3 @@ class World:
     def backed(self) -> bool:
         """Tell whether every listing is backed now and was at every check so far."""
         return all(b.holds for b in self.engine.check()) and self.engine.invariants_ok
-
-
-def model_names() -> tuple[ModelName, ...]:
-    """Return the three architectures (for parametrised tests)."""
-    return tuple(ModelName)

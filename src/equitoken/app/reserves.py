@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
-from equitoken.app.issuance import IssuanceEngine
+from equitoken.app.issuance import HALTS, IssuanceEngine
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import Symbol
 from equitoken.domain.instants import utc
@@ -26,7 +26,8 @@ from equitoken.domain.values import canonical_decimal
 from equitoken.issuance.models.books import custody, hedge_pending, in_flight, token_supply
 from equitoken.reserves.reconciliation import Custodian, Reconciliation, Sources, reconcile
 
-STREAM = "reserves"
+STREAM = HALTS
+"""Reconciliations are journaled beside the engine's halts and their lifting."""
 RECONCILED = "ReservesReconciled"
 
 
