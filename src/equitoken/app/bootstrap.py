@@ -17,6 +17,7 @@ from equitoken.ports import Broker, Clock, MarketCalendar, PriceSource, Store
 
 if TYPE_CHECKING:
     from equitoken.adapters.chain.facade import ChainFacade
+    from equitoken.compliance.sanctions import SanctionsList
 
 
 @dataclass
@@ -54,6 +55,16 @@ class Platform:
         if not self.settings.database_url:
             ensure_data_dir(self.settings.data_dir)
         return SqlStore.open(self.settings.effective_database_url)
+
+    @cached_property
+    def sanctions(self) -> SanctionsList:
+        """Return the sanctions list every entry point screens with: the operator's file, else the sample.
+
+        The one source of the list: a command may screen against more (``--sanctions``), never less.
+        """
+        from equitoken.app.compliance import load_sanctions
+
+        return load_sanctions(self.settings.sanctions_file)
 
     @cached_property
     def chain(self) -> ChainFacade:

@@ -268,15 +268,22 @@ class ComplianceDesk:
         )
 
 
-def open_desk(platform: Platform, sanctions: Path | None = None) -> ComplianceDesk:
-    """Return the desk over the platform's store, chain and clock (default sanctions: the sample)."""
+def open_desk(platform: Platform, extra_sanctions: Path | None = None) -> ComplianceDesk:
+    """Return the desk over the platform's store, chain, clock and sanctions list.
+
+    ``extra_sanctions`` screens against a further list on top of the platform's (never instead of it:
+    an entry point that could swap the operator's list out would let a listed wallet through).
+    """
     from equitoken.app.compliance import load_sanctions, shipped_policies
 
+    sanctions = platform.sanctions
+    if extra_sanctions is not None:
+        sanctions = SanctionsList((*sanctions.entries, *load_sanctions(extra_sanctions).entries))
     return ComplianceDesk(
         platform.store,
         platform.chain,
         platform.clock,
         shipped_policies(),
-        load_sanctions(sanctions),
+        sanctions,
         persistent=bool(platform.settings.chain_url),
     )

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from equitoken.compliance.instruments import InstrumentBook, InstrumentEvent, from_payload, to_payload
+from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import deterministic_id
-from equitoken.ports.store import Store
+from equitoken.ports.store import Store, StoredEvent
 
 STREAM = "instruments"
 
@@ -24,7 +25,7 @@ class InstrumentService:
         self.book = InstrumentBook()
         self._count = 0
         for stored in store.events(STREAM):
-            self.book.apply(from_payload(stored.type, stored.payload))
+            self.book.apply(_replayed(self.book, stored, self._policies))
             self._count += 1
 
     def record(self, event: InstrumentEvent) -> InstrumentEvent:
@@ -35,3 +36,20 @@ class InstrumentService:
         self.book.apply(event)
         self._count += 1
         return event
+
+
+def _replayed(book: InstrumentBook, stored: StoredEvent, policies: Iterable[str]) -> InstrumentEvent:
+    """Decode a journaled event and check it as when it was recorded; refuse one that does not fit.
+
+    A recorded event that no longer decodes or fits (edited by hand, or written before a check existed)
+    is ``STORE_CORRUPT`` naming its place, never a crash further on and never silently skipped.
+    """
+    try:
+        event = from_payload(stored.type, stored.payload)
+        book.check(event, policies)
+    except DomainError as error:
+        raise DomainError(
+            "STORE_CORRUPT",
+            f"stream {STREAM} position {stored.seq} ({stored.type}) cannot be replayed: {error.message}",
+        ) from None
+    return event

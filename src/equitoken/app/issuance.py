@@ -797,7 +797,7 @@ def open_engine(
             platform.clock, platform.calendar, platform.prices, platform.settings.broker_slippage_bps
         )
 
-    desk = open_desk(platform, platform.settings.sanctions_file)
+    desk = open_desk(platform)
     return IssuanceEngine(
         desk,
         platform.store,

@@ -140,6 +140,14 @@ def _optional_path(value: Any) -> Path | None:
     return Path(text).expanduser() if text else None
 
 
+def _existing_file(value: Any) -> Path | None:
+    """Parse an optional path that must name a readable file when given (checked when settings load)."""
+    path = _optional_path(value)
+    if path is not None and not path.is_file():
+        raise ValueError("no such file" if not path.exists() else "not a regular file")
+    return path
+
+
 def _days(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise ValueError("expected a whole number of days")
@@ -194,7 +202,7 @@ FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "risk_per_symbol_usd": ("EQUITOKEN_RISK_PER_SYMBOL_USD", _limit),
     "risk_global_usd": ("EQUITOKEN_RISK_GLOBAL_USD", _limit),
     "price_band_bps": ("EQUITOKEN_PRICE_BAND_BPS", _spread),
-    "sanctions_file": ("EQUITOKEN_SANCTIONS_FILE", _optional_path),
+    "sanctions_file": ("EQUITOKEN_SANCTIONS_FILE", _existing_file),
     "trustee_key_file": ("EQUITOKEN_TRUSTEE_KEY_FILE", _optional_path),
     "log_level": ("EQUITOKEN_LOG_LEVEL", _choice(*_LOG_LEVELS)),
     "log_format": ("EQUITOKEN_LOG_FORMAT", _choice("json", "text")),

@@ -103,12 +103,17 @@ def policies(json_out: JsonFlag = False) -> None:
 def sanctions(
     list_file: Annotated[
         Path | None,
-        typer.Argument(metavar="[LIST.csv]", help="A sanctions CSV; default: the shipped sample."),
+        typer.Argument(
+            metavar="[LIST.csv]",
+            help="A sanctions CSV; default: the configured one (EQUITOKEN_SANCTIONS_FILE, else the sample).",
+        ),
     ] = None,
     json_out: JsonFlag = False,
 ) -> None:
     """Validate a sanctions list and show its entries."""
-    loaded = load_sanctions(list_file)
+    from equitoken.app.bootstrap import bootstrap
+
+    loaded = load_sanctions(list_file) if list_file is not None else bootstrap().sanctions
     rows = [
         {"line": e.line, "type": e.type.value, "value": e.value, "list": e.list, "listed_on": e.listed_on}
         for e in loaded.entries
@@ -124,7 +129,10 @@ def sanctions(
 SanctionsOption = Annotated[
     Path | None,
     typer.Option(
-        "--sanctions", metavar="LIST.csv", help="Sanctions list to screen with (default: the sample)."
+        "--sanctions",
+        metavar="LIST.csv",
+        help="A further sanctions list to screen with, on top of the configured one"
+        " (EQUITOKEN_SANCTIONS_FILE, else the shipped sample).",
     ),
 ]
 

@@ -31,6 +31,7 @@ from equitoken.compliance.rules import (
     Verified,
     Whitelist,
 )
+from equitoken.domain.errors import DomainError
 from equitoken.domain.values import TokenAmount
 from equitoken.ports.chain import ComplianceConfig, OnChainInvestor, TransferMode
 
@@ -111,7 +112,14 @@ def to_chain_config(
             case MaxBalance(max_shares=cap):
                 balances.append(TokenAmount(cap.value, decimals))
             case Flowback(days=days) if distribution_start is not None:
-                flowback[US] = distribution_start + timedelta(days=days)
+                try:
+                    flowback[US] = distribution_start + timedelta(days=days)
+                except OverflowError:
+                    raise DomainError(
+                        "INVALID_DISTRIBUTION_START",
+                        f"a flowback period of {days} days from {distribution_start.isoformat()}"
+                        " ends past the last date that can be kept",
+                    ) from None
     return ComplianceConfig(
         transfer_mode=mode,
         countries_allowed=allowed or frozenset(),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from equitoken.compliance.actions import Holding, Regulation
@@ -18,6 +18,12 @@ from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import InvestorId, Symbol, WalletAddress
 from equitoken.domain.instants import utc
 from equitoken.domain.values import Shares
+
+DISTRIBUTION_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+"""The earliest offering start: chain timestamps count seconds from here."""
+DISTRIBUTION_LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+"""The first offering start refused: far enough for any real offering, near enough that start + a
+flowback period never overflows a date or a chain timestamp."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +153,14 @@ class InstrumentBook:
                     )
                 if not 0 <= event.decimals <= 18:
                     raise DomainError("INVALID_DECIMALS", "a token has 0 to 18 decimals")
+                start = event.distribution_start
+                if start is not None and not DISTRIBUTION_EARLIEST <= start < DISTRIBUTION_LATEST:
+                    raise DomainError(
+                        "INVALID_DISTRIBUTION_START",
+                        f"the distribution start {start.isoformat()} must fall in"
+                        f" {DISTRIBUTION_EARLIEST.year}-{DISTRIBUTION_LATEST.year - 1}"
+                        " (its flowback end is a chain timestamp)",
+                    )
             case InstrumentDeployed():
                 state = self.get(event.symbol)
                 if event.chain_id in state.deployments:

@@ -29,5 +29,4 @@ class Stablecoins(Sending):
 
     def stablecoin_balance(self, stablecoin: WalletAddress, wallet: WalletAddress) -> Money:
         """Return a wallet's stablecoin balance."""
-        output = self._call(self._b(stablecoin), SEL_BALANCE_OF + PAD12 + self._b(wallet))
-        return money_from_units(int.from_bytes(output[:32], "big"))
+        return money_from_units(self._word(self._b(stablecoin), SEL_BALANCE_OF + PAD12 + self._b(wallet)))

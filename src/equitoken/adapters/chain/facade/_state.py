@@ -156,7 +156,12 @@ class ChainState:
     def _token_decimals(self, token: bytes) -> int:
         decimals = self._decimals.get(token)
         if decimals is None:
-            decimals = self._decimals[token] = int.from_bytes(self._call(token, SEL_DECIMALS)[:32], "big")
+            decimals = self._word(token, SEL_DECIMALS)
+            if decimals > 77:  # 10**78 overflows uint256: no real token has such decimals
+                raise DomainError(
+                    "CHAIN_BAD_RESPONSE", f"the token at 0x{token.hex()} claims {decimals} decimals"
+                )
+            self._decimals[token] = decimals
         return decimals
 
     def _units(self, token: bytes, amount: TokenAmount) -> int:
@@ -175,14 +180,53 @@ class ChainState:
         return units
 
     def _call(self, to: bytes, data: bytes) -> bytes:
+        """Run a read-only call; refuse an empty answer rather than read it as zero.
+
+        Every view of our contracts returns at least one word, so an empty answer means there is no
+        contract at ``to`` (a restarted node, a wrong address) or the node answered nonsense. Reading it
+        as 0 once let ``canTransfer`` say OK for a sanctioned wallet.
+        """
         try:
-            return self._backend.call(to, data)
+            output = self._backend.call(to, data)
         except ChainRevert as revert:
             raise decode_revert(revert.data) from None
+        if not output:
+            raise self._empty_answer(to)
+        return output
+
+    def _word(self, to: bytes, data: bytes) -> int:
+        """Return the single ``uint256`` a view answers, refusing any answer that is not one word."""
+        output = self._call(to, data)
+        if len(output) != 32:
+            raise DomainError(
+                "CHAIN_BAD_RESPONSE",
+                f"the contract at 0x{to.hex()} answered {len(output)} bytes where one 32-byte word was due",
+            )
+        return int.from_bytes(output, "big")
+
+    def _empty_answer(self, to: bytes) -> DomainError:
+        if not self._backend.code(to):
+            return DomainError(
+                "NO_CONTRACT",
+                f"there is no contract at 0x{to.hex()} on chain {self._chain_id}: the node may have been "
+                "restarted or reset since the contracts were deployed; deploy them again or point "
+                "EQUITOKEN_CHAIN_URL at the chain that holds them",
+            )
+        return DomainError("CHAIN_BAD_RESPONSE", f"the contract at 0x{to.hex()} gave an empty answer")
 
     def _view(self, kind: str, to: bytes, name: str, *args: Any) -> tuple[Any, ...]:
         abi = contract_abi(kind)
-        return abi.decode(name, self._call(to, abi.encode(name, *args)))
+        output = self._call(to, abi.encode(name, *args))
+        try:
+            if len(output) % 32:  # ABI answers are whole words; eth_abi would read past a ragged tail
+                raise ValueError("not a whole number of words")
+            return abi.decode(name, output)
+        except Exception as exc:  # eth_abi raises several unrelated types for malformed data
+            raise DomainError(
+                "CHAIN_BAD_RESPONSE",
+                f"the answer of {kind}.{name} at 0x{to.hex()} is not a well-formed ABI value "
+                f"({type(exc).__name__})",
+            ) from None
 
     def _investor(self, investor: InvestorId) -> bytes:
         key = investor_key(investor)

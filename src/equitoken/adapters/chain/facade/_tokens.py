@@ -162,14 +162,14 @@ class Tokens(Sending):
     def balance_of(self, token: WalletAddress, wallet: WalletAddress) -> TokenAmount:
         """Return a wallet's raw balance (not multiplied)."""
         raw_token = self._b(token)
-        output = self._call(raw_token, SEL_BALANCE_OF + PAD12 + self._b(wallet))
-        return self._amount(int.from_bytes(output[:32], "big"), self._token_decimals(raw_token))
+        units = self._word(raw_token, SEL_BALANCE_OF + PAD12 + self._b(wallet))
+        return self._amount(units, self._token_decimals(raw_token))
 
     def total_supply(self, token: WalletAddress) -> TokenAmount:
         """Return the raw token supply."""
         raw_token = self._b(token)
-        output = self._call(raw_token, SEL_TOTAL_SUPPLY)
-        return self._amount(int.from_bytes(output[:32], "big"), self._token_decimals(raw_token))
+        units = self._word(raw_token, SEL_TOTAL_SUPPLY)
+        return self._amount(units, self._token_decimals(raw_token))
 
     def can_transfer(
         self, instrument: Instrument, sender: WalletAddress, to: WalletAddress, amount: TokenAmount
@@ -184,7 +184,7 @@ class Tokens(Sending):
             + self._b(to)
             + self._units(token, amount).to_bytes(32, "big")
         )
-        code = int.from_bytes(self._call(token, data)[:32], "big")
+        code = self._word(token, data)
         try:
             reason = Reason(code)
         except ValueError:

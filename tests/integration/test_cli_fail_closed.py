@@ -1,0 +1,208 @@
+"""Regressions for the security defects of issue 11 that sit on the CLI: each refuses, one line, exit 2.
+
+- item 1/5: after a node restart the recorded contracts are gone: ``compliance check`` said *on-chain
+  allowed* for a transfer to a sanctioned wallet, ``diff``/``sync`` crashed (``InsufficientDataBytes``);
+- item 2: ``EQUITOKEN_SANCTIONS_FILE`` was ignored by every ``compliance`` command;
+- item 4: a far-future ``--distribution-start`` was journaled, then crashed every later command.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from equitoken.adapters.chain.anvil import AnvilNode
+from equitoken.adapters.store.sql import SqlStore
+from equitoken.cli.main import run
+from tests.chain.anvil_support import anvil_binary
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "compliance-onboard.json"
+ANNA, BEN = (f"0x00000000000000000000000000000000000{x}0001" for x in ("a", "b"))
+LISTED = "0x00000000000000000000000000000000000e0e01"
+
+
+@pytest.fixture(autouse=True)
+def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in list(os.environ):
+        if name.startswith("EQUITOKEN_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("EQUITOKEN_DATA_DIR", str(tmp_path / "data"))
+
+
+def refused(capsys: pytest.CaptureFixture[str], argv: list[str], code: str) -> str:
+    """Run ``argv``; assert exit 2 and exactly one stderr line naming ``code``; return that line."""
+    capsys.readouterr()
+    assert run(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith(f"equitoken: error {code}: "), err[0]
+    return err[0]
+
+
+def digest(data_dir: Path) -> str:
+    """Return a digest of every file under the data dir (what a refusal must leave unchanged)."""
+    h = hashlib.sha256()
+    for path in sorted(p for p in data_dir.rglob("*") if p.is_file()):
+        h.update(str(path.relative_to(data_dir)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------- item 1/5: a restarted node
+
+
+@pytest.fixture
+def restarted_node() -> Iterator[tuple[AnvilNode, AnvilNode]]:
+    """Yield a running node and its restart-to-be: the same port and chain id, none of the state."""
+    first = AnvilNode(binary=anvil_binary()).start()
+    again = AnvilNode(binary=anvil_binary(), port=first.port)
+    try:
+        yield first, again
+    finally:
+        first.stop()
+        again.stop()
+
+
+def test_after_a_node_restart_check_diff_and_sync_refuse_no_contract(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    restarted_node: tuple[AnvilNode, AnvilNode],
+) -> None:
+    first, again = restarted_node
+    monkeypatch.setenv("EQUITOKEN_CHAIN_URL", first.url)
+    assert run(["compliance", "onboard", str(EXAMPLE)]) == 0
+    check = ["compliance", "check", "--instrument", "ACME", "--from", BEN, "--to", ANNA, "--amount", "10"]
+    assert run(check) == 0  # the contracts answer while the node holds them
+    first.stop()
+    again.start()
+    try:
+        to_listed = [*check[:6], "--to", "0x5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a", "--amount", "5000000"]
+        line = refused(capsys, to_listed, "NO_CONTRACT")
+        assert "EQUITOKEN_CHAIN_URL" in line  # says what to do
+        refused(capsys, [*to_listed, "--json"], "NO_CONTRACT")
+        refused(capsys, ["compliance", "diff"], "NO_CONTRACT")
+        refused(capsys, ["compliance", "sync"], "NO_CONTRACT")
+    finally:
+        again.stop()
+
+
+# ---------------------------------------------------------------- item 2: the sanctions setting
+
+
+def _listing(tmp_path: Path, wallet: str) -> Path:
+    path = tmp_path / "sanctions.csv"
+    path.write_text(f"type,value,list,listed_on\nwallet,{wallet},OPERATOR-LIST,2026-01-02\n")
+    return path
+
+
+def test_the_configured_sanctions_file_screens_compliance_check(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    assert run(["compliance", "onboard", str(EXAMPLE)]) == 0
+    check = ["compliance", "check", "--instrument", "ACME", "--from", ANNA, "--to", BEN, "--amount", "1"]
+    capsys.readouterr()
+    assert run([*check, "--json"]) == 0
+    before = capsys.readouterr().out
+    assert "RECIPIENT_SANCTIONED" not in before
+    monkeypatch.setenv("EQUITOKEN_SANCTIONS_FILE", str(_listing(tmp_path, BEN)))
+    assert run([*check, "--json"]) == 0
+    after = capsys.readouterr().out
+    assert "RECIPIENT_SANCTIONED" in after  # off chain, from the operator's list
+
+
+def test_an_extra_sanctions_list_adds_to_the_configured_one_never_replaces_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    assert run(["compliance", "onboard", str(EXAMPLE)]) == 0
+    monkeypatch.setenv("EQUITOKEN_SANCTIONS_FILE", str(_listing(tmp_path, BEN)))
+    other = tmp_path / "other.csv"
+    other.write_text(
+        "type,value,list,listed_on\nwallet,0x00000000000000000000000000000000000f0f01,X,2026-01-02\n"
+    )
+    check = ["compliance", "check", "--instrument", "ACME", "--from", ANNA, "--to", BEN, "--amount", "1"]
+    capsys.readouterr()
+    assert run([*check, "--sanctions", str(other), "--json"]) == 0
+    assert "RECIPIENT_SANCTIONED" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (None, "INVALID_SETTING"),
+        ("type,value,list,listed_on\nwallet,not-a-wallet,X,2026-01-02\n", "INVALID_SANCTIONS_FILE"),
+    ],
+)
+def test_a_missing_or_malformed_sanctions_file_is_an_error_at_start(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    content: str | None,
+    code: str,
+) -> None:
+    path = tmp_path / "operator-sanctions.csv"
+    if content is not None:
+        path.write_text(content)
+    monkeypatch.setenv("EQUITOKEN_SANCTIONS_FILE", str(path))
+    for argv in (
+        ["compliance", "onboard", str(EXAMPLE)],
+        ["compliance", "sanctions"],
+        ["compliance", "diff"],
+    ):
+        refused(capsys, argv, code)
+    assert not (tmp_path / "data").exists()  # refused before a store was opened
+
+
+# ---------------------------------------------------------------- item 4: one bad date
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        "9999-12-31T23:59:59Z",
+        "9999-12-31T23:59:59-12:00",
+        "0001-01-01T00:00:00+01:00",
+        "2100-01-01T00:00:00Z",
+    ],
+)
+def test_an_out_of_range_distribution_start_is_refused_before_anything_is_recorded(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, start: str
+) -> None:
+    assert run(["chain", "instrument", "add", "--symbol", "OLD", "--policy", "instant-execution"]) == 0
+    before = digest(tmp_path / "data")
+    argv = ["chain", "instrument", "add", "--symbol", "NEWCO", "--policy", "direct-ownership"]
+    refused(capsys, [*argv, "--distribution-start", start], "INVALID_DISTRIBUTION_START")
+    assert digest(tmp_path / "data") == before
+    for later in (["chain", "list"], ["compliance", "diff"]):
+        assert run(later) == 0, capsys.readouterr().err  # the data dir still works
+
+
+def test_a_recorded_instrument_that_no_longer_fits_is_store_corrupt_not_a_crash(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Stand for a journal written before the check existed: record the bad event through the store.
+    assert run(["chain", "list"]) == 0
+    store = SqlStore.open(f"sqlite:///{tmp_path / 'data' / 'equitoken.db'}")
+    try:
+        store.append_event(
+            "instruments",
+            "InstrumentRegistered",
+            "hand-written",
+            datetime(2026, 1, 5, tzinfo=UTC),
+            {
+                "symbol": "NEWCO",
+                "at": "2026-01-05T00:00:00+00:00",
+                "policy": "direct-ownership",
+                "decimals": 18,
+                "distribution_start": "9999-12-31T23:59:59+00:00",
+            },
+        )
+    finally:
+        store.close()
+    for argv in (["chain", "list"], ["compliance", "diff"]):
+        line = refused(capsys, argv, "STORE_CORRUPT")
+        assert "instruments" in line and "position" in line and "InstrumentRegistered" in line
