@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,11 +47,15 @@ def refused(capsys: pytest.CaptureFixture[str], argv: list[str], code: str) -> s
 
 
 def digest(data_dir: Path) -> str:
-    """Return a digest of every file under the data dir (what a refusal must leave unchanged)."""
-    h = hashlib.sha256()
-    for path in sorted(p for p in data_dir.rglob("*") if p.is_file()):
-        h.update(str(path.relative_to(data_dir)).encode() + b"\0" + path.read_bytes())
-    return h.hexdigest()
+    """Return a digest of the store's rows (what a refusal must leave unchanged).
+
+    The rows, not the files: opening SQLite in WAL mode touches its side files without changing data.
+    """
+    connection = sqlite3.connect(data_dir / "equitoken.db")
+    try:
+        return hashlib.sha256("\n".join(connection.iterdump()).encode()).hexdigest()
+    finally:
+        connection.close()
 
 
 # ---------------------------------------------------------------- item 1/5: a restarted node
@@ -206,3 +211,26 @@ def test_a_recorded_instrument_that_no_longer_fits_is_store_corrupt_not_a_crash(
     for argv in (["chain", "list"], ["compliance", "diff"]):
         line = refused(capsys, argv, "STORE_CORRUPT")
         assert "instruments" in line and "position" in line and "InstrumentRegistered" in line
+
+
+# ---------------------------------------------------------------- amounts past any range
+
+
+@pytest.mark.parametrize(
+    ("amount", "code"),
+    [
+        ("1e999999999", "NUMBER_OUT_OF_RANGE"),
+        ("9" * 5000, "NUMBER_OUT_OF_RANGE"),
+        ("1e-999999999", "NUMBER_OUT_OF_RANGE"),
+        ("1e60", "AMOUNT_TOO_LARGE"),
+    ],
+)
+def test_an_amount_past_any_range_is_one_line_and_changes_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, amount: str, code: str
+) -> None:
+    assert run(["compliance", "onboard", str(EXAMPLE)]) == 0
+    before = digest(tmp_path / "data")
+    argv = ["compliance", "check", "--instrument", "ACME", "--from", ANNA, "--to", BEN, "--amount", amount]
+    line = refused(capsys, argv, code)
+    assert len(line) < 300
+    assert digest(tmp_path / "data") == before

@@ -16,6 +16,9 @@ from dataclasses import dataclass, fields
 from datetime import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import make_url
 
 from equitoken.domain.errors import DomainError
 from equitoken.domain.values import Bps, Money
@@ -108,12 +111,22 @@ def _spread(value: Any) -> Bps:
     return bps
 
 
+_MAX_USD = Money(10**15)
+"""No configured amount is larger (a quadrillion dollars): a bound, so ``1e999`` is refused here rather
+than overflowing the first fee or limit computed with it."""
+
+
 def _usd(value: Any) -> Money:
     if isinstance(value, float):
         value = repr(value)
-    money = Money(str(value).strip())
+    text = str(value).strip()
+    if len(text) > 40:  # no amount within the bound needs more; 5,000 nines would cost a bignum parse
+        raise ValueError("expected a USD amount of at most 40 characters")
+    money = Money(text)
     if money.amount < 0:
         raise ValueError("expected a non-negative USD amount")
+    if money.amount > _MAX_USD.amount:
+        raise ValueError(f"expected at most {_MAX_USD.amount:,} USD")
     return money
 
 
@@ -159,9 +172,50 @@ def _days(value: Any) -> int:
 
 def _chain_url(value: Any) -> str:
     text = str(value).strip()
-    if text and not re.match(r"^https?://[^\s/]+", text):
+    if not text:
+        return text
+    if not re.match(r"^https?://[^\s/]+", text):
         raise ValueError("expected an http(s):// JSON-RPC URL, or empty for the embedded chain")
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - reading it validates it (a bad port or IPv6 bracket raises)
+    except ValueError as error:
+        raise ValueError(f"not a URL ({error})") from None
+    if not parts.hostname:
+        raise ValueError("the URL names no host")
     return text
+
+
+def _database_url(value: Any) -> str:
+    text = str(value).strip()
+    if not text:
+        return text
+    try:
+        url = make_url(text)
+    except Exception as error:  # sqlalchemy raises ArgumentError and ValueError for different faults
+        raise ValueError(f"not a database URL ({type(error).__name__})") from None
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ValueError("expected a sqlite:// or postgresql:// URL, or empty for SQLite under data_dir")
+    return text
+
+
+def _data_dir(value: Any) -> Path:
+    text = str(value).strip()
+    if not text:  # Path("") is the working directory: state would land wherever the command ran
+        raise ValueError("expected a directory; leave the setting out for the default .equitoken")
+    return Path(text).expanduser()
+
+
+def _calendar(value: Any) -> str:
+    code = str(value).strip().upper()
+    if code == "XNYS":
+        return code  # the default; checking it would cost importing the calendar library on every command
+    import exchange_calendars  # only when another calendar is configured
+
+    names = {name.upper(): name for name in exchange_calendars.get_calendar_names(include_aliases=True)}
+    if code not in names:
+        raise ValueError("not an exchange_calendars code (e.g. XNYS, XNAS, XLON)")
+    return str(names[code])
 
 
 def _seed(value: Any) -> str:
@@ -184,9 +238,9 @@ def _choice(*options: str) -> Callable[[Any], str]:
 
 
 FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
-    "data_dir": ("EQUITOKEN_DATA_DIR", lambda v: Path(str(v)).expanduser()),
-    "database_url": ("EQUITOKEN_DATABASE_URL", str),
-    "calendar": ("EQUITOKEN_CALENDAR", lambda v: str(v).upper()),
+    "data_dir": ("EQUITOKEN_DATA_DIR", _data_dir),
+    "database_url": ("EQUITOKEN_DATABASE_URL", _database_url),
+    "calendar": ("EQUITOKEN_CALENDAR", _calendar),
     "pre_market_open": ("EQUITOKEN_PRE_MARKET_OPEN", _time),
     "after_hours_close": ("EQUITOKEN_AFTER_HOURS_CLOSE", _time),
     "early_close_after_hours_close": ("EQUITOKEN_EARLY_CLOSE_AFTER_HOURS_CLOSE", _time),
@@ -215,7 +269,8 @@ def _parse(name: str, raw: Any, origin: str) -> Any:
         return FIELDS[name][1](raw)
     except (ValueError, TypeError, DomainError) as error:
         detail = error.message if isinstance(error, DomainError) else str(error)
-        raise DomainError("INVALID_SETTING", f"{name} from {origin}: {raw!r} is invalid ({detail})") from None
+        shown = repr(raw) if len(repr(raw)) <= 80 else f"{repr(raw)[:60]}… ({len(str(raw))} characters)"
+        raise DomainError("INVALID_SETTING", f"{name} from {origin}: {shown} is invalid ({detail})") from None
 
 
 def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | None = None) -> Settings:
@@ -230,9 +285,18 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | 
             table = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise DomainError("CONFIG_NOT_FOUND", f"config file {path} does not exist") from None
-        except tomllib.TOMLDecodeError as error:
+        except IsADirectoryError:
+            raise DomainError("INVALID_CONFIG", f"config file {path} is a directory, not a file") from None
+        except UnicodeDecodeError:
+            raise DomainError("INVALID_CONFIG", f"config file {path} is not UTF-8 text") from None
+        except OSError as error:
+            reason = error.strerror or type(error).__name__
+            raise DomainError("INVALID_CONFIG", f"config file {path} cannot be read ({reason})") from None
+        except (tomllib.TOMLDecodeError, RecursionError) as error:
             raise DomainError("INVALID_CONFIG", f"{path}: {error}") from None
         section = table.get("equitoken", table)
+        if not isinstance(section, dict):
+            raise DomainError("INVALID_CONFIG", f"{path}: [equitoken] must be a table of settings")
         for name, raw in section.items():
             if name not in FIELDS:
                 raise DomainError("UNKNOWN_SETTING", f"{path}: {name!r} is not a setting")

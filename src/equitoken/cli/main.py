@@ -7,6 +7,8 @@ Each group lives in its own module and registers here. Every command that prints
 from __future__ import annotations
 
 import sys
+from importlib.metadata import version as package_version
+from typing import Annotated
 
 import click
 import typer
@@ -29,8 +31,21 @@ app = typer.Typer(
 )
 
 
+def _show_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"equitoken {package_version('equitoken')}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _configure() -> None:
+def _configure(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", callback=_show_version, is_eager=True
+        ),
+    ] = False,
+) -> None:
     """Tokenized stocks: issue, trade 24/7, settle on-chain, enforce eligibility, prove reserves."""
     # Settings are validated before any command runs, so a bad variable fails every command the same way.
     settings = load_settings()

@@ -51,10 +51,24 @@ def to_decimal(value: Number, what: str) -> Decimal:
     try:
         number = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
     except InvalidOperation:
-        raise DomainError("NOT_A_NUMBER", f"{what} {value!r} is not a number") from None
+        raise DomainError("NOT_A_NUMBER", f"{what} {_brief(value)} is not a number") from None
     if not number.is_finite():
-        raise DomainError("NOT_A_NUMBER", f"{what} must be a finite number, got {value!r}")
+        raise DomainError("NOT_A_NUMBER", f"{what} must be a finite number, got {_brief(value)}")
+    if number and not -MAGNITUDE_DIGITS <= number.adjusted() <= MAGNITUDE_DIGITS:
+        # Far past any amount (uint256 is ~1.2e77): refusing here keeps 1e999999999 from reaching
+        # exact arithmetic, where it raises Inexact or OverflowError instead of a reason.
+        raise DomainError("NUMBER_OUT_OF_RANGE", f"{what} {_brief(value)} is out of range")
     return number
+
+
+MAGNITUDE_DIGITS = 80
+"""The largest decimal exponent (either way) any amount may have: beyond what a uint256 can hold."""
+
+
+def _brief(value: object) -> str:
+    """Return ``value``'s repr, cut short when it is long (a 5,000-digit input is not echoed whole)."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:40]}… ({len(text)} characters)"
 
 
 def decimals_of(number: Decimal) -> int:

@@ -22,6 +22,9 @@ from equitoken.domain.ids import InvestorId, WalletAddress
 from equitoken.domain.values import TokenAmount
 from equitoken.ports.chain import Instrument, Roles
 
+UINT256_LIMIT = 1 << 256
+"""The first amount in base units that no ``uint256`` holds."""
+
 
 @dataclass(frozen=True, slots=True)
 class SettlementRecord:
@@ -175,6 +178,8 @@ class ChainState:
         units = self._unit_cache.get(amount)
         if units is None:
             units = amount.to_units()
+            if units >= UINT256_LIMIT:
+                raise DomainError("AMOUNT_TOO_LARGE", f"{amount.value} does not fit a uint256 in base units")
             if len(self._unit_cache) < 65_536:  # bounded: bulk flows repeat amounts, others need not
                 self._unit_cache[amount] = units
         return units
