@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -155,3 +156,32 @@ def test_nothing_is_attested_while_a_listing_is_halted(attested: tuple[World, Pa
         assert refused.value.code == "RESERVES_BROKEN" and "custodian report" in refused.value.message
     finally:
         ReservesService(engine).resume(MSFT, "test", "restored for the other tests")
+
+
+def test_a_package_written_over_another_is_replaced_whole_or_not_at_all(
+    attested: tuple[World, Package], tmp_path: Path
+) -> None:
+    _, package = attested
+    target = tmp_path / "reserves"
+    target.mkdir()
+    old = {"attestation.json": b"old document", "holders-IBM.csv": b"holder,balance\n"}
+    for name, data in old.items():
+        (target / name).write_bytes(data)
+    written: list[Path] = []
+
+    def full_disk_after_two(path: Path, data: bytes) -> None:
+        if len(written) == 2:  # a kill here once left a new attestation.json beside old holder lists
+            raise OSError(28, "No space left on device")
+        path.write_bytes(data)
+        written.append(path)
+
+    with pytest.raises(DomainError) as refused:
+        package.write(target, write=full_disk_after_two)
+    assert refused.value.code == "FILE_UNWRITABLE"
+    assert {p.name: p.read_bytes() for p in target.iterdir()} == old
+    paths = package.write(target)
+    assert paths[0] == target / "attestation.json"
+    assert {p.name for p in target.iterdir()} == {"attestation.json"} | {
+        f"holders-{s.value}.csv" for s in package.holders
+    }
+    assert verify_document((target / "attestation.json").read_bytes(), recover) == package.signed
