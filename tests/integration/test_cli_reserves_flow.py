@@ -11,6 +11,7 @@ from equitoken.adapters.chain.keys import derive_private_key
 from equitoken.adapters.chain.signing import KeySigner, recover
 from equitoken.app.settings import Settings
 from equitoken.cli.main import run
+from equitoken.domain.chains import EMBEDDED_CHAIN_ID
 from equitoken.reserves.attestation import sign, verify_document
 
 TRUSTEE = KeySigner(derive_private_key(Settings().chain_seed, "trustee")).address.value
@@ -37,16 +38,18 @@ def test_a_holder_proves_inclusion_and_anyone_verifies_it(
     saved = tmp_path / "proof.json"
     saved.write_text(json.dumps(proof))
     document = str(package / "attestation.json")
-    assert run(["reserves", "verify", document, "--proof", str(saved), "--json"]) == 0
+    assert run(["reserves", "verify", document, "--proof", str(saved), "--json", "--trustee", TRUSTEE]) == 0
     checked = json.loads(capsys.readouterr().out)
     assert checked["signature"] == "valid" and checked["proof"]["included"] is True
     assert {line["collateral_ratio"] for line in checked["lines"]} == {"1"}
-    assert checked["signer"] == TRUSTEE and checked["trustee_checked"] is False
+    assert checked["signer"] == TRUSTEE and checked["trustee_checked"] is True
+    assert checked["trustee_checked_against"] == ["--trustee"]
+    assert checked["chain_id"] == EMBEDDED_CHAIN_ID
     assert run(["reserves", "verify", document, "--trustee", TRUSTEE]) == 0
     proof["balance"] = str(int(proof["balance"]) + 1)
     saved.write_text(json.dumps(proof))
     capsys.readouterr()
-    assert run(["reserves", "verify", document, "--proof", str(saved)]) == 2
+    assert run(["reserves", "verify", document, "--proof", str(saved), "--trustee", TRUSTEE]) == 2
     assert "PROOF_REJECTED" in capsys.readouterr().err
 
 
@@ -82,9 +85,15 @@ def test_a_document_signed_by_anyone_else_is_refused_against_the_trustee(
     forged = tmp_path / "forged.json"
     forged.write_bytes(sign(original.attestation, forger).to_json())
     capsys.readouterr()
-    assert run(["reserves", "verify", str(forged)]) == 0  # well-formed and self-consistent...
-    assert "not checked against the trustee" in capsys.readouterr().err
-    assert run(["reserves", "verify", str(forged), "--trustee", TRUSTEE]) == 2  # ...but not the trustee's
+    # Well-formed and self-consistent, but signed by anyone: refused unless checked (it once passed,
+    # exit 0 and trustee_checked false, with no warning at all under --json).
+    for json_flag in ([], ["--json"]):
+        assert run(["reserves", "verify", str(forged), *json_flag]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert captured.err.startswith("equitoken: error TRUSTEE_UNCHECKED: ")
+        assert len(captured.err.splitlines()) == 1
+    assert run(["reserves", "verify", str(forged), "--trustee", TRUSTEE]) == 2  # ...not the trustee's
     assert "WRONG_TRUSTEE" in capsys.readouterr().err
 
 

@@ -27,6 +27,7 @@ from typing import Any
 from equitoken.app.issuance import IssuanceEngine
 from equitoken.app.package_dir import FileWriter, publish
 from equitoken.app.reserves import ReservesService
+from equitoken.app.trustee import refuse_public_key
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import Symbol, WalletAddress
 from equitoken.domain.instants import utc
@@ -122,8 +123,11 @@ def attest(
     read from the chain do not add up to the supply. Custody and in flight are the custodian's figures
     (equal to the ledger's once reconciled); the instant buffer's commitments are *not* counted as
     shares — a token fronted off-hours shows as collateral below 1 until its hedge has traded.
+    The public development trustee key is refused on any chain but the embedded one
+    (``DEV_KEY_ON_REAL_CHAIN``).
     """
     chain = engine.chain
+    refuse_public_key(trustee.address, chain.chain_id)  # before anything is read, signed or posted
     block = chain.block_number()
     checked = reserves.reconcile_all()
     broken = [f"{r.sources.symbol}: {b}" for r in checked for b in r.breaks]

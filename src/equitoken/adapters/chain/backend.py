@@ -82,6 +82,10 @@ class EvmBackend(Protocol):
         """Run a read-only call at ``block`` (latest if omitted); raise ``ChainRevert`` on revert."""
         ...
 
+    def code(self, address: bytes) -> bytes:
+        """Return the runtime code at ``address`` (empty: no contract there)."""
+        ...
+
     def block_number(self) -> int:
         """Return the latest block number."""
         ...
