@@ -195,3 +195,15 @@ def test_verify_refuses_a_registry_it_cannot_read_and_the_public_key_elsewhere(
     forged.write_bytes(sign(moved, public).to_json())
     assert run(["reserves", "verify", str(forged), "--trustee", TRUSTEE, "--json"]) == 2
     one_line_error(capsys, "DEV_KEY_ON_REAL_CHAIN")
+
+
+def test_the_demo_says_it_does_not_use_a_configured_chain(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("EQUITOKEN_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("EQUITOKEN_CHAIN_URL", "http://127.0.0.1:9")  # never contacted
+    capsys.readouterr()
+    assert run(["demo", "--json", "--seed", "said"]) == 0
+    captured = capsys.readouterr()
+    assert "EQUITOKEN_CHAIN_URL (http://127.0.0.1:9) is not used" in captured.err
+    assert json.loads(captured.out)["attestation"]["chain_id"] == str(EMBEDDED_CHAIN_ID)

@@ -6,14 +6,18 @@ import json
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import cast
 
 import pytest
 
+from equitoken.adapters.chain.keys import derive_private_key
 from equitoken.adapters.chain.signing import KeySigner, recover
 from equitoken.app.attestation import Package, attest, prove, read_holders
+from equitoken.app.issuance import IssuanceEngine
 from equitoken.app.reserves import ReservesService
 from equitoken.app.week import model_builders
 from equitoken.compliance.actions import Regulation
+from equitoken.domain.chains import DEVELOPMENT_SEED, TRUSTEE_LABEL
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import Symbol
 from equitoken.domain.values import Price, Shares
@@ -185,3 +189,25 @@ def test_a_package_written_over_another_is_replaced_whole_or_not_at_all(
         f"holders-{s.value}.csv" for s in package.holders
     }
     assert verify_document((target / "attestation.json").read_bytes(), recover) == package.signed
+
+
+class _ChainOf:
+    """An engine stand-in with only a chain id: the refusal must come before anything is read."""
+
+    def __init__(self, chain_id: int) -> None:
+        self.chain = self
+        self.chain_id = chain_id
+        self.reads = 0
+
+    def block_number(self) -> int:
+        self.reads += 1
+        return 1
+
+
+def test_the_public_development_key_signs_for_the_embedded_chain_only() -> None:
+    public = KeySigner(derive_private_key(DEVELOPMENT_SEED, TRUSTEE_LABEL))
+    for chain_id in (31337, 1337, 1):
+        engine = _ChainOf(chain_id)
+        with pytest.raises(DomainError) as refused:
+            attest(cast(IssuanceEngine, engine), cast(ReservesService, None), public)
+        assert refused.value.code == "DEV_KEY_ON_REAL_CHAIN" and engine.reads == 0
