@@ -13,6 +13,7 @@ from equitoken.adapters.chain.embedded import (
     parse_failure,
 )
 from equitoken.adapters.chain.keys import DeterministicKeyRing
+from equitoken.domain.chains import DEVELOPMENT_NODE_CHAIN_IDS, EMBEDDED_CHAIN_ID
 from equitoken.domain.errors import DomainError
 from tests.chain.backend_conformance import deployed, error_string, read, tx, word
 from tests.chain.conftest import Artifact
@@ -26,9 +27,18 @@ def chain(keyring: DeterministicKeyRing) -> EmbeddedBackend:
 def test_genesis_is_block_zero_at_the_start_timestamp(keyring: DeterministicKeyRing) -> None:
     chain = EmbeddedBackend(keyring)
     assert (chain.block_number(), chain.timestamp()) == (0, DEFAULT_START_TIMESTAMP)
-    assert chain.chain_id == 31337
+    assert chain.chain_id == EMBEDDED_CHAIN_ID
     assert EmbeddedBackend(keyring, chain_id=5).chain_id == 5
     assert chain.historical_state is False
+
+
+def test_the_embedded_chain_has_its_own_chain_id(keyring: DeterministicKeyRing, probe: Artifact) -> None:
+    # A package made on the embedded chain once named chain 31337 — the user's anvil, where its
+    # registry did not exist. The id the EVM itself reports (CHAINID) must be the embedded one too.
+    chain = EmbeddedBackend(keyring)
+    assert chain.chain_id not in DEVELOPMENT_NODE_CHAIN_IDS and chain.chain_id not in (1, 31337, 1337)
+    contract = deployed(chain, keyring.label_address("alice"), probe)
+    assert read(chain, contract, probe, "chain()") == EMBEDDED_CHAIN_ID
 
 
 def test_one_send_is_one_block(

@@ -5,14 +5,19 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
+from typing import cast
 
 import pytest
 
+from equitoken.adapters.chain.keys import derive_private_key
 from equitoken.adapters.chain.signing import KeySigner, recover
 from equitoken.app.attestation import Package, attest, prove, read_holders
+from equitoken.app.issuance import IssuanceEngine
 from equitoken.app.reserves import ReservesService
 from equitoken.app.week import model_builders
 from equitoken.compliance.actions import Regulation
+from equitoken.domain.chains import DEVELOPMENT_SEED, TRUSTEE_LABEL
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import Symbol
 from equitoken.domain.values import Price, Shares
@@ -155,3 +160,54 @@ def test_nothing_is_attested_while_a_listing_is_halted(attested: tuple[World, Pa
         assert refused.value.code == "RESERVES_BROKEN" and "custodian report" in refused.value.message
     finally:
         ReservesService(engine).resume(MSFT, "test", "restored for the other tests")
+
+
+def test_a_package_written_over_another_is_replaced_whole_or_not_at_all(
+    attested: tuple[World, Package], tmp_path: Path
+) -> None:
+    _, package = attested
+    target = tmp_path / "reserves"
+    target.mkdir()
+    old = {"attestation.json": b"old document", "holders-IBM.csv": b"holder,balance\n"}
+    for name, data in old.items():
+        (target / name).write_bytes(data)
+    written: list[Path] = []
+
+    def full_disk_after_two(path: Path, data: bytes) -> None:
+        if len(written) == 2:  # a kill here once left a new attestation.json beside old holder lists
+            raise OSError(28, "No space left on device")
+        path.write_bytes(data)
+        written.append(path)
+
+    with pytest.raises(DomainError) as refused:
+        package.write(target, write=full_disk_after_two)
+    assert refused.value.code == "FILE_UNWRITABLE"
+    assert {p.name: p.read_bytes() for p in target.iterdir()} == old
+    paths = package.write(target)
+    assert paths[0] == target / "attestation.json"
+    assert {p.name for p in target.iterdir()} == {"attestation.json"} | {
+        f"holders-{s.value}.csv" for s in package.holders
+    }
+    assert verify_document((target / "attestation.json").read_bytes(), recover) == package.signed
+
+
+class _ChainOf:
+    """An engine stand-in with only a chain id: the refusal must come before anything is read."""
+
+    def __init__(self, chain_id: int) -> None:
+        self.chain = self
+        self.chain_id = chain_id
+        self.reads = 0
+
+    def block_number(self) -> int:
+        self.reads += 1
+        return 1
+
+
+def test_the_public_development_key_signs_for_the_embedded_chain_only() -> None:
+    public = KeySigner(derive_private_key(DEVELOPMENT_SEED, TRUSTEE_LABEL))
+    for chain_id in (31337, 1337, 1):
+        engine = _ChainOf(chain_id)
+        with pytest.raises(DomainError) as refused:
+            attest(cast(IssuanceEngine, engine), cast(ReservesService, None), public)
+        assert refused.value.code == "DEV_KEY_ON_REAL_CHAIN" and engine.reads == 0

@@ -25,7 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from equitoken.app.issuance import IssuanceEngine
+from equitoken.app.package_dir import FileWriter, publish
 from equitoken.app.reserves import ReservesService
+from equitoken.app.trustee import refuse_public_key
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import Symbol, WalletAddress
 from equitoken.domain.instants import utc
@@ -76,32 +78,22 @@ class Package:
         """Return keccak-256 of the document as published (what the registry stores)."""
         return "0x" + keccak256(self.signed.to_json()).hex()
 
-    def write(self, directory: Path) -> list[Path]:
-        """Write ``attestation.json`` (the exact signed bytes) and ``holders-SYMBOL.csv`` into ``directory``.
-
-        Each file is written beside its place and renamed into it, so a reader never sees half a file;
-        holder lists of symbols no longer attested are removed, so the directory is one package.
-        """
+    def files(self) -> dict[str, bytes]:
+        """Return the files by name: ``attestation.json`` (the signed bytes) and ``holders-SYMBOL.csv``."""
         files = {"attestation.json": self.signed.to_json()}
         for symbol, holders in sorted(self.holders.items()):
             files[f"holders-{symbol.value}.csv"] = holders.to_csv().encode("utf-8")
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            for stale in directory.glob("holders-*.csv"):
-                if stale.name not in files:
-                    stale.unlink()
-            written = []
-            for name, data in files.items():
-                target = directory / name
-                partial = directory / f".{name}.partial"
-                partial.write_bytes(data)
-                partial.replace(target)
-                written.append(target)
-        except OSError as error:
-            raise DomainError(
-                "FILE_UNWRITABLE", f"cannot write to {directory}: {error.strerror or error}"
-            ) from None
-        return written
+        return files
+
+    def write(self, directory: Path, *, write: FileWriter | None = None) -> list[Path]:
+        """Write the package as the directory ``directory``, replacing a previous package as one unit.
+
+        The files are built in a new sibling directory and moved into place by one rename
+        (``app.package_dir``): a reader, or a kill at any instant, sees the whole old package or the
+        whole new one, never a new document beside old holder lists. ``write`` writes one file (a test
+        passes one that fails midway). Return the paths written, the document first.
+        """
+        return publish(self.files(), directory, write=write)
 
 
 def holders_at(engine: IssuanceEngine, symbol: Symbol, block: int) -> Holders:
@@ -131,8 +123,11 @@ def attest(
     read from the chain do not add up to the supply. Custody and in flight are the custodian's figures
     (equal to the ledger's once reconciled); the instant buffer's commitments are *not* counted as
     shares — a token fronted off-hours shows as collateral below 1 until its hedge has traded.
+    The public development trustee key is refused on any chain but the embedded one
+    (``DEV_KEY_ON_REAL_CHAIN``).
     """
     chain = engine.chain
+    refuse_public_key(trustee.address, chain.chain_id)  # before anything is read, signed or posted
     block = chain.block_number()
     checked = reserves.reconcile_all()
     broken = [f"{r.sources.symbol}: {b}" for r in checked for b in r.breaks]

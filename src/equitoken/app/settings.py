@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 
+from equitoken.domain.chains import DEVELOPMENT_SEED
 from equitoken.domain.errors import DomainError
 from equitoken.domain.values import Bps, Money
 
@@ -48,7 +49,7 @@ class Settings:
     """A price whose bar is older than this many calendar days is stale, even if no session was missed."""
     chain_url: str = ""
     """JSON-RPC URL of an EVM node; empty means the in-process embedded EVM."""
-    chain_seed: str = "equitoken-dev"
+    chain_seed: str = DEVELOPMENT_SEED
     """Seed the development key ring derives role and investor keys from (never for real funds)."""
     fee_spread_bps: Bps = Bps(10)
     """Spread charged against the investor in the regular session (the instant-model leader's 10 bps)."""

@@ -34,17 +34,19 @@ from zoneinfo import ZoneInfo
 
 from equitoken.adapters.chain.factory import build_chain
 from equitoken.adapters.chain.keys import DeterministicKeyRing
-from equitoken.adapters.chain.signing import KeySigner
 from equitoken.adapters.clock import ManualClock
 from equitoken.adapters.store.sql import SqlStore
 from equitoken.app.attestation import attest
 from equitoken.app.bootstrap import bootstrap, ensure_data_dir
 from equitoken.app.issuance import IssuanceEngine, ModelBuilder, open_engine
+from equitoken.app.package_dir import check_target
 from equitoken.app.reserves import ReservesService
 from equitoken.app.settings import Settings
+from equitoken.app.trustee import Trustee, load_trustee
 from equitoken.compliance.actions import Regulation
 from equitoken.compliance.investors import InvestorCategory, PersonKind
 from equitoken.compliance.kyc import KycState
+from equitoken.domain.chains import TRUSTEE_LABEL
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import InvestorId, Symbol
 from equitoken.domain.trading import OrderType, Side
@@ -240,7 +242,15 @@ def model_builders() -> dict[ModelName, ModelBuilder]:
 class Week:
     """One run of the script over a fresh engine."""
 
-    def __init__(self, settings: Settings, seed: str, attest_to: Path | None = None) -> None:
+    def __init__(
+        self, settings: Settings, seed: str, attest_to: Path | None = None, trustee: Trustee | None = None
+    ) -> None:
+        # Where the package goes and the key that signs it are checked before the week is played,
+        # not after: a wrong --out or a bad key file must not cost a whole run.
+        if attest_to is not None:
+            check_target(attest_to)
+            trustee = trustee or load_trustee(settings)
+        self.trustee = trustee
         self.seed = seed
         self.attest_to = attest_to
         self.settings = settings
@@ -322,9 +332,9 @@ class Week:
     def _attest(self, directory: Path) -> dict[str, str]:
         """Publish the end-of-week attestation: signed, roots posted on chain, files written."""
         chain = self.engine.chain
-        development = chain.keyring.private_key(chain.wallet("trustee").to_bytes())
-        trustee, origin = trustee_signer(self.settings, development)
-        if trustee.address != chain.wallet("trustee"):
+        assert self.trustee is not None  # loaded with attest_to, before the week
+        trustee = self.trustee.for_chain(chain.chain_id)
+        if trustee.address != chain.wallet(TRUSTEE_LABEL):
             # The operator's key posts the roots too: the chain adapter must be able to sign with it.
             ring = chain.keyring
             if not isinstance(ring, DeterministicKeyRing):
@@ -335,11 +345,12 @@ class Week:
         written = package.write(directory)
         return {
             "document": str(written[0]),
+            "chain_id": str(chain.chain_id),
             "as_of_block": str(package.signed.attestation.as_of_block),
             "signer": package.signed.signer.value,
             "registry": registry.value,
             "document_hash": package.document_hash,
-            "trustee_key": origin,
+            "trustee_key": self.trustee.origin,
         }
 
     def _reconcile(self) -> None:
@@ -595,28 +606,20 @@ def amm_probe(engine: IssuanceEngine, symbol: Symbol, holders: dict[str, Holder]
         dev.revert(snapshot)
 
 
-def run_week(settings: Settings, seed: str = DEFAULT_SEED, attest_to: Path | None = None) -> WeekReport:
-    """Run the scripted week with ``seed`` and return its report; attest at the end into ``attest_to``."""
+def run_week(
+    settings: Settings,
+    seed: str = DEFAULT_SEED,
+    attest_to: Path | None = None,
+    trustee: Trustee | None = None,
+) -> WeekReport:
+    """Run the scripted week with ``seed`` and return its report; attest at the end into ``attest_to``.
+
+    With ``attest_to``, the directory and the trustee key (``trustee``, else the configured one) are
+    checked before the week is played.
+    """
     if not seed.strip():
         raise DomainError("INVALID_SEED", "the seed must not be empty")
-    return Week(settings, seed, attest_to).run()
-
-
-def trustee_signer(settings: Settings, development_key: bytes) -> tuple[KeySigner, str]:
-    """Return the trustee's signer and where its key came from (the operator's file, or development)."""
-    path = settings.trustee_key_file
-    if path is None:
-        return KeySigner(development_key), "development key from chain_seed (public: not for real use)"
-    try:
-        text = path.read_text(encoding="utf-8").strip().removeprefix("0x")
-        key = bytes.fromhex(text)
-    except OSError as error:
-        raise DomainError("FILE_UNREADABLE", f"cannot read {path}: {error.strerror or error}") from None
-    except ValueError:
-        raise DomainError("INVALID_KEY", f"{path} does not hold a hex private key") from None
-    if len(key) != 32:
-        raise DomainError("INVALID_KEY", f"{path} must hold 32 bytes (64 hex digits), not {len(key)}")
-    return KeySigner(key), f"operator key file {path}"
+    return Week(settings, seed, attest_to, trustee).run()
 
 
 def attestation_dir(settings: Settings) -> Path:

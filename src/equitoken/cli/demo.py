@@ -24,6 +24,13 @@ def week_command(
 ) -> None:
     """Run the scripted Thanksgiving week 2012: three stocks under three models on one engine."""
     settings = load_settings()
+    if settings.chain_url:
+        # The week needs a chain whose clock follows its simulated 2012 clock: say so, never ignore silently.
+        typer.echo(
+            "equitoken: note: the scripted week runs on the embedded chain in this process; "
+            f"EQUITOKEN_CHAIN_URL ({settings.chain_url}) is not used",
+            err=True,
+        )
     report = run_week(settings, seed, attestation_dir(settings))
     if json_out:
         emit_json(week_json(report))

@@ -12,9 +12,11 @@ from typing import Annotated
 
 import typer
 
+from equitoken.adapters.chain.factory import build_chain
 from equitoken.adapters.chain.signing import recover
 from equitoken.app.attestation import Proof, prove, read_holders
 from equitoken.app.settings import load_settings
+from equitoken.app.trustee import check_signer
 from equitoken.app.week import DEFAULT_SEED, attestation_dir, run_week
 from equitoken.cli.output import JsonFlag, emit_json, emit_pairs, emit_table
 from equitoken.domain.errors import DomainError
@@ -96,8 +98,17 @@ def attest_command(
     the same run that built the state (the scripted week, ``--seed`` as for ``equitoken demo``).
     """
     settings = load_settings()
+    if settings.chain_url:
+        # Silently attesting the embedded chain instead once wrote a package naming chain 31337 and a
+        # registry that did not exist on the user's anvil.
+        raise DomainError(
+            "EMBEDDED_ONLY",
+            "reserves attest builds the scripted week's end state on the embedded chain in this process "
+            f"and cannot attest the chain at EQUITOKEN_CHAIN_URL ({settings.chain_url}); unset "
+            "EQUITOKEN_CHAIN_URL to attest the week",
+        )
     directory = out or attestation_dir(settings)
-    report = run_week(settings, seed, directory)
+    report = run_week(settings, seed, directory)  # checks --out and the trustee key before the week
     assert report.attestation is not None  # asked for above
     document = Path(report.attestation["document"])
     summary = verify_document(document.read_bytes(), recover)
@@ -107,6 +118,7 @@ def attest_command(
     _print_lines(summary)
     emit_pairs(
         {
+            "chain": f"{report.attestation['chain_id']} (the embedded chain: it lives only in this run)",
             "as of block": report.attestation["as_of_block"],
             "signed by (trustee)": report.attestation["signer"],
             "roots posted to": report.attestation["registry"],
@@ -171,18 +183,43 @@ def verify_command(
         ),
     ] = None,
     trustee: Annotated[
-        str | None, typer.Option("--trustee", help="Refuse unless the document was signed by this address.")
+        str | None,
+        typer.Option(
+            "--trustee", help="The trustee's address (published by the issuer): the signer must be it."
+        ),
+    ] = None,
+    registry: Annotated[
+        str | None,
+        typer.Option(
+            "--registry",
+            help="The issuer's ReserveRegistry: the document must name it and be signed by the trustee it "
+            "holds, read through EQUITOKEN_CHAIN_URL.",
+        ),
     ] = None,
     json_out: JsonFlag = False,
 ) -> None:
-    """Check an attestation: its signature, its figures and stated ratios, and optionally a holder's proof."""
+    """Check an attestation: signature, figures and ratios, the signer against the trustee, and a proof.
+
+    The signer is checked against ``--trustee``, or against the trustee the registry ``--registry``
+    holds on the configured chain (or both); without either the document is refused
+    (``TRUSTEE_UNCHECKED``): anyone can sign a well-formed document.
+    """
     signed = verify_document(document.read_bytes(), recover)
-    if trustee is not None and signed.signer != WalletAddress(trustee):
-        raise DomainError("WRONG_TRUSTEE", f"the document was signed by {signed.signer}, not by {trustee}")
+    wanted = None if registry is None else WalletAddress(registry)
+    expected = None if trustee is None else WalletAddress(trustee)
+    settings = load_settings()
+    chain = build_chain(settings.chain_url, settings.chain_seed) if wanted and settings.chain_url else None
+    try:
+        check = check_signer(signed, trustee=expected, registry=wanted, chain=chain)
+    finally:
+        if chain is not None:
+            chain.close()
     checked: dict[str, object] = {
         "signature": "valid",
         "signer": signed.signer.value,
-        "trustee_checked": trustee is not None,
+        "trustee_checked": True,
+        "trustee": check.trustee.value,
+        "trustee_checked_against": list(check.sources),
         "chain_id": signed.attestation.chain_id,
         "registry": None if signed.attestation.registry is None else signed.attestation.registry.value,
         "as_of_block": signed.attestation.as_of_block,
@@ -204,20 +241,14 @@ def verify_command(
         emit_json(checked)
         return
     _print_lines(signed)
-    registry = signed.attestation.registry
+    named = signed.attestation.registry
     emit_pairs(
         {
             "signature": f"valid, by {signed.signer.value}",
-            "chain · registry": f"{signed.attestation.chain_id} · {registry.value if registry else 'none'}",
+            "trustee": f"{check.trustee.value} (checked against {' and '.join(check.sources)})",
+            "chain · registry": f"{signed.attestation.chain_id} · {named.value if named else 'none'}",
         }
     )
-    if trustee is None:
-        # Anyone can sign a well-formed document: only the trustee's address makes it an attestation.
-        typer.echo(
-            "warning: the signer was not checked against the trustee — pass --trustee ADDRESS "
-            "(published by the issuer, or the registry's trustee()) to accept it",
-            err=True,
-        )
     if proof_file is not None:
         typer.echo("proof: the holder's balance is included in the attested root")
 

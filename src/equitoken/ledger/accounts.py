@@ -1,7 +1,7 @@
 """Accounts and assets of the book of record.
 
 An account is a typed path such as ``custody:AAPL`` or ``investor_cash:inv-7``; an asset is what an
-amount counts (``USD``, ``SHARE:AAPL``, ``TOKEN:AAPL@evm-31337``). Each account kind states which
+amount counts (``USD``, ``SHARE:AAPL``, ``TOKEN:AAPL@evm-1162957899``). Each account kind states which
 asset family it may hold, so a posting of US dollars to a share account is refused at the door.
 """
 

@@ -468,6 +468,10 @@ class ReservesChain(Protocol):
         """Return the latest attestation of ``symbol``, if any."""
         ...
 
+    def registry_trustee(self, registry: WalletAddress) -> WalletAddress:
+        """Return the trustee ``registry`` holds now (``NO_CONTRACT`` if there is no contract there)."""
+        ...
+
     def verify_holder_on_chain(
         self, registry: WalletAddress, symbol: Symbol, holder: WalletAddress, units: int, proof: Sequence[str]
     ) -> bool:

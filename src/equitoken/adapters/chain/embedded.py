@@ -3,6 +3,8 @@
 pyrevm is an EVM with no transaction layer, so this module models one, and says where it differs from a
 node:
 
+- **Chain id.** ``EMBEDDED_CHAIN_ID`` (``domain.chains``) by default, never a development node's
+  (31337, 1337): what is signed or posted here cannot be mistaken for the user's anvil.
 - **Blocks.** Each non-empty ``send`` mines exactly one block holding its calls, in order (like a node
   run with ``--no-mining`` and one ``evm_mine`` per batch). Block 0 is genesis at ``start_timestamp``;
   a new block carries the timestamp given to ``set_next_timestamp`` or else the latest one plus
@@ -40,10 +42,12 @@ import pyrevm
 import sha3
 
 from equitoken.adapters.chain.backend import ChainRevert, KeyRing, RawCall, RawLog, RawReceipt
+from equitoken.domain.chains import EMBEDDED_CHAIN_ID
 from equitoken.domain.errors import DomainError
 from equitoken.domain.keccak import keccak256
 
-DEFAULT_CHAIN_ID: Final = 31337
+DEFAULT_CHAIN_ID: Final = EMBEDDED_CHAIN_ID
+"""The embedded chain's own id (``domain.chains``): never anvil's or Hardhat's 31337, nor Ganache's 1337."""
 DEFAULT_START_TIMESTAMP: Final = 1_704_067_200  # 2024-01-01T00:00:00Z: a fixed, readable genesis
 DEFAULT_BLOCK_GAS_LIMIT: Final = 30_000_000  # anvil's default, so the same calls fit on both engines
 SPECS: Final = ("SHANGHAI", "CANCUN", "PRAGUE")

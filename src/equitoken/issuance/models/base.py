@@ -63,7 +63,7 @@ class Listing:
     instrument: Instrument
     stablecoin: WalletAddress
     chain: str
-    """The chain's label in ledger assets, e.g. ``evm-31337``."""
+    """The chain's label in ledger assets, e.g. ``evm-1162957899``."""
 
     @property
     def token(self) -> Asset:

@@ -54,6 +54,37 @@ class Reserves(Sending):
             )
         )
 
+    def registry_trustee(self, registry: WalletAddress) -> WalletAddress:
+        """Return the trustee ``registry`` holds now; a missing contract is refused, never read as zero.
+
+        ``NO_CONTRACT`` when there is no code at ``registry`` (a wrong address, a node reset since the
+        deploy), ``CHAIN_BAD_RESPONSE`` when the answer is not one address.
+        """
+        contract = self._b(registry)
+        if not self._backend.code(contract):
+            raise DomainError(
+                "NO_CONTRACT",
+                f"there is no contract at {registry} on chain {self._chain_id}: not a registry of this "
+                "chain, or the node was reset since it was deployed",
+            )
+        try:
+            (trustee,) = self._view(KIND, contract, "trustee")
+        except DomainError:
+            raise
+        except Exception as error:  # eth_abi raises several unrelated types for a malformed answer
+            raise DomainError(
+                "CHAIN_BAD_RESPONSE",
+                f"the answer of ReserveRegistry.trustee at {registry} is not an address "
+                f"({type(error).__name__})",
+            ) from None
+        try:
+            raw = bytes.fromhex(trustee.removeprefix("0x")) if isinstance(trustee, str) else bytes(trustee)
+        except (TypeError, ValueError):
+            raw = b""
+        if len(raw) != 20:
+            raise DomainError("CHAIN_BAD_RESPONSE", f"the trustee of {registry} is not an address")
+        return self._wallet(raw)
+
     def latest_attestation(self, registry: WalletAddress, symbol: Symbol) -> PostedAttestation | None:
         """Return the latest attestation posted for ``symbol`` (``None`` when there is none)."""
         ((block, root, document, posted),) = self._view(
