@@ -234,3 +234,75 @@ def test_an_amount_past_any_range_is_one_line_and_changes_nothing(
     line = refused(capsys, argv, code)
     assert len(line) < 300
     assert digest(tmp_path / "data") == before
+
+
+# ---------------------------------------------------------------- check: balances, and disagreement
+
+
+def test_the_engine_checks_the_senders_balance_as_the_token_does(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    assert run(["compliance", "onboard", str(EXAMPLE)]) == 0
+    ben2 = "0x00000000000000000000000000000000000b0002"  # Ben's second wallet: bound, verified, empty
+    capsys.readouterr()
+    argv = ["compliance", "check", "--instrument", "ACME", "--from", ben2, "--to", BEN, "--amount", "1"]
+    assert run([*argv, "--json"]) == 0  # they agree
+    result = json.loads(capsys.readouterr().out)
+    assert result["off_chain"]["violations"][0]["code"] == "INSUFFICIENT_BALANCE"
+    assert result["off_chain"]["violations"][0]["rule"] == "sender-balance"
+    assert result["on_chain"]["reason"] == "INSUFFICIENT_BALANCE" and result["agree"]
+    # Ben's first wallet holds 300: 300 is not refused for the balance, 301 is.
+    within = ["compliance", "check", "--instrument", "ACME", "--from", BEN, "--to", ben2, "--amount", "300"]
+    assert run([*within, "--json"]) == 0
+    assert "INSUFFICIENT_BALANCE" not in capsys.readouterr().out
+    assert run([*within[:-1], "301", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["on_chain"]["reason"] == "INSUFFICIENT_BALANCE"
+
+
+def test_check_exits_1_when_the_engine_and_the_contracts_disagree(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    with AnvilNode(binary=anvil_binary()) as node:
+        monkeypatch.setenv("EQUITOKEN_CHAIN_URL", node.url)
+        assert run(["compliance", "onboard", str(EXAMPLE)]) == 0
+        # The operator lists Ben's wallet; the contracts on the node have not been synced yet.
+        monkeypatch.setenv("EQUITOKEN_SANCTIONS_FILE", str(_listing(tmp_path, BEN)))
+        argv = ["compliance", "check", "--instrument", "ACME", "--from", ANNA, "--to", BEN, "--amount", "1"]
+        capsys.readouterr()
+        assert run(argv) == 1
+        assert "disagree" in capsys.readouterr().err
+        assert run(["compliance", "sync"]) == 0
+        capsys.readouterr()
+        assert run(argv) == 0  # synced: both refuse RECIPIENT_SANCTIONED
+        assert "RECIPIENT_SANCTIONED" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- output paths, checked before any work
+
+
+@pytest.mark.parametrize(
+    ("argv", "code"),
+    [
+        (["contracts", "export", ""], "INVALID_PATH"),
+        (["contracts", "export", "{file}"], "OUT_NOT_A_DIRECTORY"),
+        (["contracts", "export", "{file}/below"], "OUT_NOT_A_DIRECTORY"),
+        (["bench", "ledger", "--quick", "--save", ""], "INVALID_PATH"),
+        (["bench", "ledger", "--quick", "--save", "{dir}"], "OUT_IS_A_DIRECTORY"),
+        (["bench", "ledger", "--quick", "--save", "{file}/report.json"], "OUT_NOT_A_DIRECTORY"),
+    ],
+)
+def test_an_output_path_that_cannot_be_written_is_refused_first(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str], code: str
+) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("keep me\n")
+    filled = [a.format(file=a_file, dir=tmp_path) for a in argv]
+    refused(capsys, filled, code)
+    assert a_file.read_text() == "keep me\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]  # nothing written anywhere
+
+
+def test_exported_artifacts_are_readable_by_everyone(tmp_path: Path) -> None:
+    assert run(["contracts", "export", str(tmp_path / "artifacts")]) == 0
+    modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "artifacts").iterdir()}
+    assert modes and all(mode & 0o044 == 0o044 for mode in modes.values()), modes

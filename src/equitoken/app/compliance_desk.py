@@ -247,14 +247,16 @@ class ComplianceDesk:
             raise DomainError("ZERO_AMOUNT", "a transfer must move a positive number of shares")
         at = self.chain.block_time()
         policy = self.policy(symbol)
+        state = self.instruments.book.get(symbol)
         action = transfer_action(
             sender,
             receiver,
             shares,
             book=self.investors.book,
-            instrument=self.instruments.book.get(symbol),
+            instrument=state,
             sanctions=self.sanctions,
             at=at,
+            sender_balance=state.position({sender}),  # the desk's books: what was issued to the wallet
         )
         return TransferCheck(
             symbol,

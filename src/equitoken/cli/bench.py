@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from equitoken.bench import parts
 from equitoken.bench.core import BenchOptions, Machine, Measurement, cpu_model
-from equitoken.cli.output import JsonFlag, emit_json, emit_table, fail
+from equitoken.cli.output import JsonFlag, emit_json, emit_table, fail, output_file
 
 
 def _fmt(value: float | None) -> str:
@@ -26,14 +25,15 @@ def command(
         bool, typer.Option("--quick", help="Small workloads: a smoke run, not a measurement.")
     ] = False,
     json_out: JsonFlag = False,
-    save: Annotated[
-        Path | None, typer.Option("--save", help="Also write the JSON report to this file.")
+    save_to: Annotated[
+        str | None, typer.Option("--save", metavar="FILE", help="Also write the JSON report to this file.")
     ] = None,
 ) -> None:
     """Measure PART (or all parts) and print each figure beside its same-run baseline."""
     available = parts()
     if part != "all" and part not in available:
         fail("UNKNOWN_BENCH_PART", f"{part!r} is not a part; choose one of: all, {', '.join(available)}")
+    save = None if save_to is None else output_file(save_to, "the bench report")  # before measuring
     from equitoken.app.settings import load_settings
 
     settings = load_settings()

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from equitoken.cli.output import JsonFlag, emit_json, emit_pairs, emit_table
+from equitoken.cli.output import JsonFlag, emit_json, emit_pairs, emit_table, output_dir
 from equitoken.domain.ids import Symbol
 
 contracts_app = typer.Typer(help="The Vyper contracts as standard artifacts.", no_args_is_help=True)
@@ -25,11 +24,15 @@ chain_app = typer.Typer(
 
 @contracts_app.command("export")
 def export(
-    directory: Annotated[Path, typer.Argument(help="Where to write NAME.json (created if missing).")],
+    target: Annotated[
+        str, typer.Argument(metavar="DIRECTORY", help="Where to write NAME.json (created if missing).")
+    ],
     json_out: JsonFlag = False,
 ) -> None:
     """Write one NAME.json per contract (ABI, bytecode, constructor arguments, compiler, source hash)."""
     from equitoken.adapters.chain.compiler import export_artifacts
+
+    directory = output_dir(target, "the contract artifacts")
 
     rows: list[dict[str, Any]] = []
     for path in export_artifacts(directory):

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Compliance policies and what-if evaluation.", no_args_is_help=True)
 
+EXIT_DISAGREE = 1
+"""``compliance check``'s status when the engine and the contracts give different first reasons."""
+
 
 @app.command("evaluate")
 def evaluate(
@@ -196,13 +199,17 @@ def check_command(
     sanctions: SanctionsOption = None,
     json_out: JsonFlag = False,
 ) -> None:
-    """Decide a transfer with the engine (every violated rule) and ask the contracts, side by side."""
+    """Decide a transfer with the engine (every violated rule) and ask the contracts, side by side.
+
+    Exits 1 when the two disagree (a finding to look into, like drift), 0 when they agree.
+    """
     result = _desk(sanctions).check(
         Symbol(instrument), WalletAddress(sender), WalletAddress(receiver), Shares(amount)
     )
     data = _check_data(result)
     if json_out:
         emit_json(data)
+        _exit_if_disagreeing(result)
         return
     off = result.off_chain
     emit_pairs(
@@ -218,6 +225,17 @@ def check_command(
     if off.violations:
         typer.echo("")
         emit_table([v.as_dict() for v in off.violations], ["code", "rule", "message"])
+    _exit_if_disagreeing(result)
+
+
+def _exit_if_disagreeing(result: TransferCheck) -> None:
+    if not result.agree:
+        typer.echo(
+            f"equitoken: the engine ({result.off_chain.reason.name}) and the contracts"
+            f" ({result.on_chain.reason.name}) disagree",
+            err=True,
+        )
+        raise typer.Exit(EXIT_DISAGREE)
 
 
 @app.command("diff")

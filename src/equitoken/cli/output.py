@@ -72,6 +72,34 @@ def fail(code: str, message: str) -> NoReturn:
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
+def output_dir(text: str, what: str) -> Path:
+    """Return ``text`` as a directory to write ``what`` into, refusing one that cannot be before any work.
+
+    An empty path is refused (it would mean the working directory, which nobody asks for by typing
+    nothing); so is a path that is, or lies under, a file.
+    """
+    if not text.strip():
+        fail("INVALID_PATH", f"give a directory for {what}; an empty path is not one")
+    path = Path(text)
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            if not candidate.is_dir():
+                fail("OUT_NOT_A_DIRECTORY", f"{candidate} is a file, so {what} cannot be written to {path}")
+            break
+    return path
+
+
+def output_file(text: str, what: str) -> Path:
+    """Return ``text`` as a file to write ``what`` to; refuse an empty path, a directory, a file parent."""
+    if not text.strip():
+        fail("INVALID_PATH", f"give a file for {what}; an empty path is not one")
+    path = Path(text)
+    if path.is_dir():
+        fail("OUT_IS_A_DIRECTORY", f"{path} is a directory; give a file name for {what}")
+    output_dir(str(path.parent), what)
+    return path
+
+
 def parse_instant(text: str | None, now: datetime) -> datetime:
     """Parse an ISO-8601 instant with a zone (``Z`` or an offset); ``None`` means ``now``.
 

@@ -96,6 +96,8 @@ class Party:
     """How the sender acquired what it sends (lockups, flowback)."""
     holds: Shares = field(default_factory=lambda: Shares(0))
     """The investor's current position in the instrument, before the action."""
+    balance: Shares | None = None
+    """The sending wallet's own balance, when the caller knows it (``None``: not checked here)."""
 
 
 @dataclass(frozen=True, slots=True)

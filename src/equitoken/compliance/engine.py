@@ -42,6 +42,7 @@ from equitoken.domain.reasons import Reason
 SENDER, RECEIVER = "sender", "receiver"
 
 _STAGES: dict[tuple[Reason, str], int] = {
+    (Reason.INSUFFICIENT_BALANCE, SENDER): 0,
     (Reason.SENDER_SANCTIONED, SENDER): 1,
     (Reason.RECIPIENT_SANCTIONED, RECEIVER): 2,
     (Reason.SENDER_NOT_VERIFIED, SENDER): 3,
@@ -59,6 +60,10 @@ _STAGES: dict[tuple[Reason, str], int] = {
     (Reason.NOTIONAL_LIMIT_EXCEEDED, RECEIVER): 14,
 }
 """The contract's check order (``Compliance.vy``), extended with the rules only the engine has."""
+
+SENDER_BALANCE = "sender-balance"
+"""The token's own precondition (not a policy rule): nobody sends more than its wallet holds. The
+contract checks it before any compliance rule, so it comes first here too."""
 
 SAFEGUARDS: tuple[Rule, ...] = (
     Rule(
@@ -99,9 +104,25 @@ def evaluate(policy: Policy, action: Action) -> Decision:
                 overrides.append(Override(hit.violation.code, rule.name, action.override_reason))
             else:
                 found.append(hit)
+    found += _balance(action)
     found.sort(key=lambda f: (f.stage, f.violation.rule, f.violation.message))
     overrides.sort(key=lambda o: o.rule)
     return Decision.of((f.violation for f in found), overrides)
+
+
+def _balance(action: Action) -> list[_Found]:
+    sender = action.sender
+    if sender is None or sender.balance is None or action.shares <= sender.balance:
+        return []
+    message = (
+        f"the {_who(action, SENDER)}'s wallet holds {sender.balance.value}, less than {action.shares.value}"
+    )
+    return [
+        _Found(
+            _STAGES[(Reason.INSUFFICIENT_BALANCE, SENDER)],
+            Violation(Reason.INSUFFICIENT_BALANCE, SENDER_BALANCE, message),
+        )
+    ]
 
 
 def _who(action: Action, side: str) -> str:

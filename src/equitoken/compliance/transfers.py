@@ -26,8 +26,13 @@ def party(
     sanctions: SanctionsList,
     *,
     sending: bool,
+    balance: Shares | None = None,
 ) -> Party:
-    """Return what the rules know of ``wallet``'s side of a transfer of ``instrument``."""
+    """Return what the rules know of ``wallet``'s side of a transfer of ``instrument``.
+
+    ``balance`` is the sending wallet's own balance where the caller knows it (checked first, as the
+    token does); omitted, the sender's balance is not checked here.
+    """
     owner = book.owner_of(wallet)
     screened = bool(sanctions.screen_wallet(wallet)) or (owner is not None and bool(sanctions.screen(owner)))
     return Party(
@@ -36,6 +41,7 @@ def party(
         whitelisted=owner is not None and owner.investor_id in instrument.whitelist,
         holding=instrument.wallet_holding(wallet) if sending else None,
         holds=instrument.position(owner.wallets if owner is not None else {wallet}),
+        balance=balance if sending else None,
     )
 
 
@@ -64,13 +70,14 @@ def transfer_action(
     instrument: InstrumentState,
     sanctions: SanctionsList,
     at: datetime,
+    sender_balance: Shares | None = None,
 ) -> Action:
     """Return the transfer of ``shares`` from ``sender`` to ``receiver`` at ``at``, as the engine sees it."""
     return Action(
         ActionKind.TRANSFER,
         at,
         shares,
-        sender=party(sender, book, instrument, sanctions, sending=True),
+        sender=party(sender, book, instrument, sanctions, sending=True, balance=sender_balance),
         receiver=party(receiver, book, instrument, sanctions, sending=False),
         context=holder_context(book, instrument),
     )
