@@ -306,3 +306,8 @@ def test_exported_artifacts_are_readable_by_everyone(tmp_path: Path) -> None:
     assert run(["contracts", "export", str(tmp_path / "artifacts")]) == 0
     modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "artifacts").iterdir()}
     assert modes and all(mode & 0o044 == 0o044 for mode in modes.values()), modes
+
+
+@pytest.mark.parametrize("name", ["", "   "])
+def test_a_token_is_never_deployed_with_an_empty_name(capsys: pytest.CaptureFixture[str], name: str) -> None:
+    refused(capsys, ["chain", "deploy", "--symbol", "ZED", "--name", name], "INVALID_NAME")

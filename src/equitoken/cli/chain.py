@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from equitoken.cli.output import JsonFlag, emit_json, emit_pairs, emit_table, output_dir
+from equitoken.cli.output import JsonFlag, emit_json, emit_pairs, emit_table, fail, output_dir
 from equitoken.domain.ids import Symbol
 
 contracts_app = typer.Typer(help="The Vyper contracts as standard artifacts.", no_args_is_help=True)
@@ -123,6 +123,8 @@ def deploy(
     """Deploy a full instrument set (registry, compliance, token) with stablecoin, settlement and pool."""
     from equitoken.app.settings import load_settings
 
+    if name is not None and not name.strip():
+        fail("INVALID_NAME", "a token needs a name; leave --name out for '<SYMBOL> tokenized share'")
     settings = load_settings()
     result = deploy_all(
         settings.chain_url if url is None else url,
