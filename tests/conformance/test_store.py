@@ -611,3 +611,125 @@ def test_a_database_from_a_newer_version_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DomainError) as caught:
         SqlStore.open(url)
     assert codes(caught) == "STORE_SCHEMA_MISMATCH"
+
+
+# -- units of work ---------------------------------------------------------------------------------
+
+
+def test_a_unit_of_work_commits_its_entries_and_events_together(backend: Backend) -> None:
+    store = backend.open()
+    with store.transaction():
+        store.post(deposit("d1", "100"))
+        store.post_many([deposit("d2", "1"), deposit("d3", "2")])
+        event = store.append_event("orders", "OrderFilled", "ev-1", T0, {"qty": "1"})
+        # Reads inside the unit see its own writes.
+        assert store.entry("d1") is not None
+        assert [e.key for e in store.entries()] == ["d1", "d2", "d3"]
+        assert store.balance(INV1, USD) == 103
+        assert store.events("orders") == [event]
+        # The idempotency rules are the same inside a unit.
+        assert not store.post(deposit("d1", "100")).created
+        with pytest.raises(DomainError) as caught:
+            store.post(deposit("d1", "5"))
+        assert codes(caught) == "IDEMPOTENCY_CONFLICT"
+        assert store.append_event("orders", "OrderFilled", "ev-1", T0, {"qty": "1"}) == event
+    assert [e.key for e in store.entries()] == ["d1", "d2", "d3"]
+    assert [e.key for e in store.events()] == ["ev-1"]
+    if backend.url is not None:  # committed durably: another connection sees it
+        other = backend.open()
+        assert [e.key for e in other.entries()] == ["d1", "d2", "d3"]
+        assert other.events() == [event]
+    assert not store.post(deposit("d2", "1")).created  # across units too
+
+
+def test_a_unit_of_work_that_raises_leaves_nothing_and_uses_no_seq(backend: Backend) -> None:
+    store = backend.open()
+    before = store.post(deposit("d0", "1")).entry
+    first_event = store.append_event("orders", "OrderSubmitted", "ev-0", T0, {})
+    with pytest.raises(RuntimeError, match="crash"), store.transaction():
+        store.post(deposit("d1", "100"))
+        store.append_event("orders", "OrderFilled", "ev-1", T0, {"qty": "1"})
+        with store.transaction():  # an inner unit joins the outer one
+            store.post(deposit("d2", "7"))
+        raise RuntimeError("crash")
+    assert store.entries() == [before]
+    assert store.events() == [first_event]
+    assert store.balance(INV1, USD) == 1
+    assert store.entry("d1") is None and store.entry("d2") is None
+    # The keys are free again, and the seq numbers follow on without a gap.
+    after = store.post(deposit("d1", "5")).entry
+    assert after.seq == before.seq + 1
+    assert store.append_event("orders", "Other", "ev-1", T0, {}).seq == first_event.seq + 1
+
+
+def test_an_error_swallowed_after_an_inner_unit_failed_still_aborts_the_whole(backend: Backend) -> None:
+    store = backend.open()
+    with pytest.raises(DomainError) as caught, store.transaction():
+        store.post(deposit("d1"))
+        try:
+            with store.transaction():
+                store.post(deposit("d2"))
+                raise RuntimeError("inner step failed")
+        except RuntimeError:
+            pass
+    assert codes(caught) == "TRANSACTION_ABORTED"
+    assert store.entries() == []
+
+
+def test_a_refusal_caught_inside_a_unit_does_not_spoil_it(backend: Backend) -> None:
+    store = backend.open()
+    store.post(deposit("d1", "100"))
+    with store.transaction():
+        with pytest.raises(DomainError):
+            store.post_many([deposit("d2", "1"), deposit("d1", "999")])
+        store.post(deposit("d3", "3"))
+    assert [e.key for e in store.entries()] == ["d1", "d3"]
+
+
+def test_calls_outside_a_unit_still_commit_one_by_one(durable: Backend) -> None:
+    store = durable.open()
+    other = durable.open()
+    store.post(deposit("d1"))
+    store.append_event("orders", "OrderFilled", "ev-1", T0, {})
+    assert [e.key for e in other.entries()] == ["d1"]
+    assert [e.key for e in other.events()] == ["ev-1"]
+
+
+def test_concurrent_units_of_work_keep_seq_unique_and_increasing(durable: Backend) -> None:
+    import threading
+
+    stores = [durable.open() for _ in range(4)]
+    barrier = threading.Barrier(len(stores))
+    errors: list[BaseException] = []
+
+    def writer(n: int, store: AnyStore) -> None:
+        try:
+            barrier.wait(timeout=30)
+            for round_ in range(5):
+                with store.transaction():
+                    store.post(deposit(f"w{n}-{round_}-a", "1"))
+                    store.append_event(f"s{n}", "Happened", f"ev-{n}-{round_}", T0, {"n": round_})
+                    store.post(deposit(f"w{n}-{round_}-b", "2"))
+                    store.post(deposit("shared", "10"))  # every writer, one body: created once
+        except BaseException as error:  # reported below, on the test's thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=writer, args=(n, s)) for n, s in enumerate(stores)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    entries = stores[0].entries()
+    seqs = [e.seq for e in entries]
+    assert seqs == list(range(1, 4 * 5 * 2 + 2))
+    assert len({e.key for e in entries}) == len(entries)
+    events = stores[0].events()
+    assert [e.seq for e in events] == list(range(1, 4 * 5 + 1))
+    # Each unit's two entries are adjacent: nobody else's rows committed between them.
+    position = {e.key: e.seq for e in entries}
+    for n in range(4):
+        for round_ in range(5):
+            b, a = position[f"w{n}-{round_}-b"], position[f"w{n}-{round_}-a"]
+            assert b == a + 1 or (b == a + 2 and position["shared"] == a + 1)
+    assert stores[0].balance(INV1, USD) == 4 * 5 * 3 + 10

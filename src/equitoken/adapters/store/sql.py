@@ -26,8 +26,15 @@ another writer's lock on either backend, then fails with ``STORE_UNAVAILABLE`` i
 **Reading back** rebuilds every entry through ``EntryDraft`` and compares its body hash with the one
 recorded at posting: a row edited behind the store's back raises ``STORE_CORRUPT`` (fail closed).
 
+**Units of work**: ``with store.transaction():`` puts every ``post``, ``post_many`` and ``append_event``
+inside it into one database transaction, committed once at the end (or rolled back whole when the block
+raises). It takes the write lock of both tables at its start (``BEGIN IMMEDIATE`` on SQLite; one ``LOCK
+TABLE ledger_entries, events`` on PostgreSQL, always in that order, so two units never deadlock), and
+reads inside it see its own writes. A unit belongs to the thread that opened it; an inner ``transaction()``
+joins the outer one. Outside a unit every call is its own transaction, as before.
+
 **Throughput**: ``post_many`` books a batch under one lock and one commit, many times faster than one
-``post`` per entry.
+``post`` per entry; a unit of work does the same for a whole command.
 """
 
 from __future__ import annotations
@@ -262,6 +269,16 @@ def _reason(exc: BaseException) -> str:
     return lines[0] if lines else type(original).__name__
 
 
+class _Unit:
+    """The open unit of work of one thread: its connection, and whether an inner block failed."""
+
+    __slots__ = ("conn", "doomed")
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.doomed = False
+
+
 class SqlStore:
     """Persist entries and events in a SQL database; safe for many threads and processes at once."""
 
@@ -274,6 +291,7 @@ class SqlStore:
         # A private in-memory SQLite database is one shared connection: serialise its users.
         shared = engine.dialect.name == "sqlite" and isinstance(engine.pool, StaticPool)
         self._serial: threading.RLock | None = threading.RLock() if shared else None
+        self._local = threading.local()  # .unit: this thread's open unit of work, if any
 
     @classmethod
     def open(cls, url: str, *, lock_timeout_ms: int = 30_000) -> Self:
@@ -323,14 +341,71 @@ class SqlStore:
                 "STORE_UNAVAILABLE", f"the database at {self.url} failed: {_reason(exc)}"
             ) from exc
 
+    def _unit(self) -> _Unit | None:
+        unit: _Unit | None = getattr(self._local, "unit", None)
+        return unit
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run the block as one unit of work: its writes commit together at the end, or not at all.
+
+        Every ``post``, ``post_many`` and ``append_event`` in the block (on this thread) joins one database
+        transaction that holds both tables' write locks; reads in the block see its writes. If the block
+        raises, everything is rolled back (no entry, no event, no seq number used) and the error goes on.
+        An inner ``transaction()`` joins the outer one; if an error leaves an inner block and the outer
+        block swallows it, the outer one still rolls back and raises ``TRANSACTION_ABORTED`` (fail closed).
+        """
+        outer = self._unit()
+        if outer is not None:
+            try:
+                yield
+            except BaseException:
+                outer.doomed = True
+                raise
+            return
+        with self._guarded(), self._engine.connect() as conn:
+            conn.execution_options(**{_WRITE: True})
+            trans = conn.begin()
+            unit = _Unit(conn)
+            self._local.unit = unit
+            try:
+                if self._postgres:
+                    conn.exec_driver_sql(
+                        f"SET LOCAL lock_timeout = {self._lock_timeout_ms}; "
+                        f"LOCK TABLE {ledger_entries.name}, {events.name} IN EXCLUSIVE MODE"
+                    )
+                yield
+            except BaseException:
+                trans.rollback()
+                raise
+            else:
+                if unit.doomed:
+                    trans.rollback()
+                    raise DomainError(
+                        "TRANSACTION_ABORTED",
+                        "a step of this unit of work failed, so none of it was recorded",
+                    )
+                trans.commit()
+            finally:
+                self._local.unit = None
+
     @contextlib.contextmanager
     def _reading(self) -> Iterator[Connection]:
+        unit = self._unit()
+        if unit is not None:
+            yield unit.conn
+            return
         with self._engine.connect() as conn, conn.begin():
             yield conn
 
     @contextlib.contextmanager
     def _writing(self, table: Table) -> Iterator[Connection]:
         """Open a transaction that holds ``table``'s write lock from its first statement."""
+        unit = self._unit()
+        if unit is not None:
+            # The unit took every write lock when it began; its commit is the only one.
+            yield unit.conn
+            return
         with self._engine.connect() as conn:
             conn.execution_options(**{_WRITE: True})
             with conn.begin():
@@ -402,7 +477,8 @@ class SqlStore:
                     return self._post_batch(batch)
                 except IntegrityError:
                     # Someone inserted one of our keys first; the rolled-back retry will find it.
-                    if attempt == _RETRIES - 1:
+                    # Inside a unit of work there is nothing to retry alone: the whole unit fails.
+                    if attempt == _RETRIES - 1 or self._unit() is not None:
                         raise
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -549,7 +625,7 @@ class SqlStore:
                 try:
                     return self._append(body)
                 except IntegrityError:
-                    if attempt == _RETRIES - 1:
+                    if attempt == _RETRIES - 1 or self._unit() is not None:
                         raise
         raise AssertionError("unreachable")  # pragma: no cover
 
