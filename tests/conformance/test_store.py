@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from equitoken.adapters.store.memory import MemoryStore
-from equitoken.adapters.store.sql import SqlStore, metadata
+from equitoken.adapters.store.sql import SCHEMA_HEAD, SqlStore, metadata
 from equitoken.domain import DomainError, InvestorId, Symbol
 from equitoken.ledger import Account, AccountKind, Asset, EntryDraft, Posting, move
 from tests.store_backends import postgres_schema
@@ -450,7 +450,9 @@ def test_opening_again_finds_the_schema_migrated_once(durable: Backend) -> None:
     engine = create_engine(durable.url)
     try:
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0001"]
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [
+                SCHEMA_HEAD
+            ]
             # The tables the queries describe are the tables the migrations built: no drift.
             assert compare_metadata(MigrationContext.configure(conn), metadata) == []
     finally:
@@ -733,3 +735,143 @@ def test_concurrent_units_of_work_keep_seq_unique_and_increasing(durable: Backen
             b, a = position[f"w{n}-{round_}-b"], position[f"w{n}-{round_}-a"]
             assert b == a + 1 or (b == a + 2 and position["shared"] == a + 1)
     assert stores[0].balance(INV1, USD) == 4 * 5 * 3 + 10
+
+
+# -- a tamper-evident journal (SQL backends) -------------------------------------------------------
+
+
+def _raw(backend: Backend, *statements: tuple[str, dict[str, Any]]) -> None:
+    """Run SQL behind the store's back, as someone editing the database by hand would."""
+    assert backend.url is not None
+    engine = create_engine(backend.url)
+    try:
+        with engine.begin() as conn:
+            for statement, params in statements:
+                conn.execute(text(statement), params)
+    finally:
+        engine.dispose()
+
+
+def _holdings(store: AnyStore) -> None:
+    store.append_event("investors", "InvestorOnboarded", "inv-ev-1", T0, {"id": "inv-anna"})
+    store.append_event(
+        "instruments", "HoldingIssued", "hold-1", T0, {"symbol": "ACME", "shares": "500", "wallet": "0xa"}
+    )
+    store.append_event(
+        "instruments", "HoldingIssued", "hold-2", T0, {"symbol": "ACME", "shares": "7", "wallet": "0xb"}
+    )
+
+
+def _refused(store: AnyStore, stream: str, seq: int) -> None:
+    for read in (store.events, lambda: store.events(stream), lambda: store.events(after_seq=seq - 1)):
+        with pytest.raises(DomainError) as caught:
+            read()
+        assert codes(caught) == "STORE_CORRUPT"
+        assert f"stream {stream!r} position {seq}" in caught.value.message
+        assert "\n" not in caught.value.message
+
+
+def test_an_edited_holding_event_is_refused_naming_stream_and_position(durable: Backend) -> None:
+    store = durable.open()
+    _holdings(store)
+    _raw(
+        durable,
+        ("UPDATE events SET payload_json = replace(payload_json, '\"500\"', '\"5000\"') WHERE seq = 2", {}),
+    )
+    _refused(store, "instruments", 2)
+    assert [e.key for e in store.events("investors")] == ["inv-ev-1"]  # other streams still read
+    with pytest.raises(DomainError) as caught:  # re-appending finds the edited row and refuses it too
+        store.append_event(
+            "instruments", "HoldingIssued", "hold-1", T0, {"symbol": "ACME", "shares": "500", "wallet": "0xa"}
+        )
+    assert codes(caught) == "STORE_CORRUPT"
+
+
+@pytest.mark.parametrize("column", ["type", "event_key", "stream", "body_hash", "seq"])
+def test_any_edited_field_of_an_event_row_is_refused(durable: Backend, column: str) -> None:
+    store = durable.open()
+    _holdings(store)
+    value: Any = 9 if column == "seq" else "x" * 64 if column == "body_hash" else "changed"
+    _raw(durable, (f"UPDATE events SET {column} = :v WHERE seq = 3", {"v": value}))
+    with pytest.raises(DomainError) as caught:
+        store.events()
+    assert codes(caught) == "STORE_CORRUPT"
+
+
+def test_a_row_removed_from_a_stream_breaks_the_chain(durable: Backend) -> None:
+    store = durable.open()
+    _holdings(store)
+    _raw(durable, ("DELETE FROM events WHERE seq = 2", {}))
+    for read in (store.events, lambda: store.events("instruments")):
+        with pytest.raises(DomainError) as caught:
+            read()
+        assert codes(caught) == "STORE_CORRUPT"
+        assert "stream 'instruments' position 3" in caught.value.message
+
+
+@pytest.mark.parametrize("payload", ["{not json", "[1, 2]", '"500"'], ids=["not-json", "list", "text"])
+def test_a_payload_that_is_not_a_json_object_is_corrupt_not_a_traceback(
+    durable: Backend, payload: str
+) -> None:
+    from equitoken.adapters.store._rules import GENESIS, row_digest
+    from equitoken.domain.ids import content_hash
+
+    store = durable.open()
+    store.append_event("instruments", "HoldingIssued", "hold-1", T0, {"shares": "500"})
+    # Forge the digests too, so the payload check itself is what refuses the row.
+    forged = row_digest(GENESIS, 1, "instruments", "HoldingIssued", "hold-1", T0, payload, content_hash("x"))
+    _raw(
+        durable,
+        (
+            "UPDATE events SET payload_json = :p, body_hash = :b, row_digest = :d WHERE seq = 1",
+            {"p": payload, "b": content_hash("x"), "d": forged},
+        ),
+    )
+    _refused(store, "instruments", 1)
+
+
+def test_existing_journals_are_chained_by_the_migration(tmp_path: Path) -> None:
+    from alembic import command
+
+    from equitoken.adapters.store._rules import event_body
+    from equitoken.adapters.store.sql import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    command.upgrade(alembic_config(url), "0001")  # a data dir written before the digests existed
+    rows = []
+    for seq, (stream, key, shares) in enumerate([("a", "k1", "1"), ("b", "k2", "2"), ("a", "k3", "3")], 1):
+        body = event_body(stream, "HoldingIssued", key, T0, {"shares": shares})
+        rows.append(
+            (
+                "INSERT INTO events (seq, stream, type, event_key, occurred_at, payload_json, body_hash) "
+                "VALUES (:seq, :stream, :type, :key, :at, :payload, :hash)",
+                {
+                    "seq": seq,
+                    "stream": stream,
+                    "type": body.type,
+                    "key": key,
+                    "at": "2024-05-28 13:30:00.000000",
+                    "payload": body.payload_json,
+                    "hash": body.body_hash,
+                },
+            )
+        )
+    _raw(Backend("sqlite", url), *rows)
+    store = SqlStore.open(url)
+    try:
+        assert [(e.key, e.payload["shares"]) for e in store.events()] == [
+            ("k1", "1"),
+            ("k2", "2"),
+            ("k3", "3"),
+        ]
+        # The migration's frozen digest is the store's: a new append chains on without a break.
+        store.append_event("a", "HoldingIssued", "k4", T0, {"shares": "4"})
+        assert [e.key for e in store.events("a")] == ["k1", "k3", "k4"]
+    finally:
+        store.close()
+    _raw(Backend("sqlite", url), ('UPDATE events SET payload_json = \'{"shares":"30"}\' WHERE seq = 3', {}))
+    reopened = SqlStore.open(url)
+    try:
+        _refused(reopened, "a", 3)
+    finally:
+        reopened.close()
