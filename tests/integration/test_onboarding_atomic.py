@@ -30,7 +30,8 @@ from equitoken.app.onboarding import onboard
 from equitoken.app.outbox import STREAM as OUTBOX
 from equitoken.cli.main import run
 from equitoken.compliance.onboarding import parse_onboarding
-from equitoken.domain.ids import Symbol, WalletAddress
+from equitoken.domain import DomainError
+from equitoken.domain.ids import InvestorId, Symbol, WalletAddress
 from equitoken.ports.chain import ChainTx, Instrument
 from equitoken.ports.store import Store, StoredEvent
 
@@ -341,3 +342,19 @@ def test_a_kill_while_deploying_on_the_node_never_mints_twice(node: Node, plan_d
     assert balances(store, node) == EXPECTED
     outcomes = [e for e in store.events(OUTBOX) if e.type == "MintConfirmed"]
     assert len(outcomes) == 4 and sum(bool(e.payload["found"]) for e in outcomes) == 1
+
+
+def test_a_refused_file_leaves_the_desk_as_the_journal_says(node: Node, plan_data: dict[str, Any]) -> None:
+    store = MemoryStore()
+    desk = desk_on(store, node)
+    bad = copy.deepcopy(plan_data)
+    bad["holdings"].append({"instrument": "NOPE", "wallet": str(ANNA.value), "shares": "1"})
+    with pytest.raises(DomainError) as caught:
+        onboard(desk, parse_onboarding(bad))
+    assert caught.value.code == "UNKNOWN_INSTRUMENT" and "holdings[4]" in caught.value.message
+    assert store.events() == [] and node.mints == 0
+    # The books the rolled-back unit had applied to were rebuilt from the journal.
+    assert desk.instruments.book.instruments() == []
+    assert desk.investors.book.find(InvestorId("inv-anna")) is None
+    assert onboard(desk, parse_onboarding(plan_data)).holdings == 4  # the same desk, the good file
+    assert balances(store, node) == EXPECTED
