@@ -266,9 +266,18 @@ class ComplianceDesk:
         return {s.symbol: self.sync(s.symbol) for s in self.instruments.book.instruments()}
 
     def diff(self, symbol: Symbol) -> tuple[Drift, ...]:
-        """Return the drift between the intent for ``symbol`` and the chain."""
+        """Return the drift between the intent for ``symbol`` and the chain (and mints not yet confirmed)."""
         instrument = self.instrument(symbol)
-        return check_drift(self.chain, instrument, self.intent(symbol, self.chain.block_time()))
+        drift = check_drift(self.chain, instrument, self.intent(symbol, self.chain.block_time()))
+        if self.outbox is None:
+            return drift
+        # A mint journaled as intended but with no recorded outcome: sent or not, nothing confirms it yet.
+        pending = tuple(
+            Drift("mint", str(i.wallet), f"{i.shares.value} shares to mint", "no recorded mint")
+            for i in self.outbox.pending()
+            if i.symbol == symbol
+        )
+        return drift + pending
 
     def check(
         self, symbol: Symbol, sender: WalletAddress, receiver: WalletAddress, shares: Shares
