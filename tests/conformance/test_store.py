@@ -830,14 +830,16 @@ def test_a_payload_that_is_not_a_json_object_is_corrupt_not_a_traceback(
     _refused(store, "instruments", 1)
 
 
-def test_existing_journals_are_chained_by_the_migration(tmp_path: Path) -> None:
+def test_existing_journals_are_chained_by_the_migration(durable: Backend) -> None:
     from alembic import command
 
     from equitoken.adapters.store._rules import event_body
     from equitoken.adapters.store.sql import alembic_config
 
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    command.upgrade(alembic_config(url), "0001")  # a data dir written before the digests existed
+    assert durable.url is not None
+    command.upgrade(alembic_config(durable.url), "0001")  # a data dir written before the digests existed
+    # SQLite holds naive UTC text; PostgreSQL gets the aware instant (its session zone is not UTC).
+    at: Any = "2024-05-28 13:30:00.000000" if durable.name == "sqlite" else T0
     rows = []
     for seq, (stream, key, shares) in enumerate([("a", "k1", "1"), ("b", "k2", "2"), ("a", "k3", "3")], 1):
         body = event_body(stream, "HoldingIssued", key, T0, {"shares": shares})
@@ -850,28 +852,18 @@ def test_existing_journals_are_chained_by_the_migration(tmp_path: Path) -> None:
                     "stream": stream,
                     "type": body.type,
                     "key": key,
-                    "at": "2024-05-28 13:30:00.000000",
+                    "at": at,
                     "payload": body.payload_json,
                     "hash": body.body_hash,
                 },
             )
         )
-    _raw(Backend("sqlite", url), *rows)
-    store = SqlStore.open(url)
-    try:
-        assert [(e.key, e.payload["shares"]) for e in store.events()] == [
-            ("k1", "1"),
-            ("k2", "2"),
-            ("k3", "3"),
-        ]
-        # The migration's frozen digest is the store's: a new append chains on without a break.
-        store.append_event("a", "HoldingIssued", "k4", T0, {"shares": "4"})
-        assert [e.key for e in store.events("a")] == ["k1", "k3", "k4"]
-    finally:
-        store.close()
-    _raw(Backend("sqlite", url), ('UPDATE events SET payload_json = \'{"shares":"30"}\' WHERE seq = 3', {}))
-    reopened = SqlStore.open(url)
-    try:
-        _refused(reopened, "a", 3)
-    finally:
-        reopened.close()
+    _raw(durable, *rows)
+    store = durable.open()
+    read = [(e.key, e.payload["shares"], e.occurred_at) for e in store.events()]
+    assert read == [("k1", "1", T0), ("k2", "2", T0), ("k3", "3", T0)]
+    # The migration's frozen digest is the store's: a new append chains on without a break.
+    store.append_event("a", "HoldingIssued", "k4", T0, {"shares": "4"})
+    assert [e.key for e in store.events("a")] == ["k1", "k3", "k4"]
+    _raw(durable, ('UPDATE events SET payload_json = \'{"shares":"30"}\' WHERE seq = 3', {}))
+    _refused(durable.open(), "a", 3)
