@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from equitoken.adapters.store.memory import MemoryStore
-from equitoken.adapters.store.sql import SqlStore, metadata
+from equitoken.adapters.store.sql import SCHEMA_HEAD, SqlStore, metadata
 from equitoken.domain import DomainError, InvestorId, Symbol
 from equitoken.ledger import Account, AccountKind, Asset, EntryDraft, Posting, move
 from tests.store_backends import postgres_schema
@@ -450,7 +450,9 @@ def test_opening_again_finds_the_schema_migrated_once(durable: Backend) -> None:
     engine = create_engine(durable.url)
     try:
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0001"]
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [
+                SCHEMA_HEAD
+            ]
             # The tables the queries describe are the tables the migrations built: no drift.
             assert compare_metadata(MigrationContext.configure(conn), metadata) == []
     finally:
@@ -611,3 +613,257 @@ def test_a_database_from_a_newer_version_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DomainError) as caught:
         SqlStore.open(url)
     assert codes(caught) == "STORE_SCHEMA_MISMATCH"
+
+
+# -- units of work ---------------------------------------------------------------------------------
+
+
+def test_a_unit_of_work_commits_its_entries_and_events_together(backend: Backend) -> None:
+    store = backend.open()
+    with store.transaction():
+        store.post(deposit("d1", "100"))
+        store.post_many([deposit("d2", "1"), deposit("d3", "2")])
+        event = store.append_event("orders", "OrderFilled", "ev-1", T0, {"qty": "1"})
+        # Reads inside the unit see its own writes.
+        assert store.entry("d1") is not None
+        assert [e.key for e in store.entries()] == ["d1", "d2", "d3"]
+        assert store.balance(INV1, USD) == 103
+        assert store.events("orders") == [event]
+        # The idempotency rules are the same inside a unit.
+        assert not store.post(deposit("d1", "100")).created
+        with pytest.raises(DomainError) as caught:
+            store.post(deposit("d1", "5"))
+        assert codes(caught) == "IDEMPOTENCY_CONFLICT"
+        assert store.append_event("orders", "OrderFilled", "ev-1", T0, {"qty": "1"}) == event
+    assert [e.key for e in store.entries()] == ["d1", "d2", "d3"]
+    assert [e.key for e in store.events()] == ["ev-1"]
+    if backend.url is not None:  # committed durably: another connection sees it
+        other = backend.open()
+        assert [e.key for e in other.entries()] == ["d1", "d2", "d3"]
+        assert other.events() == [event]
+    assert not store.post(deposit("d2", "1")).created  # across units too
+
+
+def test_a_unit_of_work_that_raises_leaves_nothing_and_uses_no_seq(backend: Backend) -> None:
+    store = backend.open()
+    before = store.post(deposit("d0", "1")).entry
+    first_event = store.append_event("orders", "OrderSubmitted", "ev-0", T0, {})
+    with pytest.raises(RuntimeError, match="crash"), store.transaction():
+        store.post(deposit("d1", "100"))
+        store.append_event("orders", "OrderFilled", "ev-1", T0, {"qty": "1"})
+        with store.transaction():  # an inner unit joins the outer one
+            store.post(deposit("d2", "7"))
+        raise RuntimeError("crash")
+    assert store.entries() == [before]
+    assert store.events() == [first_event]
+    assert store.balance(INV1, USD) == 1
+    assert store.entry("d1") is None and store.entry("d2") is None
+    # The keys are free again, and the seq numbers follow on without a gap.
+    after = store.post(deposit("d1", "5")).entry
+    assert after.seq == before.seq + 1
+    assert store.append_event("orders", "Other", "ev-1", T0, {}).seq == first_event.seq + 1
+
+
+def test_an_error_swallowed_after_an_inner_unit_failed_still_aborts_the_whole(backend: Backend) -> None:
+    store = backend.open()
+    with pytest.raises(DomainError) as caught, store.transaction():
+        store.post(deposit("d1"))
+        try:
+            with store.transaction():
+                store.post(deposit("d2"))
+                raise RuntimeError("inner step failed")
+        except RuntimeError:
+            pass
+    assert codes(caught) == "TRANSACTION_ABORTED"
+    assert store.entries() == []
+
+
+def test_a_refusal_caught_inside_a_unit_does_not_spoil_it(backend: Backend) -> None:
+    store = backend.open()
+    store.post(deposit("d1", "100"))
+    with store.transaction():
+        with pytest.raises(DomainError):
+            store.post_many([deposit("d2", "1"), deposit("d1", "999")])
+        store.post(deposit("d3", "3"))
+    assert [e.key for e in store.entries()] == ["d1", "d3"]
+
+
+def test_calls_outside_a_unit_still_commit_one_by_one(durable: Backend) -> None:
+    store = durable.open()
+    other = durable.open()
+    store.post(deposit("d1"))
+    store.append_event("orders", "OrderFilled", "ev-1", T0, {})
+    assert [e.key for e in other.entries()] == ["d1"]
+    assert [e.key for e in other.events()] == ["ev-1"]
+
+
+def test_concurrent_units_of_work_keep_seq_unique_and_increasing(durable: Backend) -> None:
+    import threading
+
+    stores = [durable.open() for _ in range(4)]
+    barrier = threading.Barrier(len(stores))
+    errors: list[BaseException] = []
+
+    def writer(n: int, store: AnyStore) -> None:
+        try:
+            barrier.wait(timeout=30)
+            for round_ in range(5):
+                with store.transaction():
+                    store.post(deposit(f"w{n}-{round_}-a", "1"))
+                    store.append_event(f"s{n}", "Happened", f"ev-{n}-{round_}", T0, {"n": round_})
+                    store.post(deposit(f"w{n}-{round_}-b", "2"))
+                    store.post(deposit("shared", "10"))  # every writer, one body: created once
+        except BaseException as error:  # reported below, on the test's thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=writer, args=(n, s)) for n, s in enumerate(stores)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    entries = stores[0].entries()
+    seqs = [e.seq for e in entries]
+    assert seqs == list(range(1, 4 * 5 * 2 + 2))
+    assert len({e.key for e in entries}) == len(entries)
+    events = stores[0].events()
+    assert [e.seq for e in events] == list(range(1, 4 * 5 + 1))
+    # Each unit's two entries are adjacent: nobody else's rows committed between them.
+    position = {e.key: e.seq for e in entries}
+    for n in range(4):
+        for round_ in range(5):
+            b, a = position[f"w{n}-{round_}-b"], position[f"w{n}-{round_}-a"]
+            assert b == a + 1 or (b == a + 2 and position["shared"] == a + 1)
+    assert stores[0].balance(INV1, USD) == 4 * 5 * 3 + 10
+
+
+# -- a tamper-evident journal (SQL backends) -------------------------------------------------------
+
+
+def _raw(backend: Backend, *statements: tuple[str, dict[str, Any]]) -> None:
+    """Run SQL behind the store's back, as someone editing the database by hand would."""
+    assert backend.url is not None
+    engine = create_engine(backend.url)
+    try:
+        with engine.begin() as conn:
+            for statement, params in statements:
+                conn.execute(text(statement), params)
+    finally:
+        engine.dispose()
+
+
+def _holdings(store: AnyStore) -> None:
+    store.append_event("investors", "InvestorOnboarded", "inv-ev-1", T0, {"id": "inv-anna"})
+    store.append_event(
+        "instruments", "HoldingIssued", "hold-1", T0, {"symbol": "ACME", "shares": "500", "wallet": "0xa"}
+    )
+    store.append_event(
+        "instruments", "HoldingIssued", "hold-2", T0, {"symbol": "ACME", "shares": "7", "wallet": "0xb"}
+    )
+
+
+def _refused(store: AnyStore, stream: str, seq: int) -> None:
+    for read in (store.events, lambda: store.events(stream), lambda: store.events(after_seq=seq - 1)):
+        with pytest.raises(DomainError) as caught:
+            read()
+        assert codes(caught) == "STORE_CORRUPT"
+        assert f"stream {stream!r} position {seq}" in caught.value.message
+        assert "\n" not in caught.value.message
+
+
+def test_an_edited_holding_event_is_refused_naming_stream_and_position(durable: Backend) -> None:
+    store = durable.open()
+    _holdings(store)
+    _raw(
+        durable,
+        ("UPDATE events SET payload_json = replace(payload_json, '\"500\"', '\"5000\"') WHERE seq = 2", {}),
+    )
+    _refused(store, "instruments", 2)
+    assert [e.key for e in store.events("investors")] == ["inv-ev-1"]  # other streams still read
+    with pytest.raises(DomainError) as caught:  # re-appending finds the edited row and refuses it too
+        store.append_event(
+            "instruments", "HoldingIssued", "hold-1", T0, {"symbol": "ACME", "shares": "500", "wallet": "0xa"}
+        )
+    assert codes(caught) == "STORE_CORRUPT"
+
+
+@pytest.mark.parametrize("column", ["type", "event_key", "stream", "body_hash", "seq"])
+def test_any_edited_field_of_an_event_row_is_refused(durable: Backend, column: str) -> None:
+    store = durable.open()
+    _holdings(store)
+    value: Any = 9 if column == "seq" else "x" * 64 if column == "body_hash" else "changed"
+    _raw(durable, (f"UPDATE events SET {column} = :v WHERE seq = 3", {"v": value}))
+    with pytest.raises(DomainError) as caught:
+        store.events()
+    assert codes(caught) == "STORE_CORRUPT"
+
+
+def test_a_row_removed_from_a_stream_breaks_the_chain(durable: Backend) -> None:
+    store = durable.open()
+    _holdings(store)
+    _raw(durable, ("DELETE FROM events WHERE seq = 2", {}))
+    for read in (store.events, lambda: store.events("instruments")):
+        with pytest.raises(DomainError) as caught:
+            read()
+        assert codes(caught) == "STORE_CORRUPT"
+        assert "stream 'instruments' position 3" in caught.value.message
+
+
+@pytest.mark.parametrize("payload", ["{not json", "[1, 2]", '"500"'], ids=["not-json", "list", "text"])
+def test_a_payload_that_is_not_a_json_object_is_corrupt_not_a_traceback(
+    durable: Backend, payload: str
+) -> None:
+    from equitoken.adapters.store._rules import GENESIS, row_digest
+    from equitoken.domain.ids import content_hash
+
+    store = durable.open()
+    store.append_event("instruments", "HoldingIssued", "hold-1", T0, {"shares": "500"})
+    # Forge the digests too, so the payload check itself is what refuses the row.
+    forged = row_digest(GENESIS, 1, "instruments", "HoldingIssued", "hold-1", T0, payload, content_hash("x"))
+    _raw(
+        durable,
+        (
+            "UPDATE events SET payload_json = :p, body_hash = :b, row_digest = :d WHERE seq = 1",
+            {"p": payload, "b": content_hash("x"), "d": forged},
+        ),
+    )
+    _refused(store, "instruments", 1)
+
+
+def test_existing_journals_are_chained_by_the_migration(durable: Backend) -> None:
+    from alembic import command
+
+    from equitoken.adapters.store._rules import event_body
+    from equitoken.adapters.store.sql import alembic_config
+
+    assert durable.url is not None
+    command.upgrade(alembic_config(durable.url), "0001")  # a data dir written before the digests existed
+    # SQLite holds naive UTC text; PostgreSQL gets the aware instant (its session zone is not UTC).
+    at: Any = "2024-05-28 13:30:00.000000" if durable.name == "sqlite" else T0
+    rows = []
+    for seq, (stream, key, shares) in enumerate([("a", "k1", "1"), ("b", "k2", "2"), ("a", "k3", "3")], 1):
+        body = event_body(stream, "HoldingIssued", key, T0, {"shares": shares})
+        rows.append(
+            (
+                "INSERT INTO events (seq, stream, type, event_key, occurred_at, payload_json, body_hash) "
+                "VALUES (:seq, :stream, :type, :key, :at, :payload, :hash)",
+                {
+                    "seq": seq,
+                    "stream": stream,
+                    "type": body.type,
+                    "key": key,
+                    "at": at,
+                    "payload": body.payload_json,
+                    "hash": body.body_hash,
+                },
+            )
+        )
+    _raw(durable, *rows)
+    store = durable.open()
+    read = [(e.key, e.payload["shares"], e.occurred_at) for e in store.events()]
+    assert read == [("k1", "1", T0), ("k2", "2", T0), ("k3", "3", T0)]
+    # The migration's frozen digest is the store's: a new append chains on without a break.
+    store.append_event("a", "HoldingIssued", "k4", T0, {"shares": "4"})
+    assert [e.key for e in store.events("a")] == ["k1", "k3", "k4"]
+    _raw(durable, ('UPDATE events SET payload_json = \'{"shares":"30"}\' WHERE seq = 3', {}))
+    _refused(durable.open(), "a", 3)

@@ -12,7 +12,8 @@ Where an instrument exists (the CLI's state between invocations):
 - on a **node** (``chain_url``), the contracts persist: ``register`` deploys at once and journals the
   addresses (``InstrumentDeployed``, per chain id), ``open`` attaches them, and ``issue`` mints for real
   before journaling. An instrument registered without a deployment on this chain is deployed on
-  ``open`` (holdings are then re-minted as on the embedded chain).
+  ``open``: its addresses and one mint intent per recorded holding are journaled in one unit of work,
+  then the mints go out through the outbox (``app.outbox``), so a kill anywhere never mints twice.
 
 Sync runs when state changes through the desk (``register``, ``issue``, ``whitelist``, ``sync_all``) and
 after an embedded replay; ``check`` and ``diff`` never write.
@@ -31,6 +32,7 @@ from equitoken.app.compliance_sync import SyncReport, check_drift, sync
 from equitoken.app.instruments import InstrumentService
 from equitoken.app.investors import STREAM as INVESTORS
 from equitoken.app.investors import InvestorService
+from equitoken.app.outbox import MintOutbox, holding_key
 from equitoken.compliance.actions import Regulation
 from equitoken.compliance.chain_config import ChainGap, chain_gaps
 from equitoken.compliance.decision import Decision
@@ -97,7 +99,23 @@ class ComplianceDesk:
         self._persistent = persistent
         self.investors = InvestorService(store)
         self.instruments = InstrumentService(store, policies)
+        self.outbox = MintOutbox(store, chain) if persistent else None
         self._live: dict[Symbol, Instrument] = {}
+
+    @property
+    def store(self) -> Store:
+        """Return the store the desk journals to (for a caller's unit of work)."""
+        return self._store
+
+    @property
+    def persistent(self) -> bool:
+        """Tell whether the chain keeps its state (a node) rather than being replayed each run."""
+        return self._persistent
+
+    def reload(self) -> None:
+        """Rebuild the books from the journal (after a unit of work rolled back under them)."""
+        self.investors = InvestorService(self._store)
+        self.instruments = InstrumentService(self._store, self._policies)
 
     def now(self) -> datetime:
         """Return the platform clock's time (when commands through the desk are recorded)."""
@@ -119,10 +137,14 @@ class ComplianceDesk:
                 continue
             self._live[state.symbol] = self._deploy(state)
             fresh.append(state)
-        for state in fresh:
-            instrument = self._live[state.symbol]
-            for h in state.holdings:
-                self.chain.mint(instrument, h.wallet, instrument.amount(h.shares.value))
+        if self.outbox is not None:
+            # The fresh deployments' mint intents were journaled with their addresses: send them once.
+            self.outbox.drain({s.symbol: self._live[s.symbol] for s in fresh}, self._clock.now())
+        else:
+            for state in fresh:
+                instrument = self._live[state.symbol]
+                for h in state.holdings:
+                    self.chain.mint(instrument, h.wallet, instrument.amount(h.shares.value))
         if fresh and not self._persistent and self.chain.dev is not None:
             now = self._clock.now().replace(microsecond=0)  # the chain counts whole seconds
             if now > self.chain.block_time():
@@ -136,18 +158,28 @@ class ComplianceDesk:
         instrument = self.chain.deploy_instrument(
             state.symbol, f"{state.symbol.value} tokenized share", state.decimals
         )
-        if self._persistent:
-            self.instruments.record(
-                InstrumentDeployed(
-                    state.symbol,
-                    self._clock.now(),
-                    self.chain.chain_id,
-                    instrument.token,
-                    instrument.registry,
-                    instrument.compliance,
+        if self.outbox is not None:
+            now = self._clock.now()
+            with self._store.transaction():
+                self.instruments.record(
+                    InstrumentDeployed(
+                        state.symbol,
+                        now,
+                        self.chain.chain_id,
+                        instrument.token,
+                        instrument.registry,
+                        instrument.compliance,
+                    )
                 )
-            )
+                for position, h in enumerate(state.holdings):
+                    self.outbox.intend(
+                        holding_key(state.symbol, position), state.symbol, h.wallet, h.shares, now
+                    )
         return instrument
+
+    def live(self) -> dict[Symbol, Instrument]:
+        """Return the instruments already brought up on the chain by this desk (without opening more)."""
+        return dict(self._live)
 
     def instrument(self, symbol: Symbol) -> Instrument:
         """Return the live instrument ``symbol`` (opening the chain state first)."""
@@ -234,9 +266,18 @@ class ComplianceDesk:
         return {s.symbol: self.sync(s.symbol) for s in self.instruments.book.instruments()}
 
     def diff(self, symbol: Symbol) -> tuple[Drift, ...]:
-        """Return the drift between the intent for ``symbol`` and the chain."""
+        """Return the drift between the intent for ``symbol`` and the chain (and mints not yet confirmed)."""
         instrument = self.instrument(symbol)
-        return check_drift(self.chain, instrument, self.intent(symbol, self.chain.block_time()))
+        drift = check_drift(self.chain, instrument, self.intent(symbol, self.chain.block_time()))
+        if self.outbox is None:
+            return drift
+        # A mint journaled as intended but with no recorded outcome: sent or not, nothing confirms it yet.
+        pending = tuple(
+            Drift("mint", str(i.wallet), f"{i.shares.value} shares to mint", "no recorded mint")
+            for i in self.outbox.pending()
+            if i.symbol == symbol
+        )
+        return drift + pending
 
     def check(
         self, symbol: Symbol, sender: WalletAddress, receiver: WalletAddress, shares: Shares

@@ -156,7 +156,10 @@ def onboard_command(
     sanctions: SanctionsOption = None,
     json_out: JsonFlag = False,
 ) -> None:
-    """Record instruments, investors (KYC, wallets), whitelists and holdings, then sync the chain."""
+    """Record instruments, investors (KYC, wallets), whitelists and holdings at once, then sync the chain.
+
+    All or nothing: a bad entry anywhere records nothing. Loading the same file again changes nothing.
+    """
     from equitoken.app.onboarding import onboard, read_onboarding
 
     plan = read_onboarding(onboarding_file)
@@ -168,6 +171,8 @@ def onboard_command(
         "holdings_issued": report.holdings,
         "whitelisted": report.whitelisted,
         "skipped": report.skipped,
+        "mints_sent": report.minted,
+        "mints_found": report.found_minted,
     }
     if json_out:
         emit_json(data)

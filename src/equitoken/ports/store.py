@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -32,7 +33,19 @@ class Store(Protocol):
       original entry (``created=False``); with a different body it raises ``IDEMPOTENCY_CONFLICT``.
     - ``seq`` numbers are unique and increase in commit order; entries are never changed or deleted.
     - balances are derived from postings, at any instant, never stored as editable figures.
+    - ``transaction()`` is the unit of work: the writes inside it commit together, once, or not at all.
+    - stored events are tamper-evident: a row changed behind the store's back is refused on reading
+      with ``STORE_CORRUPT`` naming its stream and position.
     """
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Return a unit of work: every write in the ``with`` block commits together at its end, or none.
+
+        Reads in the block see its own writes; an exception rolls everything back (nothing is visible,
+        no seq number is used) and propagates. An inner ``transaction()`` joins the outer one. Writes
+        outside any unit commit one call at a time.
+        """
+        ...
 
     def post(self, draft: EntryDraft) -> PostResult:
         """Record a balanced entry exactly once."""

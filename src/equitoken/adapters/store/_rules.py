@@ -7,6 +7,10 @@
   decimals and 60 integer digits, which fits ``NUMERIC(78, 18)``), checked exactly before a draft exists.
 - **Event bodies** are canonical JSON: decimals become their canonical text, aware datetimes ISO 8601
   in UTC; floats are refused (money is never a float) and so is anything JSON cannot spell exactly.
+- **Event rows are chained**: each stored row carries ``row_digest`` over its position (``seq``), stream,
+  type, key, instant, payload text and body hash, and the digest of the previous row of the same stream
+  (``GENESIS`` for a stream's first row). Reading recomputes it (one hash per row): an edited row, or a
+  row taken out of the middle or the start of a stream, is refused with ``STORE_CORRUPT``.
 """
 
 from __future__ import annotations
@@ -108,11 +112,40 @@ def event_body(
     return EventBody(stream, type, key, moment, payload_json, digest)
 
 
-def decode_payload(text: str) -> dict[str, Any]:
-    """Return the payload stored as ``text``."""
-    value = json.loads(text)
+GENESIS = "0" * 64
+"""What a stream's first row is chained to."""
+
+
+def row_digest(
+    previous: str,
+    seq: int,
+    stream: str,
+    type: str,
+    key: str,
+    occurred_at: datetime,
+    payload_json: str,
+    body_hash: str,
+) -> str:
+    """Return the digest that binds a stored event row to its position and to the row before it."""
+    fields = (previous, str(seq), stream, type, key, utc(occurred_at).isoformat(), payload_json, body_hash)
+    return content_hash("\x1f".join(fields))
+
+
+def corrupt_event(stream: str, seq: int, why: str) -> DomainError:
+    """Return the refusal for a stored event that cannot be trusted."""
+    return DomainError(
+        "STORE_CORRUPT", f"the journal's event at stream {stream!r} position {seq} {why}; refusing to use it"
+    )
+
+
+def decode_payload(text: str, stream: str = "?", seq: int = 0) -> dict[str, Any]:
+    """Return the payload stored as ``text``, or refuse one that is not a JSON object (``STORE_CORRUPT``)."""
+    try:
+        value = json.loads(text)
+    except (ValueError, TypeError):
+        raise corrupt_event(stream, seq, "has a payload that is not valid JSON") from None
     if not isinstance(value, dict):
-        raise DomainError("STORE_CORRUPT", "a stored event payload is not a JSON object")
+        raise corrupt_event(stream, seq, "has a payload that is not a JSON object")
     return value
 
 

@@ -1,14 +1,16 @@
 """An in-memory ``Store`` over the ledger's own ``Journal``: the fake unit tests use instead of a database.
 
 It keeps the same rules as the SQL store (one conformance suite runs against both): exact sums, the
-same amount range, idempotent events with canonical payloads, refusal after ``close``. One lock makes
-it safe to share between threads; nothing survives the process.
+same amount range, idempotent events with canonical payloads, refusal after ``close``, units of work
+that commit whole or roll back whole. One lock makes it safe to share between threads (a unit of work
+holds it until it ends, as a database's write lock would); nothing survives the process.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal, localcontext
 from typing import Any
@@ -30,6 +32,53 @@ class MemoryStore:
         self._events: list[tuple[int, EventBody]] = []
         self._event_by_key: dict[str, tuple[int, EventBody]] = {}
         self._closed = False
+        self._depth = 0  # how many transaction() blocks the lock holder is inside
+        self._doomed = False
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run the block as one unit of work: all its writes stay, or (if it raises) none of them.
+
+        An inner ``transaction()`` joins the outer one; an error that leaves an inner block dooms the
+        whole unit, which rolls back and raises ``TRANSACTION_ABORTED`` even if the outer block swallowed it.
+        """
+        with self._lock:
+            self._check_open()
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                except BaseException:
+                    self._doomed = True
+                    raise
+                finally:
+                    self._depth -= 1
+                return
+            entries, events = len(self._journal.entries()), len(self._events)
+            self._depth, self._doomed = 1, False
+            try:
+                yield
+            except BaseException:
+                self._rollback(entries, events)
+                raise
+            else:
+                if self._doomed:
+                    self._rollback(entries, events)
+                    raise DomainError(
+                        "TRANSACTION_ABORTED",
+                        "a step of this unit of work failed, so none of it was recorded",
+                    )
+            finally:
+                self._depth, self._doomed = 0, False
+
+    def _rollback(self, entries: int, events: int) -> None:
+        # Rebuilding costs O(n), but only on the rare failed unit; a commit costs nothing.
+        kept = self._journal.entries()[:entries]
+        if len(kept) != len(self._journal.entries()):
+            self._journal = Journal.replay(entry.draft for entry in kept)
+        for _, body in self._events[events:]:
+            del self._event_by_key[body.key]
+        del self._events[events:]
 
     def _check_open(self) -> None:
         if self._closed:

@@ -24,10 +24,20 @@ so several threads and processes can share one file. A writer waits at most ``lo
 another writer's lock on either backend, then fails with ``STORE_UNAVAILABLE`` instead of hanging.
 
 **Reading back** rebuilds every entry through ``EntryDraft`` and compares its body hash with the one
-recorded at posting: a row edited behind the store's back raises ``STORE_CORRUPT`` (fail closed).
+recorded at posting: a row edited behind the store's back raises ``STORE_CORRUPT`` (fail closed). Event
+rows are checked the same way: each carries ``row_digest`` (see ``_rules.row_digest``), chained to the
+previous row of its stream, and every read recomputes it; a mismatch, a broken link, or a payload that is
+not a JSON object raises ``STORE_CORRUPT`` naming the stream and position.
+
+**Units of work**: ``with store.transaction():`` puts every ``post``, ``post_many`` and ``append_event``
+inside it into one database transaction, committed once at the end (or rolled back whole when the block
+raises). It takes the write lock of both tables at its start (``BEGIN IMMEDIATE`` on SQLite; one ``LOCK
+TABLE ledger_entries, events`` on PostgreSQL, always in that order, so two units never deadlock), and
+reads inside it see its own writes. A unit belongs to the thread that opened it; an inner ``transaction()``
+joins the outer one. Outside a unit every call is its own transaction, as before.
 
 **Throughput**: ``post_many`` books a batch under one lock and one commit, many times faster than one
-``post`` per entry.
+``post`` per entry; a unit of work does the same for a whole command.
 """
 
 from __future__ import annotations
@@ -75,12 +85,15 @@ from sqlalchemy.types import BigInteger, TypeEngine
 
 from equitoken.adapters.store._rules import (
     EXACT,
+    GENESIS,
     EventBody,
     canonical,
+    corrupt_event,
     decode_payload,
     event_body,
     event_conflict,
     metadata_json,
+    row_digest,
 )
 from equitoken.domain.errors import DomainError
 from equitoken.domain.instants import utc
@@ -94,7 +107,7 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).with_name("migrations")
 """The Alembic script directory shipped inside the package."""
 
-SCHEMA_HEAD = "0001"
+SCHEMA_HEAD = "0002"
 """The newest migration revision. ``open`` skips Alembic (half a second of imports) when the database
 is already there; a test keeps this equal to the head of ``MIGRATIONS``."""
 
@@ -194,6 +207,8 @@ events = Table(
     Column("occurred_at", UtcDateTime(), nullable=False),
     Column("payload_json", Text(), nullable=False),
     Column("body_hash", String(64), nullable=False),
+    Column("prev_digest", String(64), nullable=False),
+    Column("row_digest", String(64), nullable=False),
     UniqueConstraint("event_key", name="uq_events_event_key"),
     Index("ix_events_stream_seq", "stream", "seq"),
 )
@@ -215,6 +230,12 @@ _INSERT_ENTRY = insert(ledger_entries)
 _INSERT_POSTING = insert(ledger_postings)
 _INSERT_EVENT = insert(events)
 _EVENT_BY_KEY = select(events).where(events.c.event_key == bindparam("key"))
+_STREAM_HEAD = (
+    select(events.c.row_digest)
+    .where(events.c.stream == bindparam("stream"))
+    .order_by(events.c.seq.desc())
+    .limit(1)
+)
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -262,6 +283,16 @@ def _reason(exc: BaseException) -> str:
     return lines[0] if lines else type(original).__name__
 
 
+class _Unit:
+    """The open unit of work of one thread: its connection, and whether an inner block failed."""
+
+    __slots__ = ("conn", "doomed")
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.doomed = False
+
+
 class SqlStore:
     """Persist entries and events in a SQL database; safe for many threads and processes at once."""
 
@@ -274,6 +305,7 @@ class SqlStore:
         # A private in-memory SQLite database is one shared connection: serialise its users.
         shared = engine.dialect.name == "sqlite" and isinstance(engine.pool, StaticPool)
         self._serial: threading.RLock | None = threading.RLock() if shared else None
+        self._local = threading.local()  # .unit: this thread's open unit of work, if any
 
     @classmethod
     def open(cls, url: str, *, lock_timeout_ms: int = 30_000) -> Self:
@@ -323,14 +355,71 @@ class SqlStore:
                 "STORE_UNAVAILABLE", f"the database at {self.url} failed: {_reason(exc)}"
             ) from exc
 
+    def _unit(self) -> _Unit | None:
+        unit: _Unit | None = getattr(self._local, "unit", None)
+        return unit
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run the block as one unit of work: its writes commit together at the end, or not at all.
+
+        Every ``post``, ``post_many`` and ``append_event`` in the block (on this thread) joins one database
+        transaction that holds both tables' write locks; reads in the block see its writes. If the block
+        raises, everything is rolled back (no entry, no event, no seq number used) and the error goes on.
+        An inner ``transaction()`` joins the outer one; if an error leaves an inner block and the outer
+        block swallows it, the outer one still rolls back and raises ``TRANSACTION_ABORTED`` (fail closed).
+        """
+        outer = self._unit()
+        if outer is not None:
+            try:
+                yield
+            except BaseException:
+                outer.doomed = True
+                raise
+            return
+        with self._guarded(), self._engine.connect() as conn:
+            conn.execution_options(**{_WRITE: True})
+            trans = conn.begin()
+            unit = _Unit(conn)
+            self._local.unit = unit
+            try:
+                if self._postgres:
+                    conn.exec_driver_sql(
+                        f"SET LOCAL lock_timeout = {self._lock_timeout_ms}; "
+                        f"LOCK TABLE {ledger_entries.name}, {events.name} IN EXCLUSIVE MODE"
+                    )
+                yield
+            except BaseException:
+                trans.rollback()
+                raise
+            else:
+                if unit.doomed:
+                    trans.rollback()
+                    raise DomainError(
+                        "TRANSACTION_ABORTED",
+                        "a step of this unit of work failed, so none of it was recorded",
+                    )
+                trans.commit()
+            finally:
+                self._local.unit = None
+
     @contextlib.contextmanager
     def _reading(self) -> Iterator[Connection]:
+        unit = self._unit()
+        if unit is not None:
+            yield unit.conn
+            return
         with self._engine.connect() as conn, conn.begin():
             yield conn
 
     @contextlib.contextmanager
     def _writing(self, table: Table) -> Iterator[Connection]:
         """Open a transaction that holds ``table``'s write lock from its first statement."""
+        unit = self._unit()
+        if unit is not None:
+            # The unit took every write lock when it began; its commit is the only one.
+            yield unit.conn
+            return
         with self._engine.connect() as conn:
             conn.execution_options(**{_WRITE: True})
             with conn.begin():
@@ -402,7 +491,8 @@ class SqlStore:
                     return self._post_batch(batch)
                 except IntegrityError:
                     # Someone inserted one of our keys first; the rolled-back retry will find it.
-                    if attempt == _RETRIES - 1:
+                    # Inside a unit of work there is nothing to retry alone: the whole unit fails.
+                    if attempt == _RETRIES - 1 or self._unit() is not None:
                         raise
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -549,7 +639,7 @@ class SqlStore:
                 try:
                     return self._append(body)
                 except IntegrityError:
-                    if attempt == _RETRIES - 1:
+                    if attempt == _RETRIES - 1 or self._unit() is not None:
                         raise
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -557,10 +647,13 @@ class SqlStore:
         with self._writing(events) as conn:
             row = conn.execute(_EVENT_BY_KEY, {"key": body.key}).first()
             if row is not None:
+                _check_row(row)
                 if row.body_hash != body.body_hash:
                     raise event_conflict(body.key)
                 return _stored(row)
             seq = self._next_seq(conn, events)
+            previous = conn.execute(_STREAM_HEAD, {"stream": body.stream}).scalar()
+            previous = GENESIS if previous is None else str(previous)
             conn.execute(
                 _INSERT_EVENT,
                 {
@@ -571,6 +664,17 @@ class SqlStore:
                     "occurred_at": body.occurred_at,
                     "payload_json": body.payload_json,
                     "body_hash": body.body_hash,
+                    "prev_digest": previous,
+                    "row_digest": row_digest(
+                        previous,
+                        seq,
+                        body.stream,
+                        body.type,
+                        body.key,
+                        body.occurred_at,
+                        body.payload_json,
+                        body.body_hash,
+                    ),
                 },
             )
         return StoredEvent(seq, body.stream, body.type, body.key, body.occurred_at, body.payload())
@@ -581,12 +685,51 @@ class SqlStore:
         if stream is not None:
             query = query.where(events.c.stream == stream)
         with self._guarded(), self._reading() as conn:
-            return [_stored(row) for row in conn.execute(query)]
+            return _verified(conn.execute(query), from_start=after_seq <= 0)
 
     def close(self) -> None:
         """Release every connection; the store refuses further use."""
         self._closed = True
         self._engine.dispose()
+
+
+def _check_row(row: Row[Any]) -> None:
+    """Refuse a row whose digest no longer matches its fields (one hash)."""
+    expected = row_digest(
+        row.prev_digest,
+        row.seq,
+        row.stream,
+        row.type,
+        row.event_key,
+        row.occurred_at,
+        row.payload_json,
+        row.body_hash,
+    )
+    if expected != row.row_digest:
+        raise corrupt_event(row.stream, row.seq, "no longer matches the digest it was recorded with")
+
+
+def _verified(rows: Iterable[Row[Any]], *, from_start: bool) -> list[StoredEvent]:
+    """Check each row and its link to the previous row of its stream, then decode it.
+
+    ``from_start``: the rows begin at the journal's start, so each stream's first row must be chained
+    to ``GENESIS`` (a row deleted from the front is caught too); otherwise a stream's first row read is
+    trusted for its link and checked for its own digest.
+    """
+    heads: dict[str, str] = {}
+    out: list[StoredEvent] = []
+    for row in rows:
+        _check_row(row)
+        expected = heads.get(row.stream, GENESIS if from_start else row.prev_digest)
+        if row.prev_digest != expected:
+            raise corrupt_event(
+                row.stream,
+                row.seq,
+                "does not follow the stream's previous event (one was removed or changed)",
+            )
+        heads[row.stream] = row.row_digest
+        out.append(_stored(row))
+    return out
 
 
 def _stored(row: Row[Any]) -> StoredEvent:
@@ -596,7 +739,7 @@ def _stored(row: Row[Any]) -> StoredEvent:
         type=row.type,
         key=row.event_key,
         occurred_at=row.occurred_at,
-        payload=decode_payload(row.payload_json),
+        payload=decode_payload(row.payload_json, row.stream, row.seq),
     )
 
 
