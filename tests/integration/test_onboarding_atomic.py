@@ -363,3 +363,22 @@ def test_a_refused_file_leaves_the_desk_as_the_journal_says(node: Node, plan_dat
     assert desk.investors.book.find(InvestorId("inv-anna")) is None
     assert onboard(desk, parse_onboarding(plan_data)).holdings == 4  # the same desk, the good file
     assert balances(store, node) == EXPECTED
+
+
+def test_on_the_embedded_chain_a_second_file_in_one_process_mints_its_new_holdings(
+    plan_data: dict[str, Any],
+) -> None:
+    chain = build_chain("", "onboarding-embedded-tests")
+    store = MemoryStore()
+    desk = ComplianceDesk(
+        store, chain, SystemClock(), shipped_policies(), load_sanctions(None), persistent=False
+    )
+    onboard(desk, parse_onboarding(plan_data))
+    token = desk.instrument(ACME).token
+    assert chain.balance_of(token, ANNA).value == 500
+    report = onboard(desk, parse_onboarding(_second_file(plan_data)))  # ACME is live in this process
+    assert report.holdings == 2 and report.minted == 0  # no outbox on the embedded chain
+    assert chain.balance_of(token, ANNA).value == 1000
+    assert chain.balance_of(desk.instrument(XACME).token, ANNA).value == 30
+    assert [e for e in store.events(OUTBOX)] == []
+    assert desk.diff(ACME) == () and desk.diff(XACME) == ()
