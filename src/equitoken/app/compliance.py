@@ -6,12 +6,12 @@ list) or from the paths an operator gives — and turns unreadable files into on
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
+from equitoken.app.files import parse_json, read_text
 from equitoken.compliance.cases import Case, parse_cases
 from equitoken.compliance.loader import parse_policy
 from equitoken.compliance.policy import Policy
@@ -23,11 +23,7 @@ SAMPLE_SANCTIONS: Traversable = files("equitoken.compliance") / "data" / "sancti
 
 
 def _read(path: Path | Traversable, what: str) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        why = getattr(error, "strerror", None) or str(error)
-        raise DomainError("FILE_UNREADABLE", f"cannot read {what} {path}: {why}") from None
+    return read_text(path, what)
 
 
 def load_policy(path: Path | Traversable) -> Policy:
@@ -56,12 +52,5 @@ def load_sanctions(path: Path | Traversable | None = None) -> SanctionsList:
 
 def load_cases(path: Path) -> tuple[Case, ...]:
     """Read a what-if cases file against the shipped policies."""
-    text = _read(path, "cases file")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise DomainError(
-            "INVALID_CASES",
-            f"{path}, line {error.lineno}, column {error.colno}: not valid JSON ({error.msg})",
-        ) from None
+    data = parse_json(_read(path, "cases file"), str(path), "INVALID_CASES")
     return parse_cases(data, shipped_policies())

@@ -286,6 +286,9 @@ class ComplianceDesk:
         instrument = self.instrument(symbol)
         if shares.is_zero():
             raise DomainError("ZERO_AMOUNT", "a transfer must move a positive number of shares")
+        for side, wallet in (("sender", sender), ("receiver", receiver)):
+            if wallet.to_bytes() == bytes(20):
+                raise DomainError("ZERO_ADDRESS", f"the zero address cannot be a transfer's {side}")
         at = self.chain.block_time()
         policy = self.policy(symbol)
         state = self.instruments.book.get(symbol)

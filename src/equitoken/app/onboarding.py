@@ -17,12 +17,12 @@ All or nothing, and idempotent:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from equitoken.app.compliance_desk import ComplianceDesk
+from equitoken.app.files import parse_json, read_text
 from equitoken.app.outbox import holding_key
 from equitoken.compliance.book import BindWallet, ChangeKyc, OnboardInvestor
 from equitoken.compliance.instruments import HoldingIssued, InstrumentRegistered, WhitelistChanged
@@ -53,16 +53,7 @@ class OnboardingReport:
 
 def read_onboarding(path: Path) -> Onboarding:
     """Read and parse an onboarding file, refusing unreadable JSON with its line and column."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise DomainError("FILE_UNREADABLE", f"cannot read {path}: {error.strerror or error}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise DomainError(
-            "INVALID_ONBOARDING", f"{path}, line {error.lineno}, column {error.colno}: {error.msg}"
-        ) from None
+    data = parse_json(read_text(path, "onboarding file"), str(path), "INVALID_ONBOARDING")
     return parse_onboarding(data)
 
 

@@ -208,9 +208,14 @@ def check_command(
 
     Exits 1 when the two disagree (a finding to look into, like drift), 0 when they agree.
     """
-    result = _desk(sanctions).check(
-        Symbol(instrument), WalletAddress(sender), WalletAddress(receiver), Shares(amount)
+    # Every input is checked before the desk (and the chain) is opened.
+    symbol, source, target, shares = (
+        Symbol(instrument),
+        WalletAddress(sender),
+        WalletAddress(receiver),
+        Shares(amount),
     )
+    result = _desk(sanctions).check(symbol, source, target, shares)
     data = _check_data(result)
     if json_out:
         emit_json(data)
@@ -253,7 +258,11 @@ def diff_command(
 ) -> None:
     """Show where the chain differs from the off-chain intent (policy, investors, wallets, whitelist)."""
     desk = _desk(sanctions)
-    symbols = [Symbol(instrument)] if instrument else [s.symbol for s in desk.instruments.book.instruments()]
+    symbols = (
+        [Symbol(instrument)]
+        if instrument is not None  # an empty --instrument is a bad symbol, not "all"
+        else [s.symbol for s in desk.instruments.book.instruments()]
+    )
     rows = [
         {"instrument": symbol.value, **dataclasses.asdict(d)} for symbol in symbols for d in desk.diff(symbol)
     ]

@@ -67,10 +67,11 @@ app.add_typer(reserves_app, name="reserves")
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit status, turning every refusal into one line and status 2."""
     try:
+        _refuse_repeated_options(sys.argv[1:] if argv is None else argv)
         # Outside standalone mode click returns the code of a ``typer.Exit`` instead of raising it.
         result = app(args=argv, prog_name="equitoken", standalone_mode=False)
     except DomainError as error:
-        typer.echo(f"equitoken: error {error.code}: {error.message}", err=True)
+        typer.echo(f"equitoken: error {error.code}: {_bounded(error.message)}", err=True)
         return EXIT_BAD_INPUT
     except click.exceptions.NoArgsIsHelpError as shown:
         shown.show()  # the help text was asked for in effect: not an error
@@ -84,6 +85,30 @@ def run(argv: list[str] | None = None) -> int:
         typer.echo("equitoken: aborted", err=True)
         return 1
     return result if isinstance(result, int) else 0
+
+
+MAX_MESSAGE = 400
+"""The longest error sentence printed: a 5,000-character input is named, not echoed whole."""
+
+
+def _bounded(message: str) -> str:
+    message = " ".join(message.split())  # one line, whatever the input held
+    if len(message) <= MAX_MESSAGE:
+        return message
+    return f"{message[: MAX_MESSAGE - 40]}… ({len(message)} characters in all)"
+
+
+def _refuse_repeated_options(argv: list[str]) -> None:
+    """Refuse an option given twice (click keeps the last silently: ``--from A --from B`` is a typo)."""
+    seen: set[str] = set()
+    for arg in argv:
+        if arg == "--":
+            return
+        if arg.startswith("--") and len(arg) > 2:
+            name = arg.split("=", 1)[0]
+            if name in seen and name not in ("--help",):
+                raise DomainError("USAGE", f"{name} is given more than once; give it once")
+            seen.add(name)
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ import typer
 from equitoken.adapters.chain.factory import build_chain
 from equitoken.adapters.chain.signing import recover
 from equitoken.app.attestation import Proof, prove, read_holders
+from equitoken.app.files import read_text
 from equitoken.app.settings import load_settings
 from equitoken.app.trustee import check_signer
 from equitoken.app.week import DEFAULT_SEED, attestation_dir, run_week
@@ -273,10 +274,7 @@ def _print_lines(signed: SignedAttestation) -> None:
 
 
 def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise DomainError("FILE_UNREADABLE", f"cannot read {path}: {error.strerror or error}") from None
+    return read_text(path, "file")
 
 
 def _node(text: str) -> bytes:

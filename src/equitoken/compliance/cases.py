@@ -193,6 +193,8 @@ def _case(f: _Fields, raw: Mapping[str, Any], policies: Mapping[str, Policy]) ->
     notional = None
     if "notional" in raw:
         notional = f.convert("notional", Money, f.typed(raw, "notional", "", str))
+        if notional.amount < 0:
+            raise f.fail("notional", "must not be negative (it is the order's cash value)")
     else:
         for rule in policy.rules_for(kind):
             if isinstance(rule.params, NotionalLimit):

@@ -109,6 +109,13 @@ def _get(entry: Mapping[str, Any], key: str, where: str, parse: Callable[[Any], 
         raise _fail(f"{where}.{key}", f"{value!r} is invalid ({why})") from None
 
 
+def _whole(value: Any) -> int:
+    """Accept a JSON integer only: ``1.5`` would truncate to 1, ``true`` reads as 1, ``"18"`` is text."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("expected a whole number")
+    return value
+
+
 def _instant(text: Any) -> datetime:
     """Parse an ISO-8601 instant with a zone, or a plain date (00:00 UTC that day)."""
     raw = _text(text).strip()
@@ -162,7 +169,7 @@ def parse_onboarding(data: object) -> Onboarding:
         InstrumentEntry(
             _get(e, "symbol", w, Symbol),
             _get(e, "policy", w, _text),
-            _get(e, "decimals", w, int, 18),
+            _get(e, "decimals", w, _whole, 18),
             _get(e, "distribution_start", w, _instant, None),
         )
         for w, e in _entries(data, "instruments")

@@ -92,10 +92,14 @@ def parse_sanctions(text: str, source: str) -> SanctionsList:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
-        row = [cell.strip() for cell in next(csv.reader([line]))]
+        try:
+            row = [cell.strip() for cell in next(csv.reader([line]))]
+        except csv.Error as error:  # e.g. a field past the csv module's 128 KiB limit
+            raise _bad(source, number, "row", f"not a CSV row ({error})") from None
         if not header_seen:
             if tuple(row) != HEADER:
-                raise _bad(source, number, "header", f"expected {','.join(HEADER)}, got {line.strip()!r}")
+                shown = line.strip() if len(line) <= 80 else f"{line.strip()[:60]}…"
+                raise _bad(source, number, "header", f"expected {','.join(HEADER)}, got {shown!r}")
             header_seen = True
             continue
         if len(row) != len(HEADER):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import WalletAddress, to_checksum_address
@@ -25,7 +26,13 @@ def parse_holders(lines: Iterable[str]) -> list[tuple[bytes, int]]:
     Blank lines are skipped; a repeated holder is refused, since a tree with two leaves for one holder
     would let either balance be proven.
     """
-    reader = csv.reader(lines)
+    try:
+        return _parse(csv.reader(lines))
+    except csv.Error as error:  # e.g. a field past the csv module's 128 KiB limit
+        raise DomainError("INVALID_CSV", f"not a holders CSV ({error})") from None
+
+
+def _parse(reader: Any) -> list[tuple[bytes, int]]:  # a csv reader (its type is private to csv)
     header = next(reader, None)
     if header is None or [cell.strip().lstrip("\ufeff") for cell in header] != HEADER:
         raise DomainError("INVALID_CSV", "line 1: the header must be exactly holder,balance")
