@@ -24,6 +24,7 @@ from equitoken.issuance.models import ModelName
 from equitoken.issuance.models.base import Holder
 from equitoken.issuance.models.books import USD, hedge_pending, investor_cash
 from equitoken.issuance.models.instant import InstantModel, InstantSettings, build_instant_model
+from equitoken.issuance.models.inventory import InventoryModel, InventorySettings, build_inventory_model
 from equitoken.issuance.orders import OrderState, TimeInForce
 from equitoken.ledger.accounts import Asset
 from equitoken.ports.broker import Broker
@@ -37,6 +38,17 @@ SATURDAY = ny(2012, 11, 24, 12, 0)
 NEXT_OPEN = ny(2012, 11, 26, 9, 31)
 
 BUILDERS: Mapping[ModelName, ModelBuilder] = {
+    ModelName.INVENTORY: partial(
+        build_inventory_model,
+        settings=InventorySettings(
+            capital=Money(250_000),
+            initial_shares=Shares(150),
+            low_watermark=Shares(60),
+            target=Shares(150),
+            high_watermark=Shares(260),
+            stablecoin_float=Money(100_000),
+        ),
+    ),
     ModelName.INSTANT: partial(
         build_instant_model,
         settings=InstantSettings(buffer=Money(100_000), exposure_cap=Money(40_000)),
@@ -161,6 +173,43 @@ def test_a_blackout_survives_the_restart_and_its_lifting_too() -> None:
     assert restart(world).blacked_out(MSFT) is None
 
 
+def inventory_world(at: datetime) -> tuple[World, Holder]:
+    world = World.start(at, seed="restart", chain_kept=True)
+    world.list("AAPL", ModelName.INVENTORY, "tracker-certificate", BUILDERS[ModelName.INVENTORY])
+    return world, world.investor("anna", residence="DE", cash="200000")
+
+
+def placed(world: World) -> list[str]:
+    stream = "broker-inventory-AAPL"
+    return [e.payload["client_order_id"] for e in world.store.events(stream) if e.type == "BrokerOrderPlaced"]
+
+
+def test_an_inventory_listing_resumes_without_buying_its_opening_inventory_again() -> None:
+    world, anna = inventory_world(MONDAY)
+    world.engine.submit(world.buy(anna, "AAPL", "100"))  # below the low watermark: a refill is due
+    orders = placed(world)
+    engine = restart(world)
+    model = engine.model(Symbol("AAPL"))
+    assert isinstance(model, InventoryModel)
+    assert placed(world) == orders  # nothing bought again on reopening
+    world.at(ny(2012, 11, 19, 11, 0))
+    after = placed(world)
+    assert after[: len(orders)] == orders and len(after) == len(orders) + 1  # one refill, once
+    assert all(b.holds for b in engine.check()) and engine.invariants_ok
+
+
+def test_an_opening_buy_queued_while_closed_is_minted_after_the_restart() -> None:
+    world, _ = inventory_world(SATURDAY)  # the opening buy waits at the broker for Monday's open
+    supply = world.engine.chain.total_supply(world.engine.model(Symbol("AAPL")).listing.instrument.token)
+    assert supply.value == 0
+    engine = restart(world)
+    world.at(NEXT_OPEN)
+    token = engine.model(Symbol("AAPL")).listing.instrument.token
+    assert engine.chain.total_supply(token).value == 150  # filled at the open, minted once
+    assert placed(world) == ["inventory:AAPL:open"]
+    assert all(b.holds for b in engine.check()) and engine.invariants_ok
+
+
 def test_a_fresh_chain_cannot_resume_journaled_listings() -> None:
     world, _ = start()
     platform = bootstrap(Settings(chain_seed="restart"), world.clock)
@@ -172,7 +221,7 @@ def test_a_fresh_chain_cannot_resume_journaled_listings() -> None:
 
 def test_a_model_that_cannot_resume_is_refused_not_reopened_half_way() -> None:
     world = World.start(MONDAY, seed="restart", chain_kept=True)
-    world.list("AAPL", ModelName.INVENTORY, "tracker-certificate", MintOnFill)
+    world.list("KO", ModelName.DIRECT, "direct-ownership", MintOnFill)
     with pytest.raises(DomainError) as refused:
-        restart(world, {ModelName.INVENTORY: MintOnFill})
+        restart(world, {ModelName.DIRECT: MintOnFill})
     assert refused.value.code == "RESTART_UNSUPPORTED"
