@@ -9,7 +9,7 @@ working orders nobody filled or expired, an open buffer commitment never hedged,
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 
 import pytest
@@ -17,12 +17,15 @@ import pytest
 from equitoken.app.bootstrap import bootstrap
 from equitoken.app.issuance import IssuanceEngine, ModelBuilder, open_engine
 from equitoken.app.settings import Settings
+from equitoken.compliance.actions import Regulation
+from equitoken.compliance.investors import InvestorCategory
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import Symbol
-from equitoken.domain.values import Money, Shares
+from equitoken.domain.values import Money, Price, Shares
 from equitoken.issuance.models import ModelName
 from equitoken.issuance.models.base import Holder
 from equitoken.issuance.models.books import USD, hedge_pending, investor_cash
+from equitoken.issuance.models.direct import DirectModel, build_direct_model
 from equitoken.issuance.models.instant import InstantModel, InstantSettings, build_instant_model
 from equitoken.issuance.models.inventory import InventoryModel, InventorySettings, build_inventory_model
 from equitoken.issuance.orders import OrderState, TimeInForce
@@ -38,6 +41,7 @@ SATURDAY = ny(2012, 11, 24, 12, 0)
 NEXT_OPEN = ny(2012, 11, 26, 9, 31)
 
 BUILDERS: Mapping[ModelName, ModelBuilder] = {
+    ModelName.DIRECT: build_direct_model,
     ModelName.INVENTORY: partial(
         build_inventory_model,
         settings=InventorySettings(
@@ -208,6 +212,55 @@ def test_an_opening_buy_queued_while_closed_is_minted_after_the_restart() -> Non
     assert engine.chain.total_supply(token).value == 150  # filled at the open, minted once
     assert placed(world) == ["inventory:AAPL:open"]
     assert all(b.holds for b in engine.check()) and engine.invariants_ok
+
+
+KO = Symbol("KO")
+
+
+def direct_world() -> tuple[World, Holder, Holder]:
+    world = World.start(MONDAY, seed="restart", chain_kept=True)
+    world.list("KO", ModelName.DIRECT, "direct-ownership", BUILDERS[ModelName.DIRECT])
+    alice, bob = (
+        world.investor(name, residence="CH", category=InvestorCategory.PROFESSIONAL)
+        for name in ("alice", "bob")
+    )
+    world.engine.desk.whitelist(KO, [alice.investor, bob.investor])
+    world.engine.issue_primary(
+        KO, alice, Shares(100), Price("30"), acquired_at=ny(2010, 11, 1, 10, 0), regulation=Regulation.REG_S
+    )
+    return world, alice, bob
+
+
+def test_a_direct_listing_resumes_its_register_and_its_resting_orders() -> None:
+    world, alice, bob = direct_world()
+    ask = world.engine.submit(world.sell(alice, "KO", "10", limit="37", tif=TimeInForce.GTC)).order
+    world.at(MONDAY + timedelta(minutes=5))
+    world.engine.submit(world.buy(bob, "KO", "4", limit="37.50"))  # part of the ask fills
+    before = world.engine.model(KO)
+    assert isinstance(before, DirectModel)
+    table, book = before.cap_table, before.book
+    engine = restart(world)
+    model = engine.model(KO)
+    assert isinstance(model, DirectModel)
+    assert model.cap_table == table  # lot for lot, legends and holding periods included
+    assert model.book == book and model.reconcile() == []
+    world.at(MONDAY + timedelta(minutes=10))
+    taken = engine.submit(world.buy(bob, "KO", "6", limit="37")).order  # meets the rest of the ask
+    assert taken.state is OrderState.SETTLED
+    assert engine.orders.order(ask.order_id).state is OrderState.SETTLED
+    assert world.tokens("KO", bob) == 10 and model.reconcile() == []
+    assert model.cap_table.balance_of(bob.wallet) == Shares(10)
+    assert all(b.holds for b in engine.check()) and engine.invariants_ok
+
+
+def test_a_primary_issue_after_a_restart_claims_its_own_mint() -> None:
+    world, _, bob = direct_world()
+    engine = restart(world)
+    engine.issue_primary(KO, bob, Shares(50), Price("36"), regulation=Regulation.REG_S)
+    model = engine.model(KO)
+    assert isinstance(model, DirectModel)
+    assert model.cap_table.balance_of(bob.wallet) == Shares(50) and model.reconcile() == []
+    assert all(b.holds for b in engine.check())
 
 
 def test_a_fresh_chain_cannot_resume_journaled_listings() -> None:

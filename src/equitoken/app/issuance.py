@@ -152,8 +152,8 @@ def platform_command(
 class Resumable(Protocol):
     """A model that can reopen, after a restart, a listing it opened before (from durable records)."""
 
-    def resume(self) -> None:
-        """Rebuild the model's state from the journal, the ledger, the chain and the broker; move nothing."""
+    def resume(self, working: Sequence[Order]) -> None:
+        """Rebuild the model's state from durable records and the listing's ``working`` orders."""
         ...
 
 
@@ -363,7 +363,7 @@ class IssuanceEngine:
                     "RESTART_UNSUPPORTED",
                     f"the {listed.model} model of {listed.symbol} cannot resume after a restart yet",
                 )
-            model.resume()
+            model.resume([o for o in self.orders.working() if o.request.symbol == listed.symbol])
             log.info("listing reopened", extra={"symbol": str(listed.symbol), "model": listed.model.value})
 
     def _stablecoin(self) -> WalletAddress:

@@ -234,7 +234,7 @@ class InstantModel:
         )
         self._settlement = settlement
 
-    def resume(self) -> None:
+    def resume(self, working: Sequence[Order] = ()) -> None:
         """Reopen a listing ``open`` opened before a restart: its settlement contract and exposure book.
 
         The settlement address comes from the capital entry ``open`` posted; the book is the fold of

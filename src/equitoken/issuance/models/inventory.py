@@ -164,7 +164,7 @@ class InventoryModel:
         self._settle_due()
         self._opened = True
 
-    def resume(self) -> None:
+    def resume(self, working: Sequence[Order] = ()) -> None:
         """Reopen a listing ``open`` opened before a restart, from the ledger and the broker's journal.
 
         The capital entry says it opened; the broker books give back the orders still open and the
