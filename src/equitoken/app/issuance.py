@@ -63,9 +63,13 @@ from equitoken.domain.values import Money, Price, Shares, TokenAmount
 from equitoken.issuance import journal
 from equitoken.issuance.engine_events import (
     ENGINE_EVENTS,
+    LOG_EVENTS,
     BlackoutLifted,
     BlackoutStarted,
+    BreakRecorded,
     EngineState,
+    FailureRecorded,
+    FillRecorded,
     StablecoinDeployed,
     StockListed,
 )
@@ -115,6 +119,8 @@ FUNDING: dict[ModelName, Account] = {
 
 ENGINE_STREAM = "engine"
 """The journal stream of the engine's own events: stablecoin, listings, blackouts."""
+LOG_STREAM = "engine-log"
+"""The journal stream of what the engine saw (``EngineLog``): fills applied, failures, breaks."""
 
 HALTS = "reserves"
 """The journal stream of minting halts and their lifting (shared with the reserves service)."""
@@ -268,6 +274,10 @@ class IssuanceEngine:
         self._chain_persists = chain_persists
         self.stablecoin = self._stablecoin()
         self.log = EngineLog()
+        self._logged = 0
+        for seen in journal.read(store, LOG_STREAM, LOG_EVENTS):
+            self._fold_log(seen)
+            self._logged += 1
         self._models: dict[Symbol, IssuanceModel] = {}
         self._books: dict[Symbol, BrokerBooks] = {}
         self._broker_of: dict[Symbol, Broker] = {}
@@ -365,6 +375,30 @@ class IssuanceEngine:
                 )
             model.resume([o for o in self.orders.working() if o.request.symbol == listed.symbol])
             log.info("listing reopened", extra={"symbol": str(listed.symbol), "model": listed.model.value})
+
+    def _note_failure(self, sentence: str, order_id: OrderId | None = None) -> None:
+        self._note(FailureRecorded(utc(self.clock.now()), sentence, order_id))
+
+    def _note(self, event: FillRecorded | FailureRecorded | BreakRecorded) -> None:
+        """Journal what the engine saw (stream ``engine-log``), then add it to ``log``."""
+        self._logged += 1
+        journal.append(self.store, LOG_STREAM, f"engine-log:{self._logged}", event.at, event)
+        self._fold_log(event)
+
+    def _fold_log(self, event: Any) -> None:
+        match event:
+            case FillRecorded():
+                fill = ModelFill(
+                    event.order_id, event.fill, event.reference, event.fee, event.off_hours, event.trade_id
+                )
+                record = FillRecord(event.symbol, event.model, event.investor, event.received_at, fill)
+                self.log.fills.append(record)
+            case FailureRecorded():
+                self.log.failures.append(event.sentence)
+                if event.order_id is not None:
+                    self.log.failed_orders.add(event.order_id)
+            case BreakRecorded():
+                self.log.breaks.append(event.sentence)
 
     def _stablecoin(self) -> WalletAddress:
         """Return the stablecoin this chain already holds for the engine, or deploy (and journal) one."""
@@ -665,11 +699,11 @@ class IssuanceEngine:
             try:
                 fills = model.on_time(working)
             except DomainError as failure:
-                self.log.failures.append(f"{symbol} on_time: {failure.code}: {failure.message}")
+                self._note_failure(f"{symbol} on_time: {failure.code}: {failure.message}")
                 log.error("model failed on time", extra={"symbol": str(symbol), "code": failure.code})
                 continue
             except Exception as unexpected:
-                self.log.failures.append(f"{symbol} on_time: {unexpected!r}")
+                self._note_failure(f"{symbol} on_time: {unexpected!r}")
                 log.exception("model crashed on time", extra={"symbol": str(symbol)})
                 self.halt_minting(symbol, f"the model failed on time: {unexpected!r}")
                 continue
@@ -698,7 +732,7 @@ class IssuanceEngine:
         self.log.checks += 1
         for item in found:
             for sentence in item.breaks:
-                self.log.breaks.append(f"{utc(item.at).isoformat()} {sentence}")
+                self._note(BreakRecorded(utc(self.clock.now()), f"{utc(item.at).isoformat()} {sentence}"))
                 log.error("reserve break", extra={"symbol": item.symbol, "break": sentence})
         return found
 
@@ -825,14 +859,28 @@ class IssuanceEngine:
                 applied = self.orders.apply_fill(item.order_id, item.fill)
             except DomainError as refused:
                 sentence = f"fill {item.fill.fill_id} of {item.order_id} settled but refused: {refused}"
-                self.log.failures.append(sentence)
+                self._note_failure(sentence)
                 self.halt_minting(model.listing.symbol, sentence)
                 continue
             if applied:
                 order = self.orders.order(item.order_id)
                 request = order.request
-                record = FillRecord(request.symbol, model.name, request.investor, order.received_at, item)
-                self.log.fills.append(record)
+                fill = item
+                self._note(
+                    FillRecorded(
+                        utc(self.clock.now()),
+                        request.symbol,
+                        model.name,
+                        request.investor,
+                        order.received_at,
+                        fill.order_id,
+                        fill.fill,
+                        fill.reference,
+                        fill.fee,
+                        fill.off_hours,
+                        fill.trade_id,
+                    )
+                )
             events.extend(applied)
         return events
 
@@ -857,8 +905,7 @@ class IssuanceEngine:
 
     def _fail(self, model: IssuanceModel, order_id: OrderId, failure: DomainError) -> list[OrderEvent]:
         sentence = f"{failure.code}: {failure.message}"
-        self.log.failures.append(f"{order_id}: {sentence}")
-        self.log.failed_orders.add(order_id)
+        self._note_failure(f"{order_id}: {sentence}", order_id)
         if failure.code in BREAKING:
             self.halt_minting(model.listing.symbol, f"order {order_id}: {sentence}")
         log.error("order execution failed", extra={"order_id": str(order_id), "code": failure.code})

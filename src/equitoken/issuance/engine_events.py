@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from equitoken.domain.ids import Symbol, WalletAddress
+from equitoken.domain.ids import InvestorId, OrderId, Symbol, WalletAddress
+from equitoken.domain.values import Money, Price
 from equitoken.issuance.models.base import ModelName
+from equitoken.issuance.orders import Fill
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,44 @@ class BlackoutLifted:
 
     at: datetime
     symbol: Symbol
+
+
+@dataclass(frozen=True, slots=True)
+class FillRecorded:
+    """The engine applied a model's fill to its order (what the scorecard judges it by)."""
+
+    at: datetime
+    symbol: Symbol
+    model: ModelName
+    investor: InvestorId
+    received_at: datetime
+    order_id: OrderId
+    fill: Fill
+    reference: Price
+    fee: Money
+    off_hours: bool
+    trade_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FailureRecorded:
+    """A model failed (on an order when ``order_id`` is set), in the engine's words."""
+
+    at: datetime
+    sentence: str
+    order_id: OrderId | None
+
+
+@dataclass(frozen=True, slots=True)
+class BreakRecorded:
+    """An invariant check found a listing's backing broken."""
+
+    at: datetime
+    sentence: str
+
+
+LOG_EVENTS: tuple[type, ...] = (FillRecorded, FailureRecorded, BreakRecorded)
+"""The engine's record of what it saw (stream ``engine-log``): fills, failures, breaks."""
 
 
 @dataclass
