@@ -50,10 +50,12 @@ class World:
         seed: str = "world",
         fees: FeeSchedule | None = None,
         limits: RiskLimits | None = None,
+        chain_kept: bool | None = None,
     ) -> World:
-        """Return a fresh world whose clock reads ``at``."""
+        """Return a fresh world whose clock reads ``at`` (``chain_kept``: see ``Platform.chain_kept``)."""
         clock = ManualClock(at)
         platform = bootstrap(Settings(chain_seed=seed), clock)
+        platform.chain_kept = chain_kept
         store = MemoryStore()
         platform.store = store  # the composition root lets a test swap a part before first use
         platform.chain = build_chain("", seed, genesis=at)

@@ -26,6 +26,13 @@ class Platform:
 
     settings: Settings
     clock: Clock
+    chain_kept: bool | None = None
+    """Whether the chain keeps its state across engine restarts; ``None``: only a node does (a chain URL
+    is set). A test or the scripted week that hands the same in-process EVM to a new engine sets it."""
+
+    def keeps_chain(self) -> bool:
+        """Tell whether contracts deployed before a restart are still on this platform's chain."""
+        return bool(self.settings.chain_url) if self.chain_kept is None else self.chain_kept
 
     @cached_property
     def calendar(self) -> MarketCalendar:

@@ -149,6 +149,18 @@ class Brokerage:
         """Return the custodian's positions as the broker reports them now."""
         return self._broker.positions()
 
+    def open_orders(self) -> tuple[BrokerOrder, ...]:
+        """Return the orders this account placed and has not seen end, in placement order (journal)."""
+        self._load()
+        placed = (e for e in self._store.events(self._stream) if e.type == ORDER_PLACED)
+        return tuple(
+            order_from_payload(e.payload) for e in placed if e.payload["client_order_id"] in self._open_orders
+        )
+
+    def unsettled_fills(self) -> tuple[BrokerFill, ...]:
+        """Return the fills booked and not yet settled, by settlement instant."""
+        return tuple(p.fill for p in self.pending())
+
     def pending(self) -> list[PendingFill]:
         """Return the booked fills not yet settled, by settlement instant."""
         self._load()

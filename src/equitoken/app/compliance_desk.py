@@ -314,8 +314,12 @@ class ComplianceDesk:
         )
 
 
-def open_desk(platform: Platform, extra_sanctions: Path | None = None) -> ComplianceDesk:
+def open_desk(
+    platform: Platform, extra_sanctions: Path | None = None, *, persistent: bool | None = None
+) -> ComplianceDesk:
     """Return the desk over the platform's store, chain, clock and sanctions list.
+
+    ``persistent``: whether the chain keeps its contracts between opens (default: a node is configured).
 
     ``extra_sanctions`` screens against a further list on top of the platform's (never instead of it:
     an entry point that could swap the operator's list out would let a listed wallet through).
@@ -331,5 +335,5 @@ def open_desk(platform: Platform, extra_sanctions: Path | None = None) -> Compli
         platform.clock,
         shipped_policies(),
         sanctions,
-        persistent=bool(platform.settings.chain_url),
+        persistent=bool(platform.settings.chain_url) if persistent is None else persistent,
     )

@@ -20,6 +20,14 @@ an operator lifts it after reconciliation; halts are journaled (stream ``reserve
 
 Tokens holders move themselves (an ERC-20 transfer outside the platform) are mirrored into the
 ledger from the chain's Transfer events (``mirror_transfers``), so per-investor books stay exact.
+
+**Restart.** What the engine deployed and listed, and the blackouts it imposed, are typed events
+(stream ``engine``, ``issuance.engine_events``). An engine built over a store that holds listings,
+on a chain that kept its state (a node; the same in-process EVM), reopens them when it is given the
+model builders: the same stablecoin and contracts, each model ``resume``d from its own durable
+records (never ``open``ed twice), the blackouts still in force; the order service has already
+rebuilt the working orders, so the next ``tick`` fills or expires them. A model that cannot resume
+is refused (``RESTART_UNSUPPORTED``), never reopened half-way.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ from __future__ import annotations
 import functools
 import logging
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, runtime_checkable
@@ -35,7 +43,7 @@ from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, runtime_check
 from equitoken.adapters.chain.facade import ChainFacade
 from equitoken.app.bootstrap import Platform
 from equitoken.app.brokerage import Brokerage
-from equitoken.app.compliance_desk import ComplianceDesk
+from equitoken.app.compliance_desk import ComplianceDesk, open_desk
 from equitoken.app.orders import ComplianceCheck, EngineCompliance, OrderService, VenueCheck
 from equitoken.app.settings import Settings
 from equitoken.compliance.actions import Regulation
@@ -52,6 +60,19 @@ from equitoken.domain.instants import utc
 from equitoken.domain.market import MarketStatus, ReferencePrice
 from equitoken.domain.trading import Side
 from equitoken.domain.values import Money, Price, Shares, TokenAmount
+from equitoken.issuance import journal
+from equitoken.issuance.engine_events import (
+    ENGINE_EVENTS,
+    LOG_EVENTS,
+    BlackoutLifted,
+    BlackoutStarted,
+    BreakRecorded,
+    EngineState,
+    FailureRecorded,
+    FillRecorded,
+    StablecoinDeployed,
+    StockListed,
+)
 from equitoken.issuance.models import IssuanceModel, Listing, ModelContext, ModelFill, ModelName, ModelReason
 from equitoken.issuance.models.backing import Backing, backing
 from equitoken.issuance.models.base import Holder
@@ -80,6 +101,7 @@ from equitoken.ledger.accounts import Account, AccountKind, Asset
 from equitoken.ledger.entries import EntryDraft, move
 from equitoken.ledger.running import RunningBalances
 from equitoken.ports.broker import Broker, BrokerBooks
+from equitoken.ports.chain import Instrument
 from equitoken.ports.clock import Clock
 from equitoken.ports.market import MarketCalendar, PriceSource
 from equitoken.ports.store import Store
@@ -94,6 +116,11 @@ FUNDING: dict[ModelName, Account] = {
     ModelName.INSTANT: buffer_pool(ModelName.INSTANT),
 }
 """Which account pays a model's broker trades (direct ownership has no broker)."""
+
+ENGINE_STREAM = "engine"
+"""The journal stream of the engine's own events: stablecoin, listings, blackouts."""
+LOG_STREAM = "engine-log"
+"""The journal stream of what the engine saw (``EngineLog``): fills applied, failures, breaks."""
 
 HALTS = "reserves"
 """The journal stream of minting halts and their lifting (shared with the reserves service)."""
@@ -125,6 +152,15 @@ def platform_command(
             engine._own_blocks(before, engine.chain.block_number())
 
     return command
+
+
+@runtime_checkable
+class Resumable(Protocol):
+    """A model that can reopen, after a restart, a listing it opened before (from durable records)."""
+
+    def resume(self, working: Sequence[Order]) -> None:
+        """Rebuild the model's state from durable records and the listing's ``working`` orders."""
+        ...
 
 
 @runtime_checkable
@@ -210,6 +246,8 @@ class IssuanceEngine:
         fees: FeeSchedule | None = None,
         limits: RiskLimits | None = None,
         compliance: ComplianceCheck | None = None,
+        builders: Mapping[ModelName, ModelBuilder] | None = None,
+        chain_persists: bool = False,
     ) -> None:
         self.desk = desk
         self.store = store
@@ -228,21 +266,34 @@ class IssuanceEngine:
             if order.request.time_in_force is TimeInForce.IOC:
                 self.orders.end_attempt(order.order_id)
         self.gate = EngineGate(desk)
-        self.stablecoin = chain.deploy_stablecoin()
+        self._state = EngineState()
+        self._recorded = 0
+        for event in journal.read(store, ENGINE_STREAM, ENGINE_EVENTS):
+            self._state.apply(event)
+            self._recorded += 1
+        self._chain_persists = chain_persists
+        self.stablecoin = self._stablecoin()
         self.log = EngineLog()
+        self._logged = 0
+        for seen in journal.read(store, LOG_STREAM, LOG_EVENTS):
+            self._fold_log(seen)
+            self._logged += 1
         self._models: dict[Symbol, IssuanceModel] = {}
         self._books: dict[Symbol, BrokerBooks] = {}
         self._broker_of: dict[Symbol, Broker] = {}
         self._halted: dict[Symbol, str] = {}
         self._halt_events: dict[tuple[str, Symbol], int] = {}
-        self._blackouts: dict[Symbol, tuple[datetime, str]] = {}
+        self._blackouts: dict[Symbol, tuple[datetime, str]] = dict(self._state.blackouts)
         self._load_halts()
         self._balances = RunningBalances()
         self._own: list[tuple[int, int]] = []
         """Block ranges the engine's own commands mined (inclusive)."""
         self._mirrored: dict[Symbol, int] = {}
         """Per listing, the last block whose token transfers the ledger has seen."""
-        self._deposits = 0
+        self._deposits = _deposits_booked(store)
+        """Deposits booked so far (their keys number on from the ledger's, across restarts)."""
+        if builders is not None:
+            self._reopen(builders)
 
     # -- listings and investors ----------------------------------------------------------------
 
@@ -253,8 +304,24 @@ class IssuanceEngine:
             raise DomainError(
                 "ALREADY_LISTED", f"{symbol} is already listed under {self._models[symbol].name}"
             )
+        if symbol in self._state.listings:
+            raise DomainError(
+                "ALREADY_LISTED",
+                f"{symbol} was listed before a restart; the engine reopens it when given its builders",
+            )
         self.sync_chain_time()
         instrument = self.desk.register(symbol, policy)
+        built = self._attach(symbol, model, instrument, build)
+        built.open()
+        self._record(StockListed(utc(self.clock.now()), symbol, model, policy, self.chain.block_number()))
+        self.check()
+        log.info("listed", extra={"symbol": str(symbol), "model": model.value, "policy": policy})
+        return built
+
+    def _attach(
+        self, symbol: Symbol, model: ModelName, instrument: Instrument, build: ModelBuilder
+    ) -> IssuanceModel:
+        """Build the model of a listing over its ports (its broker account, if it trades at one)."""
         listing = Listing(symbol, model, instrument, self.stablecoin, f"evm-{self.chain.chain_id}")
         funding = FUNDING.get(model)
         broker = None if funding is None else self._brokers()
@@ -276,15 +343,77 @@ class IssuanceEngine:
         built = build(listing, context)
         if built.name is not model:
             raise DomainError("WRONG_MODEL", f"the builder made a {built.name} model for a {model} listing")
-        built.open()
         self._models[symbol] = built
         self._mirrored[symbol] = self.chain.block_number()
         if books is not None and broker is not None:
             self._books[symbol] = books
             self._broker_of[symbol] = broker
-        self.check()
-        log.info("listed", extra={"symbol": str(symbol), "model": model.value, "policy": policy})
         return built
+
+    def _reopen(self, builders: Mapping[ModelName, ModelBuilder]) -> None:
+        """Reopen every journaled listing (see the module doc); refuse rather than reopen half-way."""
+        listings = list(self._state.listings.values())
+        if listings and not self._chain_persists:
+            raise DomainError(
+                "CHAIN_NOT_KEPT",
+                f"the journal lists {', '.join(str(e.symbol) for e in listings)}, but this chain did "
+                "not keep their contracts: a fresh chain cannot resume the listings",
+            )
+        for listed in listings:
+            build = builders.get(listed.model)
+            if build is None:
+                raise DomainError(
+                    "RESTART_UNSUPPORTED", f"no builder for the {listed.model} listing of {listed.symbol}"
+                )
+            instrument = self.desk.instrument(listed.symbol)
+            model = self._attach(listed.symbol, listed.model, instrument, build)
+            if not isinstance(model, Resumable):
+                self._models.pop(listed.symbol, None)
+                raise DomainError(
+                    "RESTART_UNSUPPORTED",
+                    f"the {listed.model} model of {listed.symbol} cannot resume after a restart yet",
+                )
+            model.resume([o for o in self.orders.working() if o.request.symbol == listed.symbol])
+            log.info("listing reopened", extra={"symbol": str(listed.symbol), "model": listed.model.value})
+
+    def _note_failure(self, sentence: str, order_id: OrderId | None = None) -> None:
+        self._note(FailureRecorded(utc(self.clock.now()), sentence, order_id))
+
+    def _note(self, event: FillRecorded | FailureRecorded | BreakRecorded) -> None:
+        """Journal what the engine saw (stream ``engine-log``), then add it to ``log``."""
+        self._logged += 1
+        journal.append(self.store, LOG_STREAM, f"engine-log:{self._logged}", event.at, event)
+        self._fold_log(event)
+
+    def _fold_log(self, event: Any) -> None:
+        match event:
+            case FillRecorded():
+                fill = ModelFill(
+                    event.order_id, event.fill, event.reference, event.fee, event.off_hours, event.trade_id
+                )
+                record = FillRecord(event.symbol, event.model, event.investor, event.received_at, fill)
+                self.log.fills.append(record)
+            case FailureRecorded():
+                self.log.failures.append(event.sentence)
+                if event.order_id is not None:
+                    self.log.failed_orders.add(event.order_id)
+            case BreakRecorded():
+                self.log.breaks.append(event.sentence)
+
+    def _stablecoin(self) -> WalletAddress:
+        """Return the stablecoin this chain already holds for the engine, or deploy (and journal) one."""
+        known = self._state.stablecoins.get(self.chain.chain_id)
+        if known is not None and self._chain_persists:
+            return known
+        coin = self.chain.deploy_stablecoin()
+        self._record(StablecoinDeployed(utc(self.clock.now()), self.chain.chain_id, coin))
+        return coin
+
+    def _record(self, event: object) -> None:
+        """Journal one engine event (stream ``engine``) and fold it into the engine's state."""
+        self._recorded += 1
+        journal.append(self.store, ENGINE_STREAM, f"engine:{self._recorded}", utc(self.clock.now()), event)
+        self._state.apply(event)
 
     def model(self, symbol: Symbol) -> IssuanceModel:
         """Return the model ``symbol`` is listed under (``NOT_LISTED`` if none)."""
@@ -365,10 +494,16 @@ class IssuanceEngine:
         split has been applied — so no order is ever priced in new shares against old tokens.
         """
         self.model(symbol)
+        if self._blackouts.get(symbol) == (utc(start), reason):
+            return
+        self._record(BlackoutStarted(utc(self.clock.now()), symbol, utc(start), reason))
         self._blackouts[symbol] = (utc(start), reason)
 
     def lift_blackout(self, symbol: Symbol) -> None:
-        """Let ``symbol`` trade again."""
+        """Let ``symbol`` trade again (journaled, so a restarted engine does not black it out again)."""
+        if symbol not in self._blackouts:
+            return
+        self._record(BlackoutLifted(utc(self.clock.now()), symbol))
         self._blackouts.pop(symbol, None)
 
     def blacked_out(self, symbol: Symbol) -> str | None:
@@ -564,11 +699,11 @@ class IssuanceEngine:
             try:
                 fills = model.on_time(working)
             except DomainError as failure:
-                self.log.failures.append(f"{symbol} on_time: {failure.code}: {failure.message}")
+                self._note_failure(f"{symbol} on_time: {failure.code}: {failure.message}")
                 log.error("model failed on time", extra={"symbol": str(symbol), "code": failure.code})
                 continue
             except Exception as unexpected:
-                self.log.failures.append(f"{symbol} on_time: {unexpected!r}")
+                self._note_failure(f"{symbol} on_time: {unexpected!r}")
                 log.exception("model crashed on time", extra={"symbol": str(symbol)})
                 self.halt_minting(symbol, f"the model failed on time: {unexpected!r}")
                 continue
@@ -597,7 +732,7 @@ class IssuanceEngine:
         self.log.checks += 1
         for item in found:
             for sentence in item.breaks:
-                self.log.breaks.append(f"{utc(item.at).isoformat()} {sentence}")
+                self._note(BreakRecorded(utc(self.clock.now()), f"{utc(item.at).isoformat()} {sentence}"))
                 log.error("reserve break", extra={"symbol": item.symbol, "break": sentence})
         return found
 
@@ -724,14 +859,28 @@ class IssuanceEngine:
                 applied = self.orders.apply_fill(item.order_id, item.fill)
             except DomainError as refused:
                 sentence = f"fill {item.fill.fill_id} of {item.order_id} settled but refused: {refused}"
-                self.log.failures.append(sentence)
+                self._note_failure(sentence)
                 self.halt_minting(model.listing.symbol, sentence)
                 continue
             if applied:
                 order = self.orders.order(item.order_id)
                 request = order.request
-                record = FillRecord(request.symbol, model.name, request.investor, order.received_at, item)
-                self.log.fills.append(record)
+                fill = item
+                self._note(
+                    FillRecorded(
+                        utc(self.clock.now()),
+                        request.symbol,
+                        model.name,
+                        request.investor,
+                        order.received_at,
+                        fill.order_id,
+                        fill.fill,
+                        fill.reference,
+                        fill.fee,
+                        fill.off_hours,
+                        fill.trade_id,
+                    )
+                )
             events.extend(applied)
         return events
 
@@ -756,8 +905,7 @@ class IssuanceEngine:
 
     def _fail(self, model: IssuanceModel, order_id: OrderId, failure: DomainError) -> list[OrderEvent]:
         sentence = f"{failure.code}: {failure.message}"
-        self.log.failures.append(f"{order_id}: {sentence}")
-        self.log.failed_orders.add(order_id)
+        self._note_failure(f"{order_id}: {sentence}", order_id)
         if failure.code in BREAKING:
             self.halt_minting(model.listing.symbol, f"order {order_id}: {sentence}")
         log.error("order execution failed", extra={"order_id": str(order_id), "code": failure.code})
@@ -775,6 +923,17 @@ class IssuanceEngine:
         return events
 
 
+def _deposits_booked(store: Store) -> int:
+    """Return the highest deposit number the ledger holds (keys ``deposit:INVESTOR:N``)."""
+    highest = 0
+    for entry in store.entries():
+        if entry.key.startswith("deposit:"):
+            number = entry.key.rsplit(":", 1)[1]
+            if number.isdigit():
+                highest = max(highest, int(number))
+    return highest
+
+
 def open_engine(
     platform: Platform,
     *,
@@ -782,22 +941,26 @@ def open_engine(
     limits: RiskLimits | None = None,
     compliance: Callable[[ComplianceDesk], ComplianceCheck] = EngineCompliance,
     brokers: Callable[[], Broker] | None = None,
+    builders: Mapping[ModelName, ModelBuilder] | None = None,
 ) -> IssuanceEngine:
     """Return an engine over the platform's store, chain, clock and market, one simulated broker per model.
 
     Each model trades through its own broker account (by default a new ``SimulatedBroker``), as an
     issuer runs one account per programme, so one model's fills and custody never mix with another's.
     ``compliance`` builds the order check from the desk (the engine's decision unless replaced).
+    With ``builders``, the listings the store holds are reopened (a restart: see the module doc) on
+    a chain that kept its state (``Platform.keeps_chain``); ``brokers`` is then asked once per
+    listing, in listing order, for the account it traded through.
     """
     from equitoken.adapters.broker.simulated import SimulatedBroker
-    from equitoken.app.compliance_desk import open_desk
 
     def simulated() -> Broker:
         return SimulatedBroker(
             platform.clock, platform.calendar, platform.prices, platform.settings.broker_slippage_bps
         )
 
-    desk = open_desk(platform)
+    keeps = platform.keeps_chain()
+    desk = open_desk(platform, persistent=keeps)  # a kept in-process chain's contracts are reused too
     return IssuanceEngine(
         desk,
         platform.store,
@@ -809,6 +972,8 @@ def open_engine(
         fees=fees or fee_schedule(platform.settings),
         limits=limits or risk_limits(platform.settings),
         compliance=compliance(desk),
+        builders=builders,
+        chain_persists=keeps,
     )
 
 

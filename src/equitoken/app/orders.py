@@ -47,7 +47,7 @@ from equitoken.domain.instants import utc
 from equitoken.domain.market import MarketStatus, PriceBasis, ReferencePrice, Session
 from equitoken.domain.reasons import Reason
 from equitoken.domain.trading import OrderType, Side
-from equitoken.domain.values import Money, Price, Shares, canonical_decimal
+from equitoken.domain.values import Money, Price, Shares, canonical_decimal, canonical_money
 from equitoken.issuance.orders import (
     Fill,
     Order,
@@ -436,7 +436,7 @@ def _text(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Money | Price):
-        return f"{canonical_decimal(value.amount)} {value.currency}"
+        return canonical_money(value)
     if isinstance(value, Shares):
         return canonical_decimal(value.value)
     if isinstance(value, Decimal):
@@ -495,10 +495,20 @@ def request_payload(request: OrderRequest) -> dict[str, Any]:
         "side": request.side.value,
         "order_type": request.order_type.value,
         "time_in_force": request.time_in_force.value,
-        "quantity": _text(request.quantity),
-        "notional": _text(request.notional),
-        "limit_price": _text(request.limit_price),
+        "quantity": None if request.quantity is None else str(request.quantity.value),
+        "notional": _spelled(request.notional),
+        "limit_price": _spelled(request.limit_price),
     }
+
+
+def _spelled(value: Money | Price | None) -> str | None:
+    """Return an amount exactly as the client spelled it (``"38.50 USD"``), so it reads back the same.
+
+    A request is stored verbatim, not canonically: what the desk derives from it (a rejection naming
+    the limit) must come out the same on replay. Its body hash is canonical, so either spelling of
+    one price is the same body.
+    """
+    return None if value is None else f"{value.amount} {value.currency}"
 
 
 def request_from_payload(payload: Mapping[str, Any]) -> OrderRequest:

@@ -240,10 +240,16 @@ def model_builders() -> dict[ModelName, ModelBuilder]:
 
 
 class Week:
-    """One run of the script over a fresh engine."""
+    """One run of the script over a fresh engine (restarted at every period's end if asked)."""
 
     def __init__(
-        self, settings: Settings, seed: str, attest_to: Path | None = None, trustee: Trustee | None = None
+        self,
+        settings: Settings,
+        seed: str,
+        attest_to: Path | None = None,
+        trustee: Trustee | None = None,
+        *,
+        restart_at_periods: bool = False,
     ) -> None:
         # Where the package goes and the key that signs it are checked before the week is played,
         # not after: a wrong --out or a bad key file must not cost a whole run.
@@ -251,17 +257,23 @@ class Week:
             check_target(attest_to)
             trustee = trustee or load_trustee(settings)
         self.trustee = trustee
+        self.restart_at_periods = restart_at_periods
+        self.restarts = 0
+        self._checks_before = 0
+        """Invariant checks the engines before the last restart made (the count is not journaled)."""
+        self.database = demo_week_database(settings)
         self.seed = seed
         self.attest_to = attest_to
         self.settings = settings
         self.rng = random.Random(seed)
         self.clock = ManualClock(ny(MON, 8, 0))
         platform = bootstrap(settings, self.clock)
-        database = demo_week_database(settings)
-        _reset(database)
-        self.store = SqlStore.open(f"sqlite:///{database}")
+        _reset(self.database)
+        self.store = SqlStore.open(f"sqlite:///{self.database}")
         platform.store = self.store
         platform.chain = build_chain("", settings.chain_seed, genesis=self.clock.now())  # always embedded
+        if restart_at_periods:  # the one in-process EVM outlives each engine, as a node would
+            platform.chain_kept = True
         self.platform = platform
         self.engine = open_engine(platform)
         self.desk = self.engine.desk
@@ -316,6 +328,8 @@ class Week:
             (ny(WED, 11, 0), self._primary_ko_issue),
             (ny(FRI, 9, 40), self._post_resting_ko_sells),
         ]
+        if self.restart_at_periods:
+            events.extend((period.end, 2, self._restart) for period in PERIODS)
         for period in PERIODS:
             span = (period.end - period.start).total_seconds()
             for _ in range(period.orders):
@@ -328,6 +342,27 @@ class Week:
 
     def _tick(self) -> None:
         self.engine.tick()
+
+    def _restart(self) -> None:
+        """Stop the engine and start a new one as the app would: same database file, chain and broker.
+
+        Only what a process keeps outside itself survives: the SQLite file (reopened), the chain (a
+        node; here the one in-process EVM) and the broker accounts (the simulated broker's own
+        state, as a real broker keeps its orders). Market data adapters are reused (they hold none).
+        """
+        old, platform = self.engine, self.platform
+        accounts = iter([b for b in (old.broker(s) for s in old.models()) if b is not None])
+        self._checks_before += old.log.checks
+        self.store.close()
+        self.store = SqlStore.open(f"sqlite:///{self.database}")
+        fresh = bootstrap(self.settings, self.clock)
+        fresh.store, fresh.chain, fresh.chain_kept = self.store, old.chain, True
+        fresh.calendar, fresh.prices = platform.calendar, platform.prices
+        self.platform = fresh
+        self.engine = open_engine(fresh, brokers=lambda: next(accounts), builders=model_builders())
+        self.desk = self.engine.desk
+        self.reserves = ReservesService(self.engine)
+        self.restarts += 1
 
     def _attest(self, directory: Path) -> dict[str, str]:
         """Publish the end-of-week attestation: signed, roots posted on chain, files written."""
@@ -537,7 +572,7 @@ class Week:
             models=scores,
             rejections=dict(sorted(rejections.items())),
             orders=len(orders),
-            invariant_checks=log.checks,
+            invariant_checks=self._checks_before + log.checks,
             invariant_breaks=list(log.breaks),
             failures=list(log.failures),
             gap=self._gap(),
@@ -611,15 +646,19 @@ def run_week(
     seed: str = DEFAULT_SEED,
     attest_to: Path | None = None,
     trustee: Trustee | None = None,
+    *,
+    restart_at_periods: bool = False,
 ) -> WeekReport:
     """Run the scripted week with ``seed`` and return its report; attest at the end into ``attest_to``.
 
     With ``attest_to``, the directory and the trustee key (``trustee``, else the configured one) are
-    checked before the week is played.
+    checked before the week is played. ``restart_at_periods`` stops the engine at the end of every
+    period and starts a new one over the same database, chain and broker accounts: the report must come
+    out the same.
     """
     if not seed.strip():
         raise DomainError("INVALID_SEED", "the seed must not be empty")
-    return Week(settings, seed, attest_to, trustee).run()
+    return Week(settings, seed, attest_to, trustee, restart_at_periods=restart_at_periods).run()
 
 
 def attestation_dir(settings: Settings) -> Path:

@@ -247,6 +247,11 @@ class Price:
         return f"{self.amount} {self.currency}"
 
 
+def canonical_money(value: Money | Price) -> str:
+    """Return one spelling per amount of a currency (``"38.5 USD"``): what hashes and the journal store."""
+    return f"{canonical_decimal(value.amount)} {value.currency}"
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class TokenAmount:
     """A non-negative token quantity with the token's number of decimals (18 unless configured).

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from equitoken.domain.ids import Symbol
 from equitoken.domain.trading import OrderType, Side
@@ -141,6 +141,19 @@ class Broker(Protocol):
 
     def positions(self) -> Mapping[Symbol, CustodyPosition]:
         """Return the custodian's positions as of now."""
+        ...
+
+
+@runtime_checkable
+class BrokerRecord(Protocol):
+    """Broker books that can tell, after a restart, what their journal holds (a capability)."""
+
+    def open_orders(self) -> tuple[BrokerOrder, ...]:
+        """Return the orders placed and not known to be over, in placement order."""
+        ...
+
+    def unsettled_fills(self) -> tuple[BrokerFill, ...]:
+        """Return the fills booked on their trade date and not yet settled."""
         ...
 
 

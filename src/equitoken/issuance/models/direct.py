@@ -35,6 +35,7 @@ from equitoken.domain.instants import utc
 from equitoken.domain.market import MarketStatus, ReferencePrice
 from equitoken.domain.trading import OrderType, Side
 from equitoken.domain.values import SHARE_DECIMALS, Bps, Money, Price, Shares, TokenAmount, canonical_decimal
+from equitoken.issuance import journal
 from equitoken.issuance.models.base import Listing, ModelContext, ModelFill, ModelName, ModelReason
 from equitoken.issuance.models.books import (
     MARKET,
@@ -49,6 +50,17 @@ from equitoken.issuance.models.books import (
 )
 from equitoken.issuance.models.cap_table import CapTable, Mismatch
 from equitoken.issuance.models.order_book import BookOrder, Match, OrderBook
+from equitoken.issuance.models.register_events import (
+    REGISTER_EVENTS,
+    MintSeen,
+    Register,
+    RegisterEvent,
+    RegisterOpened,
+    RegisterTransfer,
+    SharesIssued,
+    TransfersAbsorbed,
+    absorbed,
+)
 from equitoken.issuance.orders import Fill, Order, OrderRequest, TimeInForce
 from equitoken.issuance.reasons import Refusal
 from equitoken.ledger.entries import EntryDraft, move
@@ -78,16 +90,6 @@ class DirectSettings:
             raise DomainError("INVALID_SETTINGS", "the commission cannot be negative")
 
 
-@dataclass(frozen=True, slots=True)
-class _Mint:
-    """A mint seen on chain, waiting for the primary issue it belongs to."""
-
-    tx_hash: str
-    log_index: int
-    wallet: WalletAddress
-    tokens: Decimal
-
-
 class DirectModel:
     """The direct-ownership model of one listing: register, order book, T+0 settlement."""
 
@@ -105,7 +107,9 @@ class DirectModel:
         self._expiry: dict[OrderId, datetime | None] = {}
         self._cursor = 0
         """The first block whose token events the cap table has not absorbed yet."""
-        self._mints: list[_Mint] = []
+        self._mints: list[MintSeen] = []
+        self._recorded = 0
+        """Register events journaled so far (the next one's key)."""
         """Mints seen on chain that no primary issue has claimed yet."""
 
     # -- the protocol --------------------------------------------------------------------------
@@ -132,7 +136,62 @@ class DirectModel:
 
     def open(self) -> None:
         """Start reading token events from the next block (the listing's register starts empty)."""
-        self._cursor = self._context.chain.block_number() + 1
+        cursor = self._context.chain.block_number() + 1
+        self._record(RegisterOpened(cursor))
+        self._cursor = cursor
+
+    def resume(self, working: Sequence[Order] = ()) -> None:
+        """Reopen the listing after a restart: the register from its events, the book from ``working``.
+
+        The register is the fold of its journaled events (the same lots, unclaimed mints and read
+        cursor); the ATS book takes back every working limit order of this listing with what
+        remains of it, in the order the orders came in (their time priority).
+        """
+        register = Register.empty(self._listing.symbol)
+        recorded = 0
+        for event in journal.read(self._context.store, self._stream, REGISTER_EVENTS):
+            register.apply(event)
+            recorded += 1
+        if not register.opened:
+            raise DomainError("NOT_OPEN", f"the direct listing of {self._listing.symbol} was never opened")
+        book = OrderBook()
+        owners = dict(register.owners)
+        expiry: dict[OrderId, datetime | None] = {}
+        for order in working:
+            request, remaining = order.request, order.remaining_shares()
+            owners[request.wallet] = request.investor
+            if (
+                request.symbol != self._listing.symbol
+                or not order.state.working
+                or request.order_type is not OrderType.LIMIT
+                or request.time_in_force is TimeInForce.IOC
+                or remaining is None
+                or remaining.is_zero()
+            ):
+                continue
+            book.add(
+                BookOrder(
+                    order.order_id,
+                    request.investor,
+                    request.wallet,
+                    request.side,
+                    remaining,
+                    request.limit_price,
+                )
+            )
+            expiry[order.order_id] = order.expires_at
+        self._table, self._mints, self._cursor = register.table, register.mints, register.cursor
+        self._book, self._owners, self._expiry, self._recorded = book, owners, expiry, recorded
+
+    @property
+    def _stream(self) -> str:
+        return f"register-direct-{self._listing.symbol}"
+
+    def _record(self, event: RegisterEvent) -> None:
+        """Journal a register event (before memory changes: a restart folds exactly what was kept)."""
+        key = f"register:{self._listing.symbol}:{self._recorded + 1}"
+        journal.append(self._context.store, self._stream, key, self._context.clock.now(), event)
+        self._recorded += 1
 
     def refusal(
         self, request: OrderRequest, reference: ReferencePrice, status: MarketStatus
@@ -278,6 +337,9 @@ class DirectModel:
         memo = f"primary issue of {shares.value} {symbol} to {investor} at {price} ({regulation.value})"
         metadata = {"investor": investor.value, "wallet": wallet.value, "regulation": regulation.value}
         self._context.store.post(EntryDraft(key, at, postings, memo, metadata))
+        self._record(
+            SharesIssued(investor, wallet, shares, acquired_at, regulation, minted.tx_hash, minted.log_index)
+        )
         self._table = table
         self._owners[wallet] = investor
         self._mints.remove(minted)
@@ -437,9 +499,9 @@ class DirectModel:
         if latest < self._cursor:
             self._verify(self._table, check)
             return
-        table = self._table
-        mints = list(self._mints)
-        at = self._context.clock.now()
+        mints: list[MintSeen] = []
+        transfers: list[RegisterTransfer] = []
+        at = utc(self._context.clock.now())
         for event in chain.events(token, self._cursor, latest):
             if event.name != "Transfer":
                 continue
@@ -447,19 +509,17 @@ class DirectModel:
             receiver: WalletAddress = event.args["receiver"]
             amount: TokenAmount = event.args["value"]
             if sender.is_zero and not receiver.is_zero:
-                mints.append(_Mint(event.tx_hash, event.log_index, receiver, amount.value))
+                mints.append(MintSeen(event.tx_hash, event.log_index, receiver, amount.value))
             if sender.is_zero or receiver.is_zero:
                 continue
-            try:
-                table = table.transfer(sender, receiver, Shares(amount.value), at, self._owners.get(receiver))
-            except DomainError as refused:
-                raise DomainError(
-                    CAP_TABLE_DIVERGED,
-                    f"the register cannot take the transfer in {event.tx_hash}: {refused.message}",
-                ) from None
+            owner = self._owners.get(receiver)
+            transfers.append(RegisterTransfer(event.tx_hash, sender, receiver, Shares(amount.value), owner))
+        table = absorbed(self._table, tuple(transfers), at)
         self._verify(table, check)
+        if transfers or mints:  # a range with nothing in it is read again after a restart: harmless
+            self._record(TransfersAbsorbed(at, latest, tuple(transfers), tuple(mints)))
         self._table = table
-        self._mints = mints
+        self._mints = [*self._mints, *mints]
         self._cursor = latest + 1
 
     def _verify(self, table: CapTable, wallets: Sequence[WalletAddress]) -> None:

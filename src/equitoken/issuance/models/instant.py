@@ -33,8 +33,10 @@ moves the embedded chain's block time up to the clock before it calls the model 
 chain starts at the clock and adds no seconds per block). A chain running ahead of the clock by
 more than the time to live reverts every quote (``quote: expired``), which changes nothing.
 
-State: the exposure book (unhedged commitments, open hedges) lives in memory; a restart with open
-commitments would lose it (rebuilding is not done yet: see ``ExposureBook``).
+State: the exposure book (unhedged commitments, open hedges) is a fold of ``ExposureEvent``s the
+model journals as they happen (stream ``exposure-instant-SYM``); ``resume`` folds them back after a
+restart, and reads the settlement contract from the capital entry ``open`` posted, so a restarted
+listing hedges its open commitments at the next open and deploys nothing again.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from equitoken.domain.instants import utc
 from equitoken.domain.market import MarketStatus, ReferencePrice
 from equitoken.domain.trading import Side
 from equitoken.domain.values import Money, Price, Shares, TokenAmount, exact
+from equitoken.issuance import journal
 from equitoken.issuance.models.base import (
     IssuanceModel,
     Listing,
@@ -75,7 +78,20 @@ from equitoken.issuance.models.books import (
     mint,
     trade_cash,
 )
-from equitoken.issuance.models.instant_book import Commitment, ExposureBook, Hedge, hedge_for, net_value
+from equitoken.issuance.models.instant_book import (
+    EXPOSURE_EVENTS,
+    Commitment,
+    CommitmentsNetted,
+    Committed,
+    ExposureBook,
+    ExposureEvent,
+    Hedge,
+    HedgeFilled,
+    HedgeOpened,
+    HedgeReleased,
+    hedge_for,
+    net_value,
+)
 from equitoken.issuance.models.instant_pricing import (
     chain_notional,
     chain_price,
@@ -153,6 +169,8 @@ class InstantModel:
         self._settings = settings
         self._policy = QuotePolicy(context.fees)
         self._book = ExposureBook()
+        self._recorded = 0
+        """Exposure events journaled so far (the next one's key)."""
         self._settlement: WalletAddress | None = None
         self._treasury = context.chain.wallet(TREASURY_LABEL)
 
@@ -215,6 +233,40 @@ class InstantModel:
             )
         )
         self._settlement = settlement
+
+    def resume(self, working: Sequence[Order] = ()) -> None:
+        """Reopen a listing ``open`` opened before a restart: its settlement contract and exposure book.
+
+        The settlement address comes from the capital entry ``open`` posted; the book is the fold of
+        the journaled exposure events. Nothing is deployed, minted or booked again.
+        """
+        if self._settlement is not None:
+            return
+        symbol = self._listing.symbol
+        capital = self._context.store.entry(f"capital:instant:{symbol}")
+        settlement = None if capital is None else capital.draft.metadata.get("settlement")
+        if settlement is None:
+            raise DomainError(
+                "NOT_OPEN", f"the instant listing of {symbol} was never opened: nothing to resume"
+            )
+        book = ExposureBook()
+        recorded = 0
+        for event in journal.read(self._context.store, self._stream, EXPOSURE_EVENTS):
+            book.apply(event)
+            recorded += 1
+        self._book, self._recorded = book, recorded
+        self._settlement = WalletAddress(settlement)
+
+    @property
+    def _stream(self) -> str:
+        return f"exposure-instant-{self._listing.symbol}"
+
+    def _record(self, event: ExposureEvent) -> Hedge | None:
+        """Journal ``event`` first, then fold it into the book (memory never runs ahead of the record)."""
+        key = f"exposure:{self._listing.symbol}:{self._recorded + 1}"
+        journal.append(self._context.store, self._stream, key, self._now(), event)
+        self._recorded += 1
+        return self._book.apply(event)
 
     def refusal(
         self, request: OrderRequest, reference: ReferencePrice, status: MarketStatus
@@ -412,7 +464,7 @@ class InstantModel:
         fill_id = f"{order.order_id}:{len(order.fills) + 1}"
         moved = self._settle(order, fill_id, size, reference, status)
         commitment, fee = self._book_fill(order, fill_id, size, moved, reference.price, in_session)
-        self._book.commit(commitment)
+        self._record(Committed(commitment))
         if in_session:
             self._hedge((commitment,))
         fill = Fill(fill_id, size.shares, Price(size.per_share.amount, size.per_share.currency), self._now())
@@ -530,18 +582,19 @@ class InstantModel:
 
     def _hedge(self, commitments: Sequence[Commitment]) -> None:
         """Place one broker order for the net of ``commitments`` (or realise their P&L if they net out)."""
-        taken = self._book.take(commitments)
-        client_order_id = self._book.next_hedge_id(taken)
+        taken = tuple(commitments)
+        client_order_id = self._book.peek_hedge_id(taken)
         hedge = hedge_for(client_order_id, taken)
         if hedge is None:  # buys and sells cancelled out: nothing to trade, the value gap is realised
+            self._record(CommitmentsNetted(client_order_id, tuple(c.fill_id for c in taken)))
             self._post_pnl(client_order_id, Money(net_value(taken)), self._now())
             return
-        self._book.open(hedge)
+        self._record(HedgeOpened(hedge))
         try:
             state = self._broker.place(self._order_of(hedge))
         except DomainError as refused:  # the commitments stay booked; the next open tick tries again
             log.warning("hedge refused", extra={"hedge": client_order_id, "code": refused.code})
-            self._book.release(client_order_id)
+            self._record(HedgeReleased(client_order_id))
             return
         self._absorb(state)
 
@@ -554,15 +607,26 @@ class InstantModel:
             log.warning(
                 "hedge ended unfilled", extra={"hedge": client_order_id, "status": state.status.value}
             )
-            part = self._book.release(client_order_id)
+            part = self._record(HedgeReleased(client_order_id))
             if part is not None:
                 self._post_pnl(client_order_id, part.pnl(), self._now())
 
     def _cover(self, broker_fill: BrokerFill) -> None:
         """Reverse the commitment for a booked hedge fill (the broker booked it in flight) and, once the
         hedge is complete, post its gap P&L."""
-        hedge = self._book.fill(
-            broker_fill.client_order_id, broker_fill.fill_id, broker_fill.quantity, broker_fill.notional
+        open_hedge = self._book.hedge(broker_fill.client_order_id)
+        if open_hedge is None or broker_fill.fill_id in open_hedge.fills:
+            return  # not a fill of an open hedge, or one already covered
+        if open_hedge.filled + broker_fill.quantity > open_hedge.shares:  # refused before it is journaled
+            raise DomainError(
+                "HEDGE_OVERFILL",
+                f"hedge {open_hedge.client_order_id} filled {open_hedge.filled + broker_fill.quantity} "
+                f"of its {open_hedge.shares}",
+            )
+        hedge = self._record(
+            HedgeFilled(
+                broker_fill.client_order_id, broker_fill.fill_id, broker_fill.quantity, broker_fill.notional
+            )
         )
         if hedge is None:
             return

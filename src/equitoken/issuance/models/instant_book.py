@@ -91,11 +91,54 @@ def hedge_for(client_order_id: str, commitments: Sequence[Commitment]) -> Hedge 
     return Hedge(client_order_id, side, Shares(abs(net)), tuple(commitments))
 
 
+@dataclass(frozen=True, slots=True)
+class Committed:
+    """The buffer fronted a fill: ``commitment`` waits for a hedge."""
+
+    commitment: Commitment
+
+
+@dataclass(frozen=True, slots=True)
+class HedgeOpened:
+    """A hedge took its commitments off the unhedged list and went to the broker."""
+
+    hedge: Hedge
+
+
+@dataclass(frozen=True, slots=True)
+class CommitmentsNetted:
+    """Commitments netted to zero shares under ``client_order_id``: nothing traded, the gap realised."""
+
+    client_order_id: str
+    fill_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HedgeFilled:
+    """The broker filled part (or the rest) of a hedge."""
+
+    client_order_id: str
+    fill_id: str
+    shares: Shares
+    notional: Money
+
+
+@dataclass(frozen=True, slots=True)
+class HedgeReleased:
+    """The broker will not fill the hedge further: its unfilled part went back to the unhedged list."""
+
+    client_order_id: str
+
+
+ExposureEvent = Committed | HedgeOpened | CommitmentsNetted | HedgeFilled | HedgeReleased
+EXPOSURE_EVENTS: tuple[type, ...] = (Committed, HedgeOpened, CommitmentsNetted, HedgeFilled, HedgeReleased)
+
+
 class ExposureBook:
     """What the buffer has fronted and not yet hedged, and the hedges open at the broker.
 
-    In memory only: a restart loses it while commitments are open (rebuilding it from the ``fill:``
-    and ``hedge-cover:`` entries and the broker journal is not done yet).
+    A fold of ``ExposureEvent``s (``apply``): the model journals each event as it happens, and a
+    restarted model folds them back to the same book, hedge ids and attempts included.
     """
 
     def __init__(self) -> None:
@@ -116,6 +159,38 @@ class ExposureBook:
     def hedge(self, client_order_id: str) -> Hedge | None:
         """Return the open hedge ``client_order_id``, if it is one."""
         return self._hedges.get(client_order_id)
+
+    def apply(self, event: ExposureEvent) -> Hedge | None:
+        """Evolve the book by one event; return what ``fill`` or ``release`` returns for those events."""
+        match event:
+            case Committed():
+                self.commit(event.commitment)
+            case HedgeOpened():
+                self._issued(event.hedge.commitments[0].fill_id, event.hedge.client_order_id)
+                self.take(event.hedge.commitments)
+                self.open(event.hedge)
+            case CommitmentsNetted():
+                self._issued(event.fill_ids[0], event.client_order_id)
+                taken = set(event.fill_ids)
+                self._unhedged = [c for c in self._unhedged if c.fill_id not in taken]
+            case HedgeFilled():
+                return self.fill(event.client_order_id, event.fill_id, event.shares, event.notional)
+            case HedgeReleased():
+                return self.release(event.client_order_id)
+        return None
+
+    def peek_hedge_id(self, commitments: Sequence[Commitment]) -> str:
+        """Return the client order id ``next_hedge_id`` would issue, issuing nothing."""
+        base = f"hedge-{commitments[0].fill_id}"
+        attempt = self._attempts.get(base, 0)
+        return base if attempt == 0 else f"{base}-r{attempt}"
+
+    def _issued(self, first_fill: str, client_order_id: str) -> None:
+        """Count the attempt ``client_order_id`` (``hedge-X`` or ``hedge-X-rN``) used for ``hedge-X``."""
+        base = f"hedge-{first_fill}"
+        retry = client_order_id.removeprefix(f"{base}-r")
+        attempt = int(retry) if client_order_id != base and retry.isdigit() else 0
+        self._attempts[base] = max(self._attempts.get(base, 0), attempt + 1)
 
     def commit(self, commitment: Commitment) -> None:
         """Record a fill the buffer fronted."""

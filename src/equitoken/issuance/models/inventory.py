@@ -50,7 +50,7 @@ from equitoken.issuance.models.inventory_settings import InventorySettings
 from equitoken.issuance.orders import Fill, Order, OrderRequest, TimeInForce
 from equitoken.issuance.reasons import Refusal
 from equitoken.ledger.entries import EntryDraft, Posting
-from equitoken.ports.broker import BrokerBooks, BrokerFill, BrokerOrder, BrokerOrderState
+from equitoken.ports.broker import BrokerBooks, BrokerFill, BrokerOrder, BrokerOrderState, BrokerRecord
 from equitoken.trading.settlement import settle_key
 
 __all__ = ["InventoryModel", "InventorySettings", "build_inventory_model"]
@@ -161,6 +161,33 @@ class InventoryModel:
         if not settings.initial_shares.is_zero():
             coid = f"inventory:{self._listing.symbol}:open"
             self._place(BrokerOrder(coid, self._listing.symbol, Side.BUY, settings.initial_shares))
+        self._settle_due()
+        self._opened = True
+
+    def resume(self, working: Sequence[Order] = ()) -> None:
+        """Reopen a listing ``open`` opened before a restart, from the ledger and the broker's journal.
+
+        The capital entry says it opened; the broker books give back the orders still open and the
+        fills not yet settled (queued again for their mint or burn, which the ledger key makes a
+        no-op when done). Nothing is bought, minted or booked again. Investor fills need no memo: a
+        restarted order numbers its next fill on from the fills the order journal holds.
+        """
+        if self._opened:
+            return
+        symbol = self._listing.symbol
+        if self._context.store.entry(capital_key(self._listing)) is None:
+            raise DomainError("NOT_OPEN", f"the inventory listing of {symbol} was never opened")
+        record = self._broker
+        if not isinstance(record, BrokerRecord):
+            raise DomainError(
+                "RESTART_UNSUPPORTED", f"the broker books of {symbol} cannot tell their open orders"
+            )
+        for order in record.open_orders():
+            if order.symbol == symbol:
+                self._open_orders[order.client_order_id] = order
+        for fill in record.unsettled_fills():
+            if fill.symbol == symbol:
+                self._take(fill)
         self._settle_due()
         self._opened = True
 

@@ -17,7 +17,15 @@ from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import InvestorId, OrderId, Symbol, WalletAddress, content_hash
 from equitoken.domain.instants import utc
 from equitoken.domain.trading import OrderType, Side
-from equitoken.domain.values import SHARE_DECIMALS, Money, Price, Shares, canonical_decimal, exact
+from equitoken.domain.values import (
+    SHARE_DECIMALS,
+    Money,
+    Price,
+    Shares,
+    canonical_decimal,
+    canonical_money,
+    exact,
+)
 from equitoken.issuance.orders.events import (
     OrderAccepted,
     OrderCancelled,
@@ -90,7 +98,11 @@ class OrderRequest:
         return OrderId.for_request(self.client, self.idempotency_key)
 
     def body_hash(self) -> str:
-        """Return a hash of everything but the idempotency key: how a retry is told from a conflict."""
+        """Return a hash of everything but the idempotency key: how a retry is told from a conflict.
+
+        Every amount is hashed in its canonical spelling (``38.50`` and ``38.5`` are one price), the
+        spelling the journal stores, so a request read back from the journal hashes alike.
+        """
         parts = (
             self.client,
             self.investor.value,
@@ -100,8 +112,8 @@ class OrderRequest:
             self.order_type.value,
             self.time_in_force.value,
             "" if self.quantity is None else canonical_decimal(self.quantity.value),
-            "" if self.notional is None else f"{canonical_decimal(self.notional.amount)} USD",
-            "" if self.limit_price is None else str(self.limit_price),
+            "" if self.notional is None else canonical_money(self.notional),
+            "" if self.limit_price is None else canonical_money(self.limit_price),
         )
         return content_hash("\x1f".join(parts))
 
