@@ -21,6 +21,7 @@ from equitoken.issuance.models import ModelName
 from equitoken.issuance.models.instant_book import (
     EXPOSURE_EVENTS,
     Commitment,
+    CommitmentsNetted,
     Committed,
     ExposureBook,
     HedgeFilled,
@@ -112,3 +113,48 @@ def test_the_fold_rebuilds_hedge_ids_and_attempts() -> None:
     folded.apply(HedgeReleased(coid))
     assert folded.unhedged == live.unhedged
     assert folded.peek_hedge_id(folded.unhedged) == live.peek_hedge_id(live.unhedged) == "hedge-a:1-r1"
+
+
+@st.composite
+def exposure_histories(draw: st.DrawFn) -> list[object]:
+    """Return a plausible history of the buffer: fills fronted, net hedges, broker fills, releases."""
+    book, events, n = ExposureBook(), [], 0
+    for _ in range(draw(st.integers(min_value=1, max_value=12))):
+        step = draw(st.sampled_from(["commit", "commit", "hedge", "fill", "release"]))
+        event: object | None = None
+        if step == "commit":
+            n += 1
+            shares = Shares(draw(st.integers(min_value=1, max_value=50)))
+            value = Money(draw(st.decimals(min_value=1, max_value=5000, places=6)))
+            event = Committed(Commitment(f"o{n}:1", draw(st.sampled_from(Side)), shares, value))
+        elif step == "hedge" and book.unhedged and not book.hedges:
+            coid = book.peek_hedge_id(book.unhedged)
+            hedge = hedge_for(coid, book.unhedged)
+            ids = tuple(c.fill_id for c in book.unhedged)
+            event = HedgeOpened(hedge) if hedge is not None else CommitmentsNetted(coid, ids)
+        elif step == "fill" and book.hedges:
+            hedge = book.hedges[0]
+            left = hedge.shares.value - hedge.filled.value
+            part = Shares(draw(st.decimals(min_value=Decimal("0.5"), max_value=left, places=1)))
+            event = HedgeFilled(hedge.client_order_id, f"b{len(events)}", part, Money(part.value * 27))
+        elif step == "release" and book.hedges:
+            event = HedgeReleased(book.hedges[0].client_order_id)
+        if event is not None:
+            book.apply(event)  # type: ignore[arg-type]
+            events.append(event)
+    return events
+
+
+@settings(max_examples=150, deadline=None)
+@given(exposure_histories())
+def test_the_exposure_book_folded_from_its_journal_is_the_live_book(events: list[object]) -> None:
+    live, store = ExposureBook(), MemoryStore()
+    for n, event in enumerate(events):
+        live.apply(event)  # type: ignore[arg-type]
+        journal.append(store, "exposure", f"e:{n}", AT, event)
+    folded = ExposureBook()
+    for event in journal.read(store, "exposure", EXPOSURE_EVENTS):
+        folded.apply(event)
+    assert folded.unhedged == live.unhedged and folded.hedges == live.hedges
+    if live.unhedged:
+        assert folded.peek_hedge_id(live.unhedged) == live.peek_hedge_id(live.unhedged)
