@@ -311,3 +311,25 @@ def test_exported_artifacts_are_readable_by_everyone(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ["", "   "])
 def test_a_token_is_never_deployed_with_an_empty_name(capsys: pytest.CaptureFixture[str], name: str) -> None:
     refused(capsys, ["chain", "deploy", "--symbol", "ZED", "--name", name], "INVALID_NAME")
+
+
+# ---------------------------------------------------------------- replay-day narrates what happened
+
+
+def test_replay_day_narrates_an_order_that_ended_unfilled(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    assert run(["replay-day", "--day", "2014-12-31", "--json"]) == 0  # the next open is past the history
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    labels = [r["event"] for r in rows]
+    assert not any("fills" in label for label in labels if "next open" in label)
+    ended = [r for r in rows if r["event"].startswith("ended unfilled")]
+    assert ended and "STALE_PRICE" in ended[0]["status"]
+
+
+@pytest.mark.parametrize(("day", "says"), [("2020-03-16", "past its end"), ("2012-01-03", "no earlier bar")])
+def test_replay_day_says_which_end_of_the_history_a_day_misses(
+    capsys: pytest.CaptureFixture[str], day: str, says: str
+) -> None:
+    line = refused(capsys, ["replay-day", "--day", day], "NO_PRICE_HISTORY")
+    assert says in line

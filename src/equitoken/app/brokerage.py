@@ -130,6 +130,10 @@ class Brokerage:
         self._absorb(state)
         return state
 
+    def order(self, client_order_id: str) -> BrokerOrderState | None:
+        """Return the broker's current state of an order (``None``: it does not know the order)."""
+        return self._broker.order(client_order_id)
+
     def sync(self) -> SyncReport:
         """Book new fills on their trade date, record orders that ended, settle what is due by now.
 

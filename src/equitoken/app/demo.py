@@ -22,7 +22,7 @@ from equitoken.domain.ids import Symbol
 from equitoken.domain.market import Session
 from equitoken.domain.values import canonical_decimal
 from equitoken.ledger import Account, AccountKind, Asset
-from equitoken.ports.broker import BrokerFill, BrokerOrder, BrokerOrderState, BrokerOrderStatus
+from equitoken.ports.broker import OPEN_STATUSES, BrokerFill, BrokerOrder, BrokerOrderState, BrokerOrderStatus
 from equitoken.simulation.scenario import Action, Scenario, Step, one_trading_day
 
 DEFAULT_DAY = date(2012, 11, 23)
@@ -97,10 +97,16 @@ def check_day(platform: Platform, scenario: Scenario) -> None:
         before = platform.prices.bars(symbol, day - timedelta(days=10), day - timedelta(days=1))
         if not platform.prices.bars(symbol, day, day) or not before:
             known = platform.prices.bars(symbol, date.min, date.max)
+            first, last = known[0].day, known[-1].day
+            # A day needs a bar of its own and one before it (the previous close).
+            if day <= first:
+                why = f"{day} has no earlier bar for a previous close: pick a trading day after {first}"
+            elif day > last:
+                why = f"{day} is past its end: pick a trading day up to {last}"
+            else:
+                why = f"{day} has no bar in it"
             raise DomainError(
-                "NO_PRICE_HISTORY",
-                f"the bundled history prices {symbol} from {known[0].day} to {known[-1].day};"
-                f" pick a day after the first",
+                "NO_PRICE_HISTORY", f"the bundled history prices {symbol} from {first} to {last}; {why}"
             )
 
 
@@ -132,17 +138,21 @@ def _play(
 ) -> DemoReport:
     rows: list[DemoRow] = []
     working: list[str] = []
+    queued: list[str] = []
     for step in timeline:
         clock.set(step.at(*bounds))
         if step.action is Action.CHECK:
             rows.append(DemoRow(clock.now(), platform.calendar.status(clock.now()).session, step.label))
         rows += [_fill_row(platform, fill) for fill in brokerage.sync().booked]
+        rows += _ended_rows(platform, brokerage, queued, clock.now())
         if step.action is Action.PLACE:
             state = brokerage.place(_order(platform, step, clock.now()))
             rows.append(_order_row(platform, step.label, state, clock.now()))
             rows += [_fill_row(platform, fill) for fill in state.fills]
             if state.status is BrokerOrderStatus.WORKING:
                 working.append(state.order.client_order_id)
+            elif state.status is BrokerOrderStatus.QUEUED:
+                queued.append(state.order.client_order_id)
         elif step.action is Action.EXPIRE_DAY_ORDERS:
             for order_id in working:
                 state = brokerage.cancel(order_id)
@@ -168,6 +178,19 @@ def _play(
                 )
             )
     return _report(platform, scenario, rows, bounds, end_of_day, settled_at)
+
+
+def _ended_rows(platform: Platform, brokerage: Brokerage, queued: list[str], now: datetime) -> list[DemoRow]:
+    """Narrate queued orders that ended without a fill (a stale price, a rejection): what happened."""
+    rows: list[DemoRow] = []
+    for order_id in list(queued):
+        state = brokerage.order(order_id)
+        if state is None or state.status in OPEN_STATUSES:
+            continue
+        queued.remove(order_id)
+        if state.status is not BrokerOrderStatus.FILLED:  # fills have their own rows
+            rows.append(_order_row(platform, f"ended unfilled: {order_id}", state, now))
+    return rows
 
 
 def _order(platform: Platform, step: Step, now: datetime) -> BrokerOrder:

@@ -121,6 +121,6 @@ def one_trading_day(day: date) -> Scenario:
             _check(Anchor.CLOSE, -5, "five minutes before the close"),
             Step(Anchor.CLOSE, timedelta(0), Action.EXPIRE_DAY_ORDERS, "closing bell: DAY orders expire"),
             _order(Anchor.CLOSE, 30, "after-hours order queues", "d1-msft-ah", "MSFT", buy, "4"),
-            _check(Anchor.NEXT_OPEN, 0, "next open: the queued order fills, gap included"),
+            _check(Anchor.NEXT_OPEN, 0, "next open: the queued order is tried, gap included"),
         ),
     )
