@@ -333,3 +333,31 @@ def test_replay_day_says_which_end_of_the_history_a_day_misses(
 ) -> None:
     line = refused(capsys, ["replay-day", "--day", day], "NO_PRICE_HISTORY")
     assert says in line
+
+
+# ---------------------------------------------------------------- chain deploy is recorded where it lasts
+
+
+def test_chain_deploy_on_a_node_is_recorded_and_listed(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    with AnvilNode(binary=anvil_binary()) as node:
+        monkeypatch.setenv("EQUITOKEN_CHAIN_URL", node.url)
+        assert run(["chain", "deploy", "--symbol", "ZED", "--json"]) == 0
+        deployed = json.loads(capsys.readouterr().out)
+        assert deployed["recorded"] is True
+        assert run(["chain", "list", "--json"]) == 0
+        listed = json.loads(capsys.readouterr().out)["deployments"]
+        assert [(d["symbol"], d["token"]) for d in listed] == [("ZED", deployed["token"])]
+
+
+def test_chain_deploy_on_the_embedded_chain_says_it_is_not_kept(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    assert run(["chain", "deploy", "--symbol", "ZED", "--json"]) == 0
+    out = capsys.readouterr()
+    assert json.loads(out.out)["recorded"] is False and "forgets these contracts" in out.err
+    assert run(["chain", "list", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["deployments"] == []

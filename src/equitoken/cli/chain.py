@@ -126,12 +126,17 @@ def deploy(
     if name is not None and not name.strip():
         fail("INVALID_NAME", "a token needs a name; leave --name out for '<SYMBOL> tokenized share'")
     settings = load_settings()
-    result = deploy_all(
-        settings.chain_url if url is None else url,
-        settings.chain_seed if seed is None else seed,
-        symbol,
-        name,
-    )
+    chain_url = settings.chain_url if url is None else url
+    result = deploy_all(chain_url, settings.chain_seed if seed is None else seed, symbol, name)
+    result["recorded"] = bool(chain_url)
+    if chain_url:
+        _record_deployment(result)
+    else:  # recording contracts that end with this process would be a lie
+        typer.echo(
+            "equitoken: the embedded chain forgets these contracts when this command ends (not recorded);"
+            " set EQUITOKEN_CHAIN_URL or --url to deploy on a node that keeps them",
+            err=True,
+        )
     if json_out:
         emit_json(result)
         return
@@ -180,6 +185,18 @@ def instrument_add(
     emit_pairs(data)
 
 
+DEPLOYMENTS = "deployments"
+"""Journal stream of ``chain deploy`` runs on a node: what was deployed where, for ``chain list``."""
+
+
+def _record_deployment(result: dict[str, Any]) -> None:
+    from equitoken.app.bootstrap import bootstrap
+
+    platform = bootstrap()
+    key = f"deploy:{result['chain_id']}:{result['token']}"  # one record per token contract, however re-run
+    platform.store.append_event(DEPLOYMENTS, "ContractsDeployed", key, platform.clock.now(), result)
+
+
 @chain_app.command("list")
 def list_instruments(json_out: JsonFlag = False) -> None:
     """List the journaled instruments: policy, addresses on the configured chain, holdings, whitelist."""
@@ -202,7 +219,16 @@ def list_instruments(json_out: JsonFlag = False) -> None:
                 "distribution_start": state.distribution_start,
             }
         )
+    chain_id = desk.chain.chain_id
+    deployed = [
+        {k: e.payload[k] for k in ("symbol", "token", "stablecoin", "quote_settlement", "pool", "block")}
+        for e in desk.store.events(DEPLOYMENTS)
+        if e.payload.get("chain_id") == chain_id
+    ]
     if json_out:
-        emit_json({"chain_id": desk.chain.chain_id, "instruments": rows})
+        emit_json({"chain_id": chain_id, "instruments": rows, "deployments": deployed})
         return
     emit_table(rows)
+    if deployed:
+        typer.echo("")
+        emit_table(deployed)
