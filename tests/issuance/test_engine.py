@@ -15,6 +15,7 @@ import pytest
 
 from equitoken.compliance.investors import InvestorCategory
 from equitoken.domain.errors import DomainError
+from equitoken.domain.ids import Symbol
 from equitoken.domain.market import MarketStatus, ReferencePrice
 from equitoken.domain.trading import Side
 from equitoken.domain.values import Money, Shares
@@ -34,6 +35,7 @@ class MintOnFill:
     context: ModelContext
     refuse: Refusal | None = None
     fail: bool = False
+    infrastructure: bool = False
     fraction: Decimal = Decimal(1)
     unbacked: bool = False
     withdrawn: list[Order] = field(default_factory=list)
@@ -53,6 +55,8 @@ class MintOnFill:
     def execute(self, order: Order, reference: ReferencePrice, status: MarketStatus) -> list[ModelFill]:
         if self.fail:
             raise DomainError("CHAIN_REVERT", "the fake chain said no")
+        if self.infrastructure:  # as if the quote settled on chain, then the store went away
+            raise DomainError("STORE_UNAVAILABLE", "the fake store is gone")
         remaining = order.remaining_shares()
         assert remaining is not None
         shares = Shares(remaining.value * self.fraction)
@@ -141,6 +145,33 @@ def test_a_model_that_fails_mid_order_leaves_it_cancelled_with_the_reason() -> N
     assert model.withdrawn and model.withdrawn[0].order_id == order.order_id
     assert "CHAIN_REVERT" in world.engine.log.failures[0]
     assert world.backed()
+
+
+def test_an_infrastructure_failure_mid_order_halts_the_listing_and_is_raised() -> None:
+    # Regression (issue 10): a store failure after a chain leg was handled as a refusal, as if nothing
+    # had moved. It is an InfrastructureError: the order closes, minting halts, the caller learns of it.
+    from equitoken.domain.errors import InfrastructureError
+
+    world, model = world_with_fake()
+    alice = world.investor("alice")
+    model.infrastructure = True
+    with pytest.raises(InfrastructureError) as raised:
+        world.engine.submit(world.buy(alice, "AAPL", "5"))
+    assert raised.value.code == "STORE_UNAVAILABLE"
+    assert Symbol("AAPL") in world.engine.halted()
+    order = world.engine.orders.working()
+    assert not [o for o in order if o.request.investor == alice]
+    model.infrastructure = False
+    refused = world.engine.submit(world.buy(alice, "AAPL", "1")).order
+    assert refused.state is OrderState.REJECTED and refused.rejection is not None
+    assert refused.rejection.code == "MINTING_HALTED"
+
+
+def test_a_refusal_mid_order_does_not_halt() -> None:
+    world, model = world_with_fake()
+    model.fail = True
+    world.engine.submit(world.buy(world.investor("alice"), "AAPL", "5"))
+    assert Symbol("AAPL") not in world.engine.halted()
 
 
 def test_an_ioc_remainder_expires_after_its_one_attempt() -> None:

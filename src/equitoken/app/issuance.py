@@ -54,7 +54,7 @@ from equitoken.compliance.engine import evaluate
 from equitoken.compliance.investors import InvestorCategory, PersonKind
 from equitoken.compliance.kyc import KycState
 from equitoken.compliance.transfers import transfer_action
-from equitoken.domain.errors import DomainError
+from equitoken.domain.errors import DomainError, InfrastructureError
 from equitoken.domain.ids import InvestorId, OrderId, Symbol, WalletAddress
 from equitoken.domain.instants import utc
 from equitoken.domain.market import MarketStatus, ReferencePrice
@@ -638,6 +638,12 @@ class IssuanceEngine:
         try:
             reference = self.prices.reference_price(request.symbol, now)
             fills = model.execute(order, reference, self.calendar.status(now))
+        except InfrastructureError as broken:
+            # Not a refusal: the store, node or broker failed, perhaps after a leg already moved, so
+            # what is true is unknown until reconciliation says so. Halt, close the order, re-raise.
+            crash = broken
+            self.halt_minting(request.symbol, f"infrastructure failed on order {order.order_id}: {broken}")
+            events += self._fail(model, order.order_id, broken)
         except DomainError as failure:
             events += self._fail(model, order.order_id, failure)
         except Exception as unexpected:
@@ -698,6 +704,11 @@ class IssuanceEngine:
             ]
             try:
                 fills = model.on_time(working)
+            except InfrastructureError as broken:
+                self._note_failure(f"{symbol} on_time: {broken.code}: {broken.message}")
+                log.error("infrastructure failed on time", extra={"symbol": str(symbol), "code": broken.code})
+                self.halt_minting(symbol, f"infrastructure failed on time: {broken}")
+                continue
             except DomainError as failure:
                 self._note_failure(f"{symbol} on_time: {failure.code}: {failure.message}")
                 log.error("model failed on time", extra={"symbol": str(symbol), "code": failure.code})

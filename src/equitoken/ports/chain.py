@@ -30,6 +30,9 @@ class ChainRefusal(DomainError):
         super().__init__(reason.name, detail or reason.sentence)
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type[DomainError], tuple[Any, ...]]:
+        return type(self), (self.reason, self.message)
+
 
 class TransferMode(IntEnum):
     """Who may receive a token (the Compliance contract's transfer mode)."""
