@@ -177,5 +177,13 @@ class OrderDeskMachine(RuleBasedStateMachine):
                 assert order.expires_at is None
 
 
+    @invariant()
+    def the_working_index_is_the_working_orders_in_order(self) -> None:
+        # The desk keeps working orders apart so a tick does not walk the whole history (issue 10).
+        assert [o.order_id for o in self.desk.working()] == [
+            o.order_id for o in self.desk.orders() if o.state.working
+        ]
+
+
 TestOrderDesk = OrderDeskMachine.TestCase
 TestOrderDesk.settings = settings(max_examples=150, stateful_step_count=40, deadline=None)

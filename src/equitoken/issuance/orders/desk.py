@@ -62,6 +62,8 @@ class OrderDesk:
         self.limits = limits or RiskLimits()
         self.risk = RiskBook(self.limits)
         self._orders: dict[OrderId, Order] = {}
+        self._working: dict[OrderId, Order] = {}
+        """The orders that may still fill, in acceptance order: a tick walks these, not all history."""
         self._fills: dict[str, OrderId] = {}
 
     def get(self, order_id: OrderId) -> Order:
@@ -77,7 +79,7 @@ class OrderDesk:
 
     def working(self) -> Iterator[Order]:
         """Return the orders that may still be filled (accepted or partially filled)."""
-        return (o for o in self._orders.values() if o.state.working)
+        return iter(list(self._working.values()))  # a copy: callers fill and close while walking
 
     def submit(
         self,
@@ -115,13 +117,13 @@ class OrderDesk:
         )
         if refusal is not None:
             order, decided = order.reject(at, refusal.code, refusal.message)
-            self._orders[order.order_id] = order
+            self._put(order)
             return Submission(order, (received, decided), False)
         order, accepted = order.accept(at, expiry_for(request.time_in_force, status.next_close), notional)
         self.risk.record(
             Exposure(order.order_id, request.investor, request.symbol, notional, order.received_at)
         )
-        self._orders[order.order_id] = order
+        self._put(order)
         return Submission(order, (received, accepted), False)
 
     def _notional_with_fixed_fee(self, request: OrderRequest) -> Refusal | None:
@@ -150,8 +152,16 @@ class OrderDesk:
         return price.notional(request.quantity)
 
     def _store(self, order: Order, event: OrderEvent | None) -> tuple[OrderEvent, ...]:
-        self._orders[order.order_id] = order
+        self._put(order)
         return () if event is None else (event,)
+
+    def _put(self, order: Order) -> None:
+        """Record ``order``'s new state: the one place ``_orders`` and ``_working`` change."""
+        self._orders[order.order_id] = order
+        if order.state.working:
+            self._working[order.order_id] = order
+        else:
+            self._working.pop(order.order_id, None)
 
     def apply_fill(self, order_id: OrderId, fill: Fill) -> tuple[OrderEvent, ...]:
         """Apply ``fill`` to the order: a repeat is a no-op, a fill id of another order is refused."""
