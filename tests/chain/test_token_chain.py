@@ -187,7 +187,7 @@ def test_a_missing_role_is_a_chain_revert_not_a_refusal(w: World) -> None:
     )
     with pytest.raises(DomainError) as error:
         w.chain.mint(impostor, w.alice, w.amount(1))
-    assert error.value.code == "CHAIN_REVERT" and "missing role" in error.value.message
+    assert error.value.code == "ACCESS_MISSING_ROLE" and "missing role" in error.value.message
     assert not isinstance(error.value, ChainRefusal)
 
 

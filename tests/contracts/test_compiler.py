@@ -47,7 +47,10 @@ def test_source_hash_covers_imported_modules(tmp_path: Path) -> None:
 
 def test_export_artifacts(tmp_path: Path) -> None:
     written = export_artifacts(tmp_path)
-    assert sorted(p.name for p in written) == sorted([f"{n}.json" for n in CONTRACT_NAMES] + ["reasons.json"])
+    tables = ["reasons.json", "contract-errors.json"]
+    assert sorted(p.name for p in written) == sorted([f"{n}.json" for n in CONTRACT_NAMES] + tables)
+    errors = json.loads((tmp_path / "contract-errors.json").read_text())
+    assert {"name": "QUOTE_EXPIRED", "sentence": "quote: expired"} in errors
     token = json.loads((tmp_path / "SecurityToken.json").read_text())
     assert token["compiler"] == "vyper-0.4.3"
     assert token["bytecode"].startswith("0x") and token["deployedBytecode"].startswith("0x")

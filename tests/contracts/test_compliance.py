@@ -251,8 +251,8 @@ def test_config_reads_back(system: System) -> None:
     assert c.call("identityRegistry") == system.registry.address
     assert c.call("token") == system.token.address
     assert system.token.call("identityRegistry") == system.registry.address
-    assert c.reason("setTransferMode", 3, sender=system.agent) == "compliance: bad mode"
-    assert c.reason("setCountriesDenied", [1024], True, sender=system.agent) == "compliance: bad country"
+    assert c.reason("setTransferMode", 3, sender=system.agent) == "COMPLIANCE_BAD_MODE"
+    assert c.reason("setCountriesDenied", [1024], True, sender=system.agent) == "COMPLIANCE_BAD_COUNTRY"
 
 
 def test_registry_reads_back(system: System) -> None:
@@ -264,18 +264,18 @@ def test_registry_reads_back(system: System) -> None:
     assert r.call("isVerified", alice) is True
     assert (
         r.reason("bindWallet", alice, investor_id("nobody"), sender=system.agent)
-        == "registry: unknown investor"
+        == "REGISTRY_UNKNOWN_INVESTOR"
     )
     system.investor("bob")
     assert (
         r.reason("bindWallet", alice, investor_id("bob"), sender=system.agent)
-        == "registry: wallet bound to another investor"
+        == "REGISTRY_WALLET_BOUND_TO_ANOTHER_INVESTOR"
     )
     assert (
         r.reason("removeInvestor", investor_id("alice"), sender=system.agent)
-        == "registry: investor still has wallets"
+        == "REGISTRY_INVESTOR_STILL_HAS_WALLETS"
     )
-    assert r.reason("setInvestor", investor_id("x"), 0, 0, 0, sender=system.agent) == "registry: bad country"
+    assert r.reason("setInvestor", investor_id("x"), 0, 0, 0, sender=system.agent) == "REGISTRY_BAD_COUNTRY"
 
 
 def test_rebinding_a_holding_wallet_keeps_the_books(system: System) -> None:

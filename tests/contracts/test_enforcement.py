@@ -17,7 +17,7 @@ def test_pause_blocks_transfers_mints_burns_but_not_forced(system: System) -> No
     assert system.token.reason("mint", bob, 1, sender=system.issuer) == "PAUSED"
     assert system.token.reason("burn", alice, 1, sender=system.issuer) == "PAUSED"
     system.token.transact("forcedTransfer", alice, bob, 5, sender=system.agent)
-    assert system.token.reason("pause", sender=system.pauser) == "token: already paused"
+    assert system.token.reason("pause", sender=system.pauser) == "TOKEN_ALREADY_PAUSED"
     assert system.token.transact("unpause", sender=system.pauser).named("Unpaused")
     system.token.transact("transfer", bob, 1, sender=alice)
 
@@ -56,7 +56,7 @@ def test_partial_freeze(system: System) -> None:
     )
     assert (
         system.token.reason("unfreezePartialTokens", alice, 71, sender=system.agent)
-        == "token: amount exceeds frozen tokens"
+        == "TOKEN_AMOUNT_EXCEEDS_FROZEN_TOKENS"
     )
     system.token.transact("unfreezePartialTokens", alice, 20, sender=system.agent)
     system.token.transact("transfer", bob, 20, sender=alice)
@@ -150,7 +150,7 @@ def test_batch_mint_and_burn(system: System) -> None:
     assert system.compliance.call("holderCount") == 5
     system.token.transact("batchBurn", wallets[:2], [10, 5], sender=system.issuer)
     assert system.token.call("totalSupply") == 135
-    assert system.token.reason("batchMint", wallets, [1], sender=system.issuer) == "token: length mismatch"
+    assert system.token.reason("batchMint", wallets, [1], sender=system.issuer) == "TOKEN_LENGTH_MISMATCH"
     stranger = system.chain.account("stranger")
     # all or nothing
     assert (
@@ -199,23 +199,23 @@ def test_multiplier_nonce_replay_and_bad_schedules(system: System) -> None:
     now = system.chain.now
     system.token.transact("scheduleMultiplier", 2 * ONE, now + 100, 5, sender=system.corporate)
     assert system.token.reason("scheduleMultiplier", 3 * ONE, now + 200, 5, sender=system.corporate) == (
-        "multiplier: nonce already used"
+        "MULTIPLIER_NONCE_ALREADY_USED"
     )
     assert system.token.reason("scheduleMultiplier", 3 * ONE, now + 200, 4, sender=system.corporate) == (
-        "multiplier: nonce already used"
+        "MULTIPLIER_NONCE_ALREADY_USED"
     )
     assert system.token.reason("scheduleMultiplier", 0, now + 200, 6, sender=system.corporate) == (
-        "multiplier: out of range"
+        "MULTIPLIER_OUT_OF_RANGE"
     )
     assert system.token.reason("scheduleMultiplier", ONE, now - 1, 6, sender=system.corporate) == (
-        "multiplier: effective time in the past"
+        "MULTIPLIER_EFFECTIVE_TIME_IN_THE_PAST"
     )
     assert system.token.reason("scheduleMultiplier", ONE, now + 50, 6, sender=system.corporate) == (
-        "multiplier: before the last scheduled"
+        "MULTIPLIER_BEFORE_THE_LAST_SCHEDULED"
     )
     assert (
         system.token.reason("multiplierUpdate", 2, sender=system.corporate)
-        == "multiplier: index out of range"
+        == "MULTIPLIER_INDEX_OUT_OF_RANGE"
     )
 
 

@@ -138,7 +138,7 @@ def test_mint_and_burn_change_supply(system: System) -> None:
 
 def test_stablecoin_owner_mints_and_hands_over(system: System) -> None:
     other = system.chain.account("other")
-    assert system.stable.reason("mint", other, 1, sender=other) == "stablecoin: not the owner"
+    assert system.stable.reason("mint", other, 1, sender=other) == "STABLECOIN_NOT_THE_OWNER"
     system.stable.transact("transferOwnership", other, sender=system.admin)
     system.stable.transact("mint", other, 7, sender=other)
     system.stable.transact("burn", 2, sender=other)

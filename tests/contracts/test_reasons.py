@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from equitoken.adapters.chain.compiler import CONTRACTS_DIR
+from equitoken.domain.contract_errors import CONTRACT_ERRORS
 from equitoken.domain.reasons import Reason
 
 CONSTANT = re.compile(r"^(\w+): constant\(uint8\) = (\d+)$", re.MULTILINE)
@@ -35,23 +36,45 @@ def test_reason_constants_match_the_domain_table() -> None:
     assert {Reason[name] for name in branches.values()} == set(Reason) - {Reason.OK}
 
 
-def test_every_raised_name_is_a_reason() -> None:
+def test_every_raised_name_is_a_reason_or_a_contract_error() -> None:
     names: set[str] = set()
     for path in CONTRACTS_DIR.glob("*.vy"):
         for message in RAISE.findall(code_of(path)):
-            if message == "UNKNOWN_REASON":  # reasons._raise's fail-closed fallback, unreachable
-                continue
-            assert UPPER.match(message), f"{path.name}: raise {message!r} is not a reason NAME"
-            assert message in Reason.__members__, f"{path.name}: {message} is not in domain.reasons"
+            assert UPPER.match(message), f"{path.name}: raise {message!r} is not a code"
+            assert message in Reason.__members__ or message in CONTRACT_ERRORS, f"{path.name}: {message}"
             names.add(message)
     assert {"ZERO_ADDRESS", "INSUFFICIENT_ALLOWANCE", "NOT_SAME_INVESTOR", "NOTIONAL_LIMIT_EXCEEDED"} <= names
 
 
-def test_assert_messages_are_not_disguised_reasons() -> None:
-    # non-reason errors use lower-case "<contract>: message" strings, never an upper-case NAME
+ASSERTION = re.compile(r'assert [^#]*?,\s*\(?\s*"([^"]*)"', re.DOTALL)
+
+
+def test_every_assert_message_is_a_code_from_one_of_the_two_catalogues() -> None:
+    # Regression (issue 11, item 8): contracts answered in free text ("token: already paused").
+    seen: set[str] = set()
     for path in CONTRACTS_DIR.glob("*.vy"):
-        for message in re.findall(r'assert [^\n]*, "([^"]*)"', code_of(path)):
-            assert not UPPER.match(message), f"{path.name}: assert message {message!r} looks like a reason"
+        for message in ASSERTION.findall(code_of(path)):
+            assert UPPER.match(message), f"{path.name}: assert message {message!r} is free text, not a code"
+            known = message in Reason.__members__ or message in CONTRACT_ERRORS
+            assert known, f"{path.name}: {message} is in neither domain.reasons nor domain.contract_errors"
+            seen.add(message)
+    assert len(seen) >= 50  # the scan really reads the contracts' assertions
+
+
+def test_the_two_catalogues_never_share_a_code() -> None:
+    assert not set(CONTRACT_ERRORS) & set(Reason.__members__)
+    assert all(UPPER.match(code) and sentence for code, sentence in CONTRACT_ERRORS.items())
+
+
+def test_a_contract_error_decodes_to_its_code_and_sentence() -> None:
+    from eth_abi import encode
+
+    from equitoken.adapters.chain.facade._reverts import ERROR_SELECTOR, decode_revert
+
+    for code, sentence in CONTRACT_ERRORS.items():
+        error = decode_revert(ERROR_SELECTOR + encode(["string"], [code]))
+        assert (error.code, error.message) == (code, sentence)
+    assert decode_revert(ERROR_SELECTOR + encode(["string"], ["free text"])).code == "CHAIN_REVERT"
 
 
 def test_reason_references_exist() -> None:

@@ -48,14 +48,14 @@ def test_only_the_trustee_posts_and_only_newer_blocks(compiled: dict[str, Compil
     root = keccak256(b"root")
     with pytest.raises(Reverted) as stranger:
         registry.transact("post", SYMBOL, 1, root, root, sender=intruder)
-    assert stranger.value.reason == "reserves: not the trustee"
+    assert stranger.value.reason == "RESERVES_NOT_THE_TRUSTEE"
     registry.transact("post", SYMBOL, 1, root, root, sender=trustee)
     with pytest.raises(Reverted) as stale:
         registry.transact("post", SYMBOL, 1, root, root, sender=trustee)
-    assert stale.value.reason == "reserves: not newer"
+    assert stale.value.reason == "RESERVES_NOT_NEWER"
     with pytest.raises(Reverted) as future:
         registry.transact("post", SYMBOL, 10**9, root, root, sender=trustee)
-    assert future.value.reason == "reserves: block in the future"
+    assert future.value.reason == "RESERVES_BLOCK_IN_THE_FUTURE"
     assert registry.call("postings", SYMBOL) == 1
 
 
@@ -79,4 +79,4 @@ def test_the_trustee_rotates_and_older_roots_stay_checkable(compiled: dict[str, 
     assert registry.call("attestationAt", SYMBOL, 1)[1] == second
     with pytest.raises(Reverted) as missing:
         registry.call("attestationAt", SYMBOL, 2)
-    assert missing.value.reason == "reserves: no such attestation"
+    assert missing.value.reason == "RESERVES_NO_SUCH_ATTESTATION"

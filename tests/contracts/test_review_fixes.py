@@ -25,7 +25,7 @@ from .harness import Contract
 MAX = 2**256 - 1
 ZERO = "0x" + "00" * 20
 CONTRACTS = Path(__file__).resolve().parents[2] / "src/equitoken/adapters/chain/contracts"
-MISSING = "access: missing role"
+MISSING = "ACCESS_MISSING_ROLE"
 
 
 def _key_of(wallet: str) -> bytes:
@@ -222,7 +222,7 @@ def test_s_equal_half_order_is_accepted_and_one_more_is_refused(system: System) 
     )
     assert "0x" + keccak256(twin.format(compressed=False)[1:])[12:].hex() == signer
     high = (*head, 28, r.to_bytes(32, "big"), (half + 1).to_bytes(32, "big"))
-    assert st.reason("settle", *high, sender=inv) == "quote: bad signature"
+    assert st.reason("settle", *high, sender=inv) == "QUOTE_BAD_SIGNATURE"
     low = (*head, 27, r.to_bytes(32, "big"), half.to_bytes(32, "big"))
     assert st.transact("settle", *low, sender=inv).output == 100 * 10**6
     assert s.balance(inv) == ONE
@@ -235,17 +235,17 @@ def test_far_future_and_huge_nonce_schedules_are_refused(system: System) -> None
     s = system
     typo = s.chain.now + 300 * 365 * 86400
     assert s.token.reason("scheduleMultiplier", 2 * ONE, typo, 1, sender=s.corporate) == (
-        "multiplier: effective time too far ahead"
+        "MULTIPLIER_EFFECTIVE_TIME_TOO_FAR_AHEAD"
     )
     limit = s.chain.now + 10 * 366 * 86400
     assert s.token.reason("scheduleMultiplier", 2 * ONE, limit + 1, 1, sender=s.corporate) == (
-        "multiplier: effective time too far ahead"
+        "MULTIPLIER_EFFECTIVE_TIME_TOO_FAR_AHEAD"
     )
     assert s.token.reason("scheduleMultiplier", 2 * ONE, s.chain.now, MAX, sender=s.corporate) == (
-        "multiplier: nonce out of range"
+        "MULTIPLIER_NONCE_OUT_OF_RANGE"
     )
     assert s.token.reason("scheduleMultiplier", 2 * ONE, s.chain.now, 2**64, sender=s.corporate) == (
-        "multiplier: nonce out of range"
+        "MULTIPLIER_NONCE_OUT_OF_RANGE"
     )
     s.token.transact("scheduleMultiplier", 2 * ONE, limit, 2**64 - 1, sender=s.corporate)
     assert s.token.call("multiplierUpdateCount") == 2
@@ -259,12 +259,12 @@ def test_cancel_the_last_pending_multiplier_and_reschedule(system: System) -> No
     s.token.transact("scheduleMultiplier", 3 * ONE, wrong, 2**64 - 1, sender=s.corporate)
     # the typo would block the next action...
     assert s.token.reason("scheduleMultiplier", 3 * ONE, now + 200, 2**64 - 1, sender=s.corporate) == (
-        "multiplier: nonce already used"
+        "MULTIPLIER_NONCE_ALREADY_USED"
     )
     # ...so it is cancelled: only the last entry, only by its nonce, only by CORPORATE_ACTIONS
     assert (
         s.token.reason("cancelMultiplier", 1, sender=s.corporate)
-        == "multiplier: not the last scheduled nonce"
+        == "MULTIPLIER_NOT_THE_LAST_SCHEDULED_NONCE"
     )
     assert s.token.reason("cancelMultiplier", 2**64 - 1, sender=s.agent) == MISSING
     receipt = s.token.transact("cancelMultiplier", 2**64 - 1, sender=s.corporate)
@@ -276,21 +276,21 @@ def test_cancel_the_last_pending_multiplier_and_reschedule(system: System) -> No
     }
     assert s.token.call("multiplierUpdateCount") == 2
     assert s.token.call("lastMultiplierNonce") == 1
-    assert s.token.reason("multiplierUpdate", 2, sender=s.corporate) == "multiplier: index out of range"
+    assert s.token.reason("multiplierUpdate", 2, sender=s.corporate) == "MULTIPLIER_INDEX_OUT_OF_RANGE"
     assert s.token.call("multiplierAt", wrong) == 2 * ONE
     # the corrected action goes in (nonce 1 stays used: it is still in the history)
     assert s.token.reason("scheduleMultiplier", 3 * ONE, now + 200, 1, sender=s.corporate) == (
-        "multiplier: nonce already used"
+        "MULTIPLIER_NONCE_ALREADY_USED"
     )
     s.token.transact("scheduleMultiplier", 3 * ONE, now + 200, 2, sender=s.corporate)
     assert s.token.call("multiplierUpdate", 2) == (3 * ONE, now + 200, 2)
     # an entry in force can no longer be cancelled, nor the initial 1.0
     s.chain.set_time(now + 200)
     assert s.token.call("multiplier") == 3 * ONE
-    assert s.token.reason("cancelMultiplier", 2, sender=s.corporate) == "multiplier: already in effect"
+    assert s.token.reason("cancelMultiplier", 2, sender=s.corporate) == "MULTIPLIER_ALREADY_IN_EFFECT"
     fresh = deploy_system(s.compiled)
     assert (
-        fresh.token.reason("cancelMultiplier", 0, sender=fresh.corporate) == "multiplier: nothing to cancel"
+        fresh.token.reason("cancelMultiplier", 0, sender=fresh.corporate) == "MULTIPLIER_NOTHING_TO_CANCEL"
     )
 
 
@@ -348,7 +348,7 @@ def test_poc_excess_donation_no_longer_skims_the_next_lp(open_system: System) ->
     att, vic = s.chain.account("attacker"), s.chain.account("victim")
     pool = _pool_with(s, (att, 2002, 10**9 + 1001), (vic, 10**18, 10**9))
     # the PoC's dust first deposit is refused: the first deposit must exceed MINIMUM_LIQUIDITY
-    assert pool.reason("addLiquidity", 1, 1, 0, sender=att) == "pool: too little liquidity"
+    assert pool.reason("addLiquidity", 1, 1, 0, sender=att) == "POOL_TOO_LITTLE_LIQUIDITY"
     assert pool.call("MINIMUM_LIQUIDITY") == 1000
     # the smallest possible first deposit: 1 share for the attacker, 1000 locked forever
     assert pool.transact("addLiquidity", 1001, 1001, 0, sender=att).output == 1
@@ -394,4 +394,4 @@ def test_unbalanced_deposit_takes_the_optimal_pair(open_system: System) -> None:
     assert pool.call("getReserves") == (100 * ONE + 10 * ONE + added["amount0"], 11_100 * 10**6)
     # minShares still guards the caller
     total = pool.call("totalShares")
-    assert pool.reason("addLiquidity", ONE, 100 * 10**6, total, sender=other) == "pool: too few shares"
+    assert pool.reason("addLiquidity", ONE, 100 * 10**6, total, sender=other) == "POOL_TOO_FEW_SHARES"

@@ -169,7 +169,7 @@ def test_buy_then_sell(desk: Desk) -> None:
 def test_expired_quote(desk: Desk) -> None:
     quote = _quote(desk.investor, expiry=desk.s.chain.now + 60)
     desk.s.chain.advance(61)
-    assert desk.refused(quote) == "quote: expired"
+    assert desk.refused(quote) == "QUOTE_EXPIRED"
 
 
 def test_quote_valid_until_its_expiry_second(desk: Desk) -> None:
@@ -182,19 +182,19 @@ def test_replayed_quote(desk: Desk) -> None:
     quote = _quote(desk.investor, expiry=desk.s.chain.now + 60)
     desk.ok(quote)
     assert desk.settlement.call("quoteUsed", quote.quote_id) is True
-    assert desk.refused(quote) == "quote: already used"
+    assert desk.refused(quote) == "QUOTE_ALREADY_USED"
 
 
 def test_wrong_signer(desk: Desk) -> None:
     assert (
         desk.refused(_quote(desk.investor, expiry=desk.s.chain.now + 60), key=OTHER_KEY)
-        == "quote: bad signature"
+        == "QUOTE_BAD_SIGNATURE"
     )
 
 
 def test_wrong_chain_id(desk: Desk) -> None:
     quote = _quote(desk.investor, expiry=desk.s.chain.now + 60)
-    assert desk.refused(quote, chain_id=1) == "quote: bad signature"
+    assert desk.refused(quote, chain_id=1) == "QUOTE_BAD_SIGNATURE"
 
 
 def test_tampered_quote(desk: Desk) -> None:
@@ -202,7 +202,7 @@ def test_tampered_quote(desk: Desk) -> None:
     args, sender = desk.settle(quote)
     tampered = list(args)
     tampered[4] = PRICE - 1  # a cheaper price than signed
-    assert desk.settlement.reason("settle", *tampered, sender=sender) == "quote: bad signature"
+    assert desk.settlement.reason("settle", *tampered, sender=sender) == "QUOTE_BAD_SIGNATURE"
 
 
 def test_malleable_signature_is_refused(desk: Desk) -> None:
@@ -212,20 +212,20 @@ def test_malleable_signature_is_refused(desk: Desk) -> None:
     high = list(args)
     high[7] = 55 - args[7]  # flip v between 27 and 28
     high[9] = (n - int.from_bytes(args[9], "big")).to_bytes(32, "big")
-    assert desk.settlement.reason("settle", *high, sender=sender) == "quote: bad signature"
+    assert desk.settlement.reason("settle", *high, sender=sender) == "QUOTE_BAD_SIGNATURE"
     bad_v = list(args)
     bad_v[7] = 0
-    assert desk.settlement.reason("settle", *bad_v, sender=sender) == "quote: bad signature"
+    assert desk.settlement.reason("settle", *bad_v, sender=sender) == "QUOTE_BAD_SIGNATURE"
 
 
 def test_only_the_investor_submits(desk: Desk) -> None:
     quote = _quote(desk.investor, expiry=desk.s.chain.now + 60)
-    assert desk.refused(quote, sender=desk.s.chain.account("mallory")) == "quote: caller is not the investor"
+    assert desk.refused(quote, sender=desk.s.chain.account("mallory")) == "QUOTE_CALLER_IS_NOT_THE_INVESTOR"
 
 
 def test_wrong_symbol(desk: Desk) -> None:
     quote = replace(_quote(desk.investor, expiry=desk.s.chain.now + 60), symbol=symbol_bytes32("OTHER"))
-    assert desk.refused(quote) == "quote: wrong symbol"
+    assert desk.refused(quote) == "QUOTE_WRONG_SYMBOL"
 
 
 def test_compliance_still_applies(desk: Desk) -> None:
@@ -250,9 +250,9 @@ def test_notional_window(system: System) -> None:
 def test_admin_setters(desk: Desk) -> None:
     s = desk.s
     new_signer = _address(OTHER_KEY)
-    assert desk.settlement.reason("setSigner", new_signer, sender=desk.investor) == "access: missing role"
+    assert desk.settlement.reason("setSigner", new_signer, sender=desk.investor) == "ACCESS_MISSING_ROLE"
     desk.settlement.transact("setSigner", new_signer, sender=s.admin)
-    assert desk.refused(_quote(desk.investor, expiry=s.chain.now + 60)) == "quote: bad signature"
+    assert desk.refused(_quote(desk.investor, expiry=s.chain.now + 60)) == "QUOTE_BAD_SIGNATURE"
     desk.ok(_quote(desk.investor, expiry=s.chain.now + 60), key=OTHER_KEY)
     desk.settlement.transact("setNotionalLimit", 60, 1, sender=s.admin)
     assert desk.settlement.call("notionalCap") == 1
@@ -266,4 +266,4 @@ def test_domain_separator_uses_chain_id(compiled) -> None:  # type: ignore[no-un
     desk = Desk(s)
     quote = _quote(desk.investor, expiry=s.chain.now + 60)
     desk.ok(quote)  # signed for 8453
-    assert desk.refused(replace(quote, quote_id=keccak256(b"q9")), chain_id=31337) == "quote: bad signature"
+    assert desk.refused(replace(quote, quote_id=keccak256(b"q9")), chain_id=31337) == "QUOTE_BAD_SIGNATURE"

@@ -513,7 +513,7 @@ def test_a_settled_quote_cannot_be_settled_again() -> None:
     supply, cash = chain.total_supply(model.listing.instrument.token), world.cash(alice)
     with pytest.raises(DomainError) as refused:
         chain.settle_quote(signed)
-    assert refused.value.code == "CHAIN_REVERT" and "already used" in str(refused.value)
+    assert refused.value.code == "QUOTE_ALREADY_USED" and "already used" in str(refused.value)
     assert chain.total_supply(model.listing.instrument.token) == supply and world.cash(alice) == cash
     backed(world)
 

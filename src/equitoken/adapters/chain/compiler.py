@@ -26,6 +26,7 @@ import vyper
 from vyper.compiler.input_bundle import FilesystemInputBundle
 from vyper.compiler.settings import Settings
 
+from equitoken.domain.contract_errors import CONTRACT_ERRORS
 from equitoken.domain.reasons import SENTENCES, Reason
 
 CONTRACTS_DIR = Path(__file__).resolve().parent / "contracts"
@@ -225,7 +226,7 @@ def reason_table() -> list[dict[str, Any]]:
 
 
 def export_artifacts(directory: Path | str, *, cache_dir: Path | None = None) -> list[Path]:
-    """Write ``NAME.json`` for every deployable contract and ``reasons.json`` into ``directory``.
+    """Write ``NAME.json`` per deployable contract, ``reasons.json`` and ``contract-errors.json``.
 
     Each artifact holds ``abi``, ``bytecode`` and ``deployedBytecode`` (0x-hex), ``constructorArguments``
     (names and types from the ABI), ``compiler`` ("vyper-0.4.3"), ``evmVersion``, ``sourceHash`` (SHA-256,
@@ -244,4 +245,8 @@ def export_artifacts(directory: Path | str, *, cache_dir: Path | None = None) ->
     reasons_path = target / "reasons.json"
     _write_atomically(reasons_path, json.dumps(reason_table(), indent=2) + "\n")
     written.append(reasons_path)
+    errors_path = target / "contract-errors.json"  # the other revert vocabulary: non-rule errors
+    errors = [{"name": code, "sentence": sentence} for code, sentence in sorted(CONTRACT_ERRORS.items())]
+    _write_atomically(errors_path, json.dumps(errors, indent=2) + "\n")
+    written.append(errors_path)
     return written

@@ -224,8 +224,8 @@ def __init__(registry: address, admin: address, mode: uint8):
     @param mode The initial transfer mode (0 OPEN, 1 ELIGIBLE, 2 WHITELISTED).
     """
     access.__init__(admin)
-    assert registry != empty(address), "compliance: zero registry"
-    assert mode <= MODE_WHITELISTED, "compliance: bad mode"
+    assert registry != empty(address), "COMPLIANCE_ZERO_REGISTRY"
+    assert mode <= MODE_WHITELISTED, "COMPLIANCE_BAD_MODE"
     self.identityRegistry = registry
     self.transferMode = mode
     self.allowedCategories = max_value(uint256)
@@ -473,7 +473,7 @@ def transferred(sender: address, receiver: address, amount: uint256, forced: boo
     @param senderEmptied True if the sender's wallet balance becomes zero.
     @return The reason code (0 = OK).
     """
-    assert msg.sender == self.token, "compliance: caller is not the bound token"
+    assert msg.sender == self.token, "COMPLIANCE_CALLER_IS_NOT_THE_BOUND_TOKEN"
     code: uint8 = reasons.OK
     from_key: bytes32 = empty(bytes32)
     to_key: bytes32 = empty(bytes32)
@@ -637,8 +637,8 @@ def bindToken(token: address):
     @param token The token.
     """
     access._check_role(access.ADMIN)
-    assert token != empty(address), "compliance: zero token"
-    assert self.holderCount == 0, "compliance: token has holders"
+    assert token != empty(address), "COMPLIANCE_ZERO_TOKEN"
+    assert self.holderCount == 0, "COMPLIANCE_TOKEN_HAS_HOLDERS"
     self.token = token
     log TokenBound(token=token)
 
@@ -652,7 +652,7 @@ def setIdentityRegistry(registry: address):
     @param registry The registry.
     """
     access._check_role(access.ADMIN)
-    assert registry != empty(address), "compliance: zero registry"
+    assert registry != empty(address), "COMPLIANCE_ZERO_REGISTRY"
     self.identityRegistry = registry
     log IdentityRegistrySet(registry=registry)
 
@@ -670,7 +670,7 @@ def setTransferMode(mode: uint8):
            recipient investor must be whitelisted).
     """
     access._check_role(access.AGENT)
-    assert mode <= MODE_WHITELISTED, "compliance: bad mode"
+    assert mode <= MODE_WHITELISTED, "COMPLIANCE_BAD_MODE"
     self.transferMode = mode
     log TransferModeSet(mode=mode)
 
@@ -695,7 +695,7 @@ def setCountriesAllowed(countries: DynArray[uint16, MAX_BATCH], allowed: bool):
     """
     access._check_role(access.AGENT)
     for c: uint16 in countries:
-        assert c <= MAX_COUNTRY, "compliance: bad country"
+        assert c <= MAX_COUNTRY, "COMPLIANCE_BAD_COUNTRY"
         word: uint256 = convert(c, uint256) >> 8
         bit: uint256 = 1 << (convert(c, uint256) & 255)
         if allowed:
@@ -714,7 +714,7 @@ def setCountriesDenied(countries: DynArray[uint16, MAX_BATCH], denied: bool):
     """
     access._check_role(access.AGENT)
     for c: uint16 in countries:
-        assert c <= MAX_COUNTRY, "compliance: bad country"
+        assert c <= MAX_COUNTRY, "COMPLIANCE_BAD_COUNTRY"
         word: uint256 = convert(c, uint256) >> 8
         bit: uint256 = 1 << (convert(c, uint256) & 255)
         if denied:
@@ -774,7 +774,7 @@ def setFlowback(country: uint16, until: uint64):
     @param until End of the period (unix seconds; 0 = off).
     """
     access._check_role(access.AGENT)
-    assert country <= MAX_COUNTRY, "compliance: bad country"
+    assert country <= MAX_COUNTRY, "COMPLIANCE_BAD_COUNTRY"
     self.flowbackCountry = country
     self.flowbackUntil = until
     log FlowbackSet(country=country, until=until)
@@ -788,7 +788,7 @@ def setLockup(investorId: bytes32, until: uint64):
     @param until Unix seconds; 0 removes the lockup (and the entry from the enumerable list).
     """
     access._check_role(access.AGENT)
-    assert investorId != empty(bytes32), "compliance: zero investor id"
+    assert investorId != empty(bytes32), "COMPLIANCE_ZERO_INVESTOR_ID"
     pos: uint256 = self._lockup_pos[investorId]
     if until == 0:
         if pos != 0:
@@ -817,7 +817,7 @@ def setWhitelisted(investorIds: DynArray[bytes32, MAX_BATCH], whitelisted: bool)
     """
     access._check_role(access.AGENT)
     for investorId: bytes32 in investorIds:
-        assert investorId != empty(bytes32), "compliance: zero investor id"
+        assert investorId != empty(bytes32), "COMPLIANCE_ZERO_INVESTOR_ID"
         pos: uint256 = self._whitelisted_pos[investorId]
         if whitelisted and pos == 0:
             count: uint256 = self.whitelistCount + 1
@@ -918,7 +918,7 @@ def lockupAt(index: uint256) -> (bytes32, uint64):
     @param index 0 .. lockupCount - 1.
     @return The investor and its lockup end.
     """
-    assert index < self.lockupCount, "compliance: index out of range"
+    assert index < self.lockupCount, "COMPLIANCE_INDEX_OUT_OF_RANGE"
     investorId: bytes32 = self._lockup_at[index + 1]
     return investorId, self._lockup[investorId]
 
@@ -942,7 +942,7 @@ def whitelistAt(index: uint256) -> bytes32:
     @param index 0 .. whitelistCount - 1.
     @return The investor.
     """
-    assert index < self.whitelistCount, "compliance: index out of range"
+    assert index < self.whitelistCount, "COMPLIANCE_INDEX_OUT_OF_RANGE"
     return self._whitelist_at[index + 1]
 
 

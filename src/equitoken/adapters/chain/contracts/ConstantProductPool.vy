@@ -81,8 +81,8 @@ def __init__(token0_: address, token1_: address, feeBps_: uint256):
     @param token1_ The stablecoin.
     @param feeBps_ The swap fee in basis points (0..100; 30 = 0.3%).
     """
-    assert token0_ != empty(address) and token1_ != empty(address) and token0_ != token1_, "pool: bad tokens"
-    assert feeBps_ <= 100, "pool: fee too high"
+    assert token0_ != empty(address) and token1_ != empty(address) and token0_ != token1_, "POOL_BAD_TOKENS"
+    assert feeBps_ <= 100, "POOL_FEE_TOO_HIGH"
     token0 = token0_
     token1 = token1_
     feeBps = feeBps_
@@ -123,7 +123,7 @@ def quote(tokenIn: address, amountIn: uint256) -> uint256:
     """
     if tokenIn == token0:
         return self._amount_out(amountIn, self.reserve0, self.reserve1)
-    assert tokenIn == token1, "pool: unknown token"
+    assert tokenIn == token1, "POOL_UNKNOWN_TOKEN"
     return self._amount_out(amountIn, self.reserve1, self.reserve0)
 
 
@@ -141,14 +141,14 @@ def addLiquidity(amount0: uint256, amount1: uint256, minShares: uint256) -> uint
     @param minShares Revert if fewer shares would be minted.
     @return Shares minted to the caller.
     """
-    assert amount0 != 0 and amount1 != 0, "pool: zero amount"
+    assert amount0 != 0 and amount1 != 0, "POOL_ZERO_AMOUNT"
     total: uint256 = self.totalShares
     minted: uint256 = 0
     used0: uint256 = amount0
     used1: uint256 = amount1
     if total == 0:
         liquidity: uint256 = isqrt(amount0 * amount1)
-        assert liquidity > MINIMUM_LIQUIDITY, "pool: too little liquidity"
+        assert liquidity > MINIMUM_LIQUIDITY, "POOL_TOO_LITTLE_LIQUIDITY"
         minted = liquidity - MINIMUM_LIQUIDITY
         self.shares[empty(address)] = MINIMUM_LIQUIDITY
         self.totalShares = liquidity
@@ -156,18 +156,18 @@ def addLiquidity(amount0: uint256, amount1: uint256, minShares: uint256) -> uint
         r0: uint256 = self.reserve0
         r1: uint256 = self.reserve1
         minted = min(amount0 * total // r0, amount1 * total // r1)
-        assert minted != 0, "pool: too few shares"
+        assert minted != 0, "POOL_TOO_FEW_SHARES"
         # what the minted shares are worth, rounded up; never more than offered since
         # minted <= amount * total / reserve
         used0 = (minted * r0 + total - 1) // total
         used1 = (minted * r1 + total - 1) // total
         self.totalShares = total + minted
-    assert minted >= minShares, "pool: too few shares"
+    assert minted >= minShares, "POOL_TOO_FEW_SHARES"
     self.reserve0 += used0
     self.reserve1 += used1
     self.shares[msg.sender] += minted
-    assert extcall IERC20(token0).transferFrom(msg.sender, self, used0), "pool: transfer failed"
-    assert extcall IERC20(token1).transferFrom(msg.sender, self, used1), "pool: transfer failed"
+    assert extcall IERC20(token0).transferFrom(msg.sender, self, used0), "POOL_TRANSFER_FAILED"
+    assert extcall IERC20(token1).transferFrom(msg.sender, self, used1), "POOL_TRANSFER_FAILED"
     log LiquidityAdded(provider=msg.sender, amount0=used0, amount1=used1, shares=minted)
     return minted
 
@@ -182,16 +182,16 @@ def removeLiquidity(amount: uint256, min0: uint256, min1: uint256) -> (uint256, 
     @return Token0 and token1 raw units returned.
     """
     total: uint256 = self.totalShares
-    assert amount != 0 and amount <= self.shares[msg.sender], "pool: not enough shares"
+    assert amount != 0 and amount <= self.shares[msg.sender], "POOL_NOT_ENOUGH_SHARES"
     out0: uint256 = self.reserve0 * amount // total
     out1: uint256 = self.reserve1 * amount // total
-    assert out0 >= min0 and out1 >= min1, "pool: slippage"
+    assert out0 >= min0 and out1 >= min1, "POOL_SLIPPAGE"
     self.shares[msg.sender] -= amount
     self.totalShares = total - amount
     self.reserve0 -= out0
     self.reserve1 -= out1
-    assert extcall IERC20(token0).transfer(msg.sender, out0), "pool: transfer failed"
-    assert extcall IERC20(token1).transfer(msg.sender, out1), "pool: transfer failed"
+    assert extcall IERC20(token0).transfer(msg.sender, out0), "POOL_TRANSFER_FAILED"
+    assert extcall IERC20(token1).transfer(msg.sender, out1), "POOL_TRANSFER_FAILED"
     log LiquidityRemoved(provider=msg.sender, amount0=out0, amount1=out1, shares=amount)
     return out0, out1
 
@@ -208,7 +208,7 @@ def swap(tokenIn: address, amountIn: uint256, minAmountOut: uint256, receiver: a
     @param receiver Who receives the output.
     @return Raw units paid out.
     """
-    assert amountIn != 0, "pool: zero amount"
+    assert amountIn != 0, "POOL_ZERO_AMOUNT"
     token_out: address = empty(address)
     amount_out: uint256 = 0
     if tokenIn == token0:
@@ -217,13 +217,13 @@ def swap(tokenIn: address, amountIn: uint256, minAmountOut: uint256, receiver: a
         self.reserve0 += amountIn
         self.reserve1 -= amount_out
     else:
-        assert tokenIn == token1, "pool: unknown token"
+        assert tokenIn == token1, "POOL_UNKNOWN_TOKEN"
         token_out = token0
         amount_out = self._amount_out(amountIn, self.reserve1, self.reserve0)
         self.reserve1 += amountIn
         self.reserve0 -= amount_out
-    assert amount_out != 0 and amount_out >= minAmountOut, "pool: slippage"
-    assert extcall IERC20(tokenIn).transferFrom(msg.sender, self, amountIn), "pool: transfer failed"
-    assert extcall IERC20(token_out).transfer(receiver, amount_out), "pool: transfer failed"
+    assert amount_out != 0 and amount_out >= minAmountOut, "POOL_SLIPPAGE"
+    assert extcall IERC20(tokenIn).transferFrom(msg.sender, self, amountIn), "POOL_TRANSFER_FAILED"
+    assert extcall IERC20(token_out).transfer(receiver, amount_out), "POOL_TRANSFER_FAILED"
     log Swap(trader=msg.sender, tokenIn=tokenIn, amountIn=amountIn, amountOut=amount_out, receiver=receiver)
     return amount_out

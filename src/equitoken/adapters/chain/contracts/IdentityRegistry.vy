@@ -110,12 +110,12 @@ def _bind(wallet: address, investorId: bytes32):
     @param wallet The wallet.
     @param investorId The investor.
     """
-    assert wallet != empty(address), "registry: zero wallet"
-    assert self._investor[investorId] & EXISTS_BIT != 0, "registry: unknown investor"
+    assert wallet != empty(address), "REGISTRY_ZERO_WALLET"
+    assert self._investor[investorId] & EXISTS_BIT != 0, "REGISTRY_UNKNOWN_INVESTOR"
     current: bytes32 = self.investorOf[wallet]
     if current == investorId:
         return
-    assert current == empty(bytes32), "registry: wallet bound to another investor"
+    assert current == empty(bytes32), "REGISTRY_WALLET_BOUND_TO_ANOTHER_INVESTOR"
     self.investorOf[wallet] = investorId
     self.walletCount[investorId] += 1
     log WalletBound(wallet=wallet, investorId=investorId)
@@ -131,8 +131,8 @@ def setInvestor(investorId: bytes32, country: uint16, category: uint8, kycExpiry
     @param kycExpiry When the KYC expires (unix seconds).
     """
     access._check_role(access.AGENT)
-    assert investorId != empty(bytes32), "registry: zero investor id"
-    assert country != 0 and country <= MAX_COUNTRY, "registry: bad country"
+    assert investorId != empty(bytes32), "REGISTRY_ZERO_INVESTOR_ID"
+    assert country != 0 and country <= MAX_COUNTRY, "REGISTRY_BAD_COUNTRY"
     current: uint256 = self._investor[investorId]
     if current & EXISTS_BIT == 0:
         self.investorCount += 1
@@ -153,8 +153,8 @@ def removeInvestor(investorId: bytes32):
     @param investorId The investor.
     """
     access._check_role(access.AGENT)
-    assert self._investor[investorId] & EXISTS_BIT != 0, "registry: unknown investor"
-    assert self.walletCount[investorId] == 0, "registry: investor still has wallets"
+    assert self._investor[investorId] & EXISTS_BIT != 0, "REGISTRY_UNKNOWN_INVESTOR"
+    assert self.walletCount[investorId] == 0, "REGISTRY_INVESTOR_STILL_HAS_WALLETS"
     self._investor[investorId] = 0
     self.investorCount -= 1
     log InvestorRemoved(investorId=investorId)
@@ -169,7 +169,7 @@ def setInvestorSanctioned(investorId: bytes32, sanctioned: bool):
     """
     access._check_role(access.AGENT)
     current: uint256 = self._investor[investorId]
-    assert current & EXISTS_BIT != 0, "registry: unknown investor"
+    assert current & EXISTS_BIT != 0, "REGISTRY_UNKNOWN_INVESTOR"
     if sanctioned:
         self._investor[investorId] = current | INVESTOR_SANCTIONED_BIT
     else:
@@ -201,7 +201,7 @@ def batchBindWallets(wallets: DynArray[address, MAX_BATCH], investorIds: DynArra
     @param investorIds The investor of each wallet (same length).
     """
     access._check_role(access.AGENT)
-    assert len(wallets) == len(investorIds), "registry: length mismatch"
+    assert len(wallets) == len(investorIds), "REGISTRY_LENGTH_MISMATCH"
     for i: uint256 in range(len(wallets), bound=MAX_BATCH):
         self._bind(wallets[i], investorIds[i])
 
@@ -216,7 +216,7 @@ def unbindWallet(wallet: address):
     """
     access._check_role(access.AGENT)
     investorId: bytes32 = self.investorOf[wallet]
-    assert investorId != empty(bytes32), "registry: wallet not bound"
+    assert investorId != empty(bytes32), "REGISTRY_WALLET_NOT_BOUND"
     self.investorOf[wallet] = empty(bytes32)
     self.walletCount[investorId] -= 1
     log WalletUnbound(wallet=wallet, investorId=investorId)
@@ -230,7 +230,7 @@ def setWalletSanctioned(wallet: address, sanctioned: bool):
     @param sanctioned The new flag.
     """
     access._check_role(access.AGENT)
-    assert wallet != empty(address), "registry: zero wallet"
+    assert wallet != empty(address), "REGISTRY_ZERO_WALLET"
     self.walletSanctioned[wallet] = sanctioned
     log WalletSanctioned(wallet=wallet, sanctioned=sanctioned)
 

@@ -132,9 +132,9 @@ def __init__(
     @param admin The first admin.
     """
     access.__init__(admin)
-    assert token_ != empty(address) and stablecoin_ != empty(address), "settlement: zero token"
-    assert treasury_ != empty(address) and signer_ != empty(address), "settlement: zero address"
-    assert windowLength_ != 0, "settlement: zero window"
+    assert token_ != empty(address) and stablecoin_ != empty(address), "SETTLEMENT_ZERO_TOKEN"
+    assert treasury_ != empty(address) and signer_ != empty(address), "SETTLEMENT_ZERO_ADDRESS"
+    assert windowLength_ != 0, "SETTLEMENT_ZERO_WINDOW"
     token = token_
     stablecoin = stablecoin_
     symbol = symbol_
@@ -279,17 +279,17 @@ def settle(
     @param s Signature s (lower half of the curve order).
     @return The notional in stablecoin raw units.
     """
-    assert msg.sender == investor, "quote: caller is not the investor"
-    assert symbol_ == symbol, "quote: wrong symbol"
-    assert side <= SIDE_SELL, "quote: bad side"
-    assert quantity != 0 and price != 0, "quote: zero quantity or price"
-    assert block.timestamp <= expiry, "quote: expired"
-    assert not self.quoteUsed[quoteId], "quote: already used"
-    assert v == 27 or v == 28, "quote: bad signature"
-    assert convert(s, uint256) <= HALF_ORDER, "quote: bad signature"
+    assert msg.sender == investor, "QUOTE_CALLER_IS_NOT_THE_INVESTOR"
+    assert symbol_ == symbol, "QUOTE_WRONG_SYMBOL"
+    assert side <= SIDE_SELL, "QUOTE_BAD_SIDE"
+    assert quantity != 0 and price != 0, "QUOTE_ZERO_QUANTITY_OR_PRICE"
+    assert block.timestamp <= expiry, "QUOTE_EXPIRED"
+    assert not self.quoteUsed[quoteId], "QUOTE_ALREADY_USED"
+    assert v == 27 or v == 28, "QUOTE_BAD_SIGNATURE"
+    assert convert(s, uint256) <= HALF_ORDER, "QUOTE_BAD_SIGNATURE"
     digest: bytes32 = self._digest(investor, symbol_, side, quantity, price, expiry, quoteId)
     recovered: address = ecrecover(digest, v, r, s)
-    assert recovered != empty(address) and recovered == self.signer, "quote: bad signature"
+    assert recovered != empty(address) and recovered == self.signer, "QUOTE_BAD_SIGNATURE"
 
     notional: uint256 = self._notional(side, quantity, price)
     length: uint256 = self.windowLength
@@ -307,11 +307,11 @@ def settle(
     self.quoteUsed[quoteId] = True
 
     if side == SIDE_BUY:
-        assert extcall IERC20(stablecoin).transferFrom(investor, self.treasury, notional), "quote: payment failed"
+        assert extcall IERC20(stablecoin).transferFrom(investor, self.treasury, notional), "QUOTE_PAYMENT_FAILED"
         extcall ISecurityToken(token).mint(investor, quantity)
     else:
         extcall ISecurityToken(token).burn(investor, quantity)
-        assert extcall IERC20(stablecoin).transferFrom(self.treasury, investor, notional), "quote: payout failed"
+        assert extcall IERC20(stablecoin).transferFrom(self.treasury, investor, notional), "QUOTE_PAYOUT_FAILED"
     log QuoteSettled(quoteId=quoteId, investor=investor, side=side, quantity=quantity, price=price, notional=notional)
     return notional
 
@@ -323,7 +323,7 @@ def setSigner(signer_: address):
     @param signer_ The new signer; not the zero address.
     """
     access._check_role(access.ADMIN)
-    assert signer_ != empty(address), "settlement: zero address"
+    assert signer_ != empty(address), "SETTLEMENT_ZERO_ADDRESS"
     self.signer = signer_
     log SignerSet(signer=signer_)
 
@@ -335,7 +335,7 @@ def setTreasury(treasury_: address):
     @param treasury_ The new treasury; not the zero address.
     """
     access._check_role(access.ADMIN)
-    assert treasury_ != empty(address), "settlement: zero address"
+    assert treasury_ != empty(address), "SETTLEMENT_ZERO_ADDRESS"
     self.treasury = treasury_
     log TreasurySet(treasury=treasury_)
 
@@ -349,7 +349,7 @@ def setNotionalLimit(windowLength_: uint256, notionalCap_: uint256):
     @param notionalCap_ Stablecoin raw units per window (max_value(uint256) = unlimited).
     """
     access._check_role(access.ADMIN)
-    assert windowLength_ != 0, "settlement: zero window"
+    assert windowLength_ != 0, "SETTLEMENT_ZERO_WINDOW"
     self.windowLength = windowLength_
     self.notionalCap = notionalCap_
     self.windowStart = 0

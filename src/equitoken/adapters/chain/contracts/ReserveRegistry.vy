@@ -58,7 +58,7 @@ def __init__(trustee_: address):
     @notice Create the registry for one trustee.
     @param trustee_ The only address that may post attestations.
     """
-    assert trustee_ != empty(address), "reserves: zero trustee"
+    assert trustee_ != empty(address), "RESERVES_ZERO_TRUSTEE"
     self.trustee = trustee_
 
 
@@ -71,10 +71,10 @@ def post(symbol: bytes32, asOfBlock: uint256, holdersRoot: bytes32, documentHash
     @param holdersRoot The Merkle root of holder balances.
     @param documentHash keccak256 of the signed attestation document.
     """
-    assert msg.sender == self.trustee, "reserves: not the trustee"
+    assert msg.sender == self.trustee, "RESERVES_NOT_THE_TRUSTEE"
     previous: Attestation = self._latest[symbol]
-    assert self.postings[symbol] == 0 or asOfBlock > previous.asOfBlock, "reserves: not newer"
-    assert asOfBlock <= block.number, "reserves: block in the future"
+    assert self.postings[symbol] == 0 or asOfBlock > previous.asOfBlock, "RESERVES_NOT_NEWER"
+    assert asOfBlock <= block.number, "RESERVES_BLOCK_IN_THE_FUTURE"
     posted: Attestation = Attestation(
         asOfBlock=asOfBlock, holdersRoot=holdersRoot, documentHash=documentHash, postedAt=block.timestamp
     )
@@ -96,8 +96,8 @@ def setTrustee(newTrustee: address):
     @notice Hand the trustee role to `newTrustee` (rotate the key); only the current trustee may.
     @param newTrustee The new trustee.
     """
-    assert msg.sender == self.trustee, "reserves: not the trustee"
-    assert newTrustee != empty(address), "reserves: zero trustee"
+    assert msg.sender == self.trustee, "RESERVES_NOT_THE_TRUSTEE"
+    assert newTrustee != empty(address), "RESERVES_ZERO_TRUSTEE"
     log TrusteeChanged(previousTrustee=self.trustee, newTrustee=newTrustee)
     self.trustee = newTrustee
 
@@ -111,7 +111,7 @@ def attestationAt(symbol: bytes32, index: uint256) -> Attestation:
     @param index Which posting.
     @return The block, root, document hash and posting time.
     """
-    assert index < self.postings[symbol], "reserves: no such attestation"
+    assert index < self.postings[symbol], "RESERVES_NO_SUCH_ATTESTATION"
     return self._history[symbol][index]
 
 
@@ -179,5 +179,5 @@ def verifyHolderAt(
     @param proof The sibling hashes from the leaf up (OpenZeppelin's proof format).
     @return True when the proof leads to that attestation's root.
     """
-    assert index < self.postings[symbol], "reserves: no such attestation"
+    assert index < self.postings[symbol], "RESERVES_NO_SUCH_ATTESTATION"
     return self._included(self._history[symbol][index].holdersRoot, holder, balance, proof)

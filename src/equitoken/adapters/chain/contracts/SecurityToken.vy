@@ -216,7 +216,7 @@ def __init__(name_: String[64], symbol_: String[32], decimals_: uint8, admin: ad
            balance change reverts).
     """
     access.__init__(admin)
-    assert decimals_ <= 36, "token: too many decimals"
+    assert decimals_ <= 36, "TOKEN_TOO_MANY_DECIMALS"
     self.name = name_
     self.symbol = symbol_
     self.decimals = decimals_
@@ -427,7 +427,7 @@ def batchMint(receivers: DynArray[address, MAX_BATCH], amounts: DynArray[uint256
     @param amounts The raw amount for each recipient (same length).
     """
     access._check_role(access.ISSUER)
-    assert len(receivers) == len(amounts), "token: length mismatch"
+    assert len(receivers) == len(amounts), "TOKEN_LENGTH_MISMATCH"
     for i: uint256 in range(len(receivers), bound=MAX_BATCH):
         self._mint(receivers[i], amounts[i])
 
@@ -440,7 +440,7 @@ def batchBurn(holders: DynArray[address, MAX_BATCH], amounts: DynArray[uint256, 
     @param amounts The raw amount for each holder (same length).
     """
     access._check_role(access.ISSUER)
-    assert len(holders) == len(amounts), "token: length mismatch"
+    assert len(holders) == len(amounts), "TOKEN_LENGTH_MISMATCH"
     for i: uint256 in range(len(holders), bound=MAX_BATCH):
         self._burn(holders[i], amounts[i])
 
@@ -454,7 +454,7 @@ def pause():
     @notice Halt transfers, mints and burns (PAUSER); agents' forced transfers and recoveries still work.
     """
     access._check_role(access.PAUSER)
-    assert not self.paused, "token: already paused"
+    assert not self.paused, "TOKEN_ALREADY_PAUSED"
     self.paused = True
     log Paused(account=msg.sender)
 
@@ -465,7 +465,7 @@ def unpause():
     @notice Resume transfers, mints and burns (PAUSER).
     """
     access._check_role(access.PAUSER)
-    assert self.paused, "token: not paused"
+    assert self.paused, "TOKEN_NOT_PAUSED"
     self.paused = False
     log Unpaused(account=msg.sender)
 
@@ -509,7 +509,7 @@ def unfreezePartialTokens(account: address, amount: uint256):
     """
     access._check_role(access.AGENT)
     frozen: uint256 = self._frozen_tokens[account]
-    assert amount <= frozen, "token: amount exceeds frozen tokens"
+    assert amount <= frozen, "TOKEN_AMOUNT_EXCEEDS_FROZEN_TOKENS"
     self._frozen_tokens[account] = frozen - amount
     log TokensUnfrozen(userAddress=account, amount=amount)
 
@@ -586,8 +586,8 @@ def bindCompliance(compliance_: address):
     @param compliance_ The compliance contract (its `bindToken` must name this token).
     """
     access._check_role(access.ADMIN)
-    assert compliance_ != empty(address), "token: zero compliance"
-    assert self.totalSupply == 0, "token: supply must be zero to rebind"
+    assert compliance_ != empty(address), "TOKEN_ZERO_COMPLIANCE"
+    assert self.totalSupply == 0, "TOKEN_SUPPLY_MUST_BE_ZERO_TO_REBIND"
     self.compliance = compliance_
     log ComplianceBound(compliance=compliance_)
 
@@ -761,15 +761,15 @@ def scheduleMultiplier(newMultiplier: uint256, effectiveAt: uint64, nonce: uint2
     @param nonce The corporate action's nonce, lastMultiplierNonce < nonce <= 2**64 - 1.
     """
     access._check_role(access.CORPORATE_ACTIONS)
-    assert nonce > self.lastMultiplierNonce, "multiplier: nonce already used"
-    assert nonce <= MAX_NONCE, "multiplier: nonce out of range"
-    assert newMultiplier != 0 and newMultiplier <= MAX_MULTIPLIER, "multiplier: out of range"
-    assert convert(effectiveAt, uint256) >= block.timestamp, "multiplier: effective time in the past"
+    assert nonce > self.lastMultiplierNonce, "MULTIPLIER_NONCE_ALREADY_USED"
+    assert nonce <= MAX_NONCE, "MULTIPLIER_NONCE_OUT_OF_RANGE"
+    assert newMultiplier != 0 and newMultiplier <= MAX_MULTIPLIER, "MULTIPLIER_OUT_OF_RANGE"
+    assert convert(effectiveAt, uint256) >= block.timestamp, "MULTIPLIER_EFFECTIVE_TIME_IN_THE_PAST"
     assert convert(effectiveAt, uint256) <= block.timestamp + MAX_SCHEDULE_AHEAD, (
-        "multiplier: effective time too far ahead"
+        "MULTIPLIER_EFFECTIVE_TIME_TOO_FAR_AHEAD"
     )
     index: uint256 = self.multiplierUpdateCount
-    assert effectiveAt >= self._multipliers[index - 1].effectiveAt, "multiplier: before the last scheduled"
+    assert effectiveAt >= self._multipliers[index - 1].effectiveAt, "MULTIPLIER_BEFORE_THE_LAST_SCHEDULED"
     self._multipliers[index] = MultiplierUpdate(multiplier=newMultiplier, effectiveAt=effectiveAt, nonce=nonce)
     self.multiplierUpdateCount = index + 1
     self.lastMultiplierNonce = nonce
@@ -789,10 +789,10 @@ def cancelMultiplier(nonce: uint256):
     """
     access._check_role(access.CORPORATE_ACTIONS)
     index: uint256 = self.multiplierUpdateCount - 1
-    assert index != 0, "multiplier: nothing to cancel"
+    assert index != 0, "MULTIPLIER_NOTHING_TO_CANCEL"
     last: MultiplierUpdate = self._multipliers[index]
-    assert last.nonce == nonce, "multiplier: not the last scheduled nonce"
-    assert block.timestamp < convert(last.effectiveAt, uint256), "multiplier: already in effect"
+    assert last.nonce == nonce, "MULTIPLIER_NOT_THE_LAST_SCHEDULED_NONCE"
+    assert block.timestamp < convert(last.effectiveAt, uint256), "MULTIPLIER_ALREADY_IN_EFFECT"
     self._multipliers[index] = empty(MultiplierUpdate)
     self.multiplierUpdateCount = index
     self.lastMultiplierNonce = self._multipliers[index - 1].nonce
@@ -828,7 +828,7 @@ def multiplierUpdate(index: uint256) -> (uint256, uint64, uint256):
     @param index 0 .. multiplierUpdateCount - 1.
     @return multiplier, effectiveAt, nonce.
     """
-    assert index < self.multiplierUpdateCount, "multiplier: index out of range"
+    assert index < self.multiplierUpdateCount, "MULTIPLIER_INDEX_OUT_OF_RANGE"
     u: MultiplierUpdate = self._multipliers[index]
     return u.multiplier, u.effectiveAt, u.nonce
 

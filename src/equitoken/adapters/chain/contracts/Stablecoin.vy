@@ -60,7 +60,7 @@ def __init__(name_: String[64], symbol_: String[32], owner_: address):
     @param symbol_ The symbol, e.g. "tUSD".
     @param owner_ The owner (minter); not the zero address.
     """
-    assert owner_ != empty(address), "stablecoin: zero owner"
+    assert owner_ != empty(address), "STABLECOIN_ZERO_OWNER"
     self.name = name_
     self.symbol = symbol_
     self.owner = owner_
@@ -139,7 +139,7 @@ def mint(receiver: address, amount: uint256):
     @param receiver The recipient; not the zero address.
     @param amount Raw units.
     """
-    assert msg.sender == self.owner, "stablecoin: not the owner"
+    assert msg.sender == self.owner, "STABLECOIN_NOT_THE_OWNER"
     if receiver == empty(address):
         raise "ZERO_ADDRESS"
     self.totalSupply += amount
@@ -167,8 +167,8 @@ def transferOwnership(newOwner: address):
     @notice Hand the minting right to `newOwner` (owner only).
     @param newOwner The new owner; not the zero address.
     """
-    assert msg.sender == self.owner, "stablecoin: not the owner"
-    assert newOwner != empty(address), "stablecoin: zero owner"
+    assert msg.sender == self.owner, "STABLECOIN_NOT_THE_OWNER"
+    assert newOwner != empty(address), "STABLECOIN_ZERO_OWNER"
     previous: address = self.owner
     self.owner = newOwner
     log OwnershipTransferred(previousOwner=previous, newOwner=newOwner)

@@ -51,7 +51,7 @@ def __init__(admin: address):
     @notice Make `admin` the first admin.
     @param admin The first admin; must not be the zero address.
     """
-    assert admin != empty(address), "access: zero admin"
+    assert admin != empty(address), "ACCESS_ZERO_ADMIN"
     self.roles[admin] = ADMIN
     self.adminCount = 1
     log RoleGranted(role=ADMIN, account=admin, sender=msg.sender)
@@ -61,10 +61,10 @@ def __init__(admin: address):
 @view
 def _check_role(role: uint256):
     """
-    @notice Revert with "access: missing role" unless msg.sender holds `role`.
+    @notice Revert with "ACCESS_MISSING_ROLE" unless msg.sender holds `role`.
     @param role The role bit required.
     """
-    assert self.roles[msg.sender] & role != 0, "access: missing role"
+    assert self.roles[msg.sender] & role != 0, "ACCESS_MISSING_ROLE"
 
 
 @internal
@@ -74,7 +74,7 @@ def _check_role_bit(role: uint256):
     @notice Revert unless `role` is exactly one known role bit.
     @param role The value to validate.
     """
-    assert role != 0 and role & ALL_ROLES == role and role & (role - 1) == 0, "access: unknown role"
+    assert role != 0 and role & ALL_ROLES == role and role & (role - 1) == 0, "ACCESS_UNKNOWN_ROLE"
 
 
 @internal
@@ -88,7 +88,7 @@ def _revoke(role: uint256, account: address):
     if current & role == 0:
         return
     if role == ADMIN:
-        assert self.adminCount > 1, "access: last admin"
+        assert self.adminCount > 1, "ACCESS_LAST_ADMIN"
         self.adminCount -= 1
     self.roles[account] = current & (ALL_ROLES ^ role)
     log RoleRevoked(role=role, account=account, sender=msg.sender)
@@ -103,7 +103,7 @@ def grantRole(role: uint256, account: address):
     """
     self._check_role(ADMIN)
     self._check_role_bit(role)
-    assert account != empty(address), "access: zero account"
+    assert account != empty(address), "ACCESS_ZERO_ACCOUNT"
     current: uint256 = self.roles[account]
     if current & role != 0:
         return

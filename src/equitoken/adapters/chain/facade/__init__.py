@@ -10,8 +10,8 @@ can snapshot and move time (``None`` otherwise). All integers, ABI words and hex
   wallets <-> 20 bytes; ``InvestorId`` <-> ``keccak256("investor:" + id)`` (``_codec``; the cached,
   stateful ones in ``_state``);
 - a revert whose ``Error(string)`` is a ``Reason`` name raises ``ChainRefusal(reason)``; any other revert
-  (a missing role, a contract assertion) raises ``DomainError("CHAIN_REVERT", <the revert string>)``
-  (``_reverts``);
+  (a missing role, a contract assertion) raises ``DomainError(<its code>, <its sentence>)`` from
+  ``domain.contract_errors`` (``_reverts``);
 - logs are decoded by ABI (topic0 -> event) into ``ChainEvent`` with domain-typed arguments (``_events``).
 
 The hot paths (``transfer``, ``mint``, ``balance_of``, ``transfer_many``) hand-encode their calldata

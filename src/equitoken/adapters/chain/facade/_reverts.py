@@ -1,9 +1,14 @@
-"""Revert decoding: a rule's ``Error(string)`` becomes ``ChainRefusal``, anything else ``CHAIN_REVERT``."""
+"""Revert decoding: a rule's NAME becomes ``ChainRefusal``, a contract error code its ``DomainError``.
+
+Anything else (no data, a string in neither catalogue — which the contracts never send — or undecodable
+data) is ``CHAIN_REVERT``.
+"""
 
 from __future__ import annotations
 
 from typing import Final
 
+from equitoken.domain.contract_errors import CONTRACT_ERRORS
 from equitoken.domain.errors import DomainError
 from equitoken.domain.reasons import Reason
 from equitoken.ports.chain import ChainRefusal
@@ -23,6 +28,9 @@ def decode_revert(data: bytes) -> DomainError:
         reason = REASON_NAMES.get(message)
         if reason is not None:
             return ChainRefusal(reason)
+        sentence = CONTRACT_ERRORS.get(message)
+        if sentence is not None:
+            return DomainError(message, sentence)
         return DomainError("CHAIN_REVERT", message or "reverted with an empty message")
     if not data:
         return DomainError("CHAIN_REVERT", "reverted without a reason (out of gas, or a failed assertion)")

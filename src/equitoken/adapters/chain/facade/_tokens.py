@@ -106,7 +106,8 @@ class Tokens(Sending):
     ) -> list[ChainTx | DomainError]:
         """Send many transfers in one backend batch (one block); return each one's tx or refusal, in order.
 
-        A rule's refusal is a ``ChainRefusal``; any other revert a ``DomainError("CHAIN_REVERT")``.
+        A rule's refusal is a ``ChainRefusal``; any other revert a ``DomainError`` with its contract
+        error code.
         Refused transfers change nothing; the others stand.
         """
         raw_token = self._b(token)
