@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -519,14 +519,30 @@ def test_an_open_token_trades_through_the_pool_from_any_wallet(w: World) -> None
     w.chain.add_liquidity(pool, w.alice, w.amount(1000), Money("100000"))
     assert w.chain.pool_reserves(pool) == (w.amount(1000), Money("100000"))
     w.chain.mint_stablecoin(coin, w.dave, Money("1000"))
-    tx = w.chain.swap(pool, w.dave, Money("1000"))
+    tx = w.chain.swap(pool, w.dave, Money("1000"), deadline=soon(w))
     swap = next(e for e in tx.events if e.name == "Swap")
     bought = swap.args["amountOut"]
     assert isinstance(bought, TokenAmount) and bought > w.amount(9)
     assert w.balance(w.dave) == bought
-    w.chain.swap(pool, w.dave, bought)
+    w.chain.swap(pool, w.dave, bought, deadline=soon(w))
     assert w.balance(w.dave) == w.amount(0)
     assert w.chain.stablecoin_balance(coin, w.dave) < Money("1000")  # two fees paid
+
+
+def soon(w: World) -> datetime:
+    """Return a swap deadline five minutes past the chain's latest block."""
+    return w.now() + timedelta(minutes=5)
+
+
+def test_a_swap_mined_after_its_deadline_reverts_and_moves_nothing(w: World) -> None:
+    coin, pool = _pool_with_liquidity(w)
+    w.chain.add_liquidity(pool, w.alice, w.amount(1000), Money("100000"))
+    w.chain.mint_stablecoin(coin, w.dave, Money("1000"))
+    reserves = w.chain.pool_reserves(pool)
+    with pytest.raises(DomainError) as late:
+        w.chain.swap(pool, w.dave, Money("1000"), deadline=w.now() - timedelta(seconds=1))
+    assert late.value.code == "POOL_DEADLINE_PASSED"
+    assert w.chain.pool_reserves(pool) == reserves and w.balance(w.dave) == w.amount(0)
 
 
 def test_a_restricted_token_is_refused_unless_the_pool_is_eligible(w: World) -> None:
@@ -540,9 +556,9 @@ def test_a_restricted_token_is_refused_unless_the_pool_is_eligible(w: World) -> 
     w.chain.add_liquidity(pool, w.alice, w.amount(1000), Money("100000"))
     w.chain.mint_stablecoin(coin, w.dave, Money("1000"))
     with refused(Reason.RECIPIENT_NOT_VERIFIED):
-        w.chain.swap(pool, w.dave, Money("1000"))
+        w.chain.swap(pool, w.dave, Money("1000"), deadline=soon(w))
     w.chain.mint_stablecoin(coin, w.bob, Money("1000"))
-    w.chain.swap(pool, w.bob, Money("1000"))
+    w.chain.swap(pool, w.bob, Money("1000"), deadline=soon(w))
     assert w.balance(w.bob) > w.amount(9)
 
 

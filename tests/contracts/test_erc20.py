@@ -140,6 +140,13 @@ def test_stablecoin_owner_mints_and_hands_over(system: System) -> None:
     other = system.chain.account("other")
     assert system.stable.reason("mint", other, 1, sender=other) == "STABLECOIN_NOT_THE_OWNER"
     system.stable.transact("transferOwnership", other, sender=system.admin)
+    # Two steps (issue 11, item 8): the owner stays in force until the proposed owner accepts.
+    assert system.stable.reason("mint", other, 1, sender=other) == "STABLECOIN_NOT_THE_OWNER"
+    assert system.stable.reason("acceptOwnership", sender=system.chain.account("typo")) == (
+        "STABLECOIN_NOT_THE_PENDING_OWNER"
+    )
+    system.stable.transact("acceptOwnership", sender=other)
+    assert system.stable.reason("mint", other, 1, sender=system.admin) == "STABLECOIN_NOT_THE_OWNER"
     system.stable.transact("mint", other, 7, sender=other)
     system.stable.transact("burn", 2, sender=other)
     assert system.stable.call("balanceOf", other) == 5

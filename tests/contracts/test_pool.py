@@ -9,6 +9,7 @@ from .conftest import ONE, System
 from .harness import Contract
 
 MAX = 2**256 - 1
+FAR = 2**64  # a deadline no test reaches
 
 
 def _pool(s: System, lp: str) -> Contract:
@@ -32,12 +33,12 @@ def test_open_token_trades_from_any_wallet(open_system: System) -> None:
     s.stable.transact("mint", trader, 1000 * 10**6, sender=s.admin)
     s.stable.transact("approve", pool.address, MAX, sender=trader)
     expected = pool.call("quote", s.stable.address, 1000 * 10**6)
-    out = pool.transact("swap", s.stable.address, 1000 * 10**6, 1, trader, sender=trader).output
+    out = pool.transact("swap", s.stable.address, 1000 * 10**6, 1, trader, FAR, sender=trader).output
     assert out == expected == s.balance(trader)
     # 0.3% fee and price impact: less than 10 tokens for 1000 USD at 100 USD/token
     assert 9 * ONE < out < 10 * ONE
     s.token.transact("approve", pool.address, MAX, sender=trader)
-    back = pool.transact("swap", s.token.address, out, 1, trader, sender=trader).output
+    back = pool.transact("swap", s.token.address, out, 1, trader, FAR, sender=trader).output
     assert back < 1000 * 10**6
     r0, r1 = pool.call("getReserves")
     assert r0 * r1 >= 1000 * ONE * 100_000 * 10**6  # k never decreases
@@ -64,12 +65,30 @@ def test_restricted_token_is_refused_until_the_pool_is_eligible(system: System) 
     pool.transact("addLiquidity", 1000 * ONE, 100_000 * 10**6, 0, sender=lp)
     s.stable.transact("mint", trader, 1000 * 10**6, sender=s.admin)
     s.stable.transact("approve", pool.address, MAX, sender=trader)
-    out = pool.transact("swap", s.stable.address, 1000 * 10**6, 1, trader, sender=trader).output
+    out = pool.transact("swap", s.stable.address, 1000 * 10**6, 1, trader, FAR, sender=trader).output
     assert s.balance(trader) == out
     # an unverified wallet still cannot receive from the pool
     anon = s.chain.account("anon")
     s.stable.transact("mint", anon, 1000 * 10**6, sender=s.admin)
     s.stable.transact("approve", pool.address, MAX, sender=anon)
     assert (
-        pool.reason("swap", s.stable.address, 1000 * 10**6, 1, anon, sender=anon) == "RECIPIENT_NOT_VERIFIED"
+        pool.reason("swap", s.stable.address, 1000 * 10**6, 1, anon, FAR, sender=anon)
+        == "RECIPIENT_NOT_VERIFIED"
     )
+
+
+def test_a_swap_after_its_deadline_reverts_and_moves_nothing(open_system: System) -> None:
+    # Regression (issue 11, item 8): swaps took no deadline, so a held-back transaction could run later.
+    s = open_system
+    lp, trader = s.chain.account("lp"), s.chain.account("anon-trader")
+    s.mint(lp, 1000 * ONE)
+    pool = _pool(s, lp)
+    pool.transact("addLiquidity", 1000 * ONE, 100_000 * 10**6, 0, sender=lp)
+    s.stable.transact("mint", trader, 1000 * 10**6, sender=s.admin)
+    s.stable.transact("approve", pool.address, MAX, sender=trader)
+    before = pool.call("getReserves")
+    now = s.chain.now
+    late = pool.reason("swap", s.stable.address, 10 * 10**6, 1, trader, now - 1, sender=trader)
+    assert late == "POOL_DEADLINE_PASSED"
+    assert pool.call("getReserves") == before and s.balance(trader) == 0
+    assert pool.transact("swap", s.stable.address, 10 * 10**6, 1, trader, now, sender=trader).output > 0

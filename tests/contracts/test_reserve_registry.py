@@ -66,7 +66,8 @@ def test_the_trustee_rotates_and_older_roots_stay_checkable(compiled: dict[str, 
     chain.advance(12)
     first = leaf(alice, 5)  # a one-leaf tree: the root is the leaf, the proof is empty
     registry.transact("post", SYMBOL, 1, first, first, sender=trustee)
-    receipt = registry.transact("setTrustee", successor, sender=trustee)
+    registry.transact("proposeTrustee", successor, sender=trustee)
+    receipt = registry.transact("acceptTrustee", sender=successor)
     assert receipt.named("TrusteeChanged")[0].args["newTrustee"] == successor
     with pytest.raises(Reverted):
         registry.transact("post", SYMBOL, 2, first, first, sender=trustee)  # the old key is out
@@ -80,3 +81,41 @@ def test_the_trustee_rotates_and_older_roots_stay_checkable(compiled: dict[str, 
     with pytest.raises(Reverted) as missing:
         registry.call("attestationAt", SYMBOL, 2)
     assert missing.value.reason == "RESERVES_NO_SUCH_ATTESTATION"
+
+
+def test_a_trustee_handover_takes_two_steps(compiled: dict[str, CompiledContract]) -> None:
+    # Regression (issue 11, item 8): setTrustee handed the role over in one call, so a typo lost it.
+    chain = Chain()
+    trustee, typo, successor, alice = (chain.account(n) for n in ("trustee", "typo", "successor", "alice"))
+    registry = chain.deploy(compiled["ReserveRegistry"], trustee, sender=trustee)
+    chain.advance(12)
+    root = leaf(alice, 5)
+    with pytest.raises(Reverted) as nobody:
+        registry.transact("acceptTrustee", sender=successor)
+    assert nobody.value.reason == "RESERVES_NO_PROPOSED_TRUSTEE"
+    proposed = registry.transact("proposeTrustee", typo, sender=trustee)
+    assert proposed.named("TrusteeProposed")[0].args["proposedTrustee"] == typo
+    assert registry.call("trustee") == trustee  # still in force: it can post and correct itself
+    registry.transact("post", SYMBOL, 1, root, root, sender=trustee)
+    with pytest.raises(Reverted) as stranger:
+        registry.transact("proposeTrustee", alice, sender=typo)
+    assert stranger.value.reason == "RESERVES_NOT_THE_TRUSTEE"
+    registry.transact("proposeTrustee", successor, sender=trustee)  # replaces the mistyped proposal
+    with pytest.raises(Reverted) as replaced:
+        registry.transact("acceptTrustee", sender=typo)
+    assert replaced.value.reason == "RESERVES_NOT_THE_PROPOSED_TRUSTEE"
+    registry.transact("acceptTrustee", sender=successor)
+    assert registry.call("trustee") == successor
+    assert int(registry.call("pendingTrustee"), 16) == 0  # the proposal is spent
+
+
+def test_a_trustee_proposal_can_be_withdrawn(compiled: dict[str, CompiledContract]) -> None:
+    chain = Chain()
+    trustee, successor = chain.account("trustee"), chain.account("successor")
+    registry = chain.deploy(compiled["ReserveRegistry"], trustee, sender=trustee)
+    registry.transact("proposeTrustee", successor, sender=trustee)
+    registry.transact("proposeTrustee", "0x" + "00" * 20, sender=trustee)
+    with pytest.raises(Reverted) as withdrawn:
+        registry.transact("acceptTrustee", sender=successor)
+    assert withdrawn.value.reason == "RESERVES_NO_PROPOSED_TRUSTEE"
+    assert registry.call("trustee") == trustee

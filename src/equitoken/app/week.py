@@ -632,7 +632,7 @@ def amm_probe(engine: IssuanceEngine, symbol: Symbol, holders: dict[str, Holder]
         outsider = chain.wallet("amm-probe:outsider")
         chain.mint_stablecoin(listing.stablecoin, outsider, Money("10"))
         try:
-            chain.swap(pool, outsider, Money("10"))
+            chain.swap(pool, outsider, Money("10"), deadline=chain.block_time() + timedelta(minutes=5))
         except DomainError as refused:
             return False, f"a non-KYC wallet cannot buy through the pool: {refused.code}"
         bought = chain.balance_of(instrument.token, outsider).value

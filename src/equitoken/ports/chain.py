@@ -433,8 +433,13 @@ class PoolChain(Protocol):
         trader: WalletAddress,
         amount_in: TokenAmount | Money,
         min_out: TokenAmount | Money | None = None,
+        *,
+        deadline: datetime,
     ) -> ChainTx:
-        """Sell ``amount_in`` (tokens or cash) into the pool as ``trader``; a refused leg names its rule."""
+        """Sell ``amount_in`` (tokens or cash) into the pool as ``trader`` by ``deadline``.
+
+        A refused leg names its rule; a swap mined after ``deadline`` reverts ``POOL_DEADLINE_PASSED``.
+        """
         ...
 
     def pool_reserves(self, pool: WalletAddress) -> tuple[TokenAmount, Money]:

@@ -197,7 +197,9 @@ def removeLiquidity(amount: uint256, min0: uint256, min1: uint256) -> (uint256, 
 
 
 @external
-def swap(tokenIn: address, amountIn: uint256, minAmountOut: uint256, receiver: address) -> uint256:
+def swap(
+    tokenIn: address, amountIn: uint256, minAmountOut: uint256, receiver: address, deadline: uint256
+) -> uint256:
     """
     @notice Swap an exact `amountIn` of `tokenIn` (pulled with transferFrom) for the other token.
     @dev The token transfers run the security token's compliance: a refused transfer reverts the swap with
@@ -206,8 +208,11 @@ def swap(tokenIn: address, amountIn: uint256, minAmountOut: uint256, receiver: a
     @param amountIn Raw units in (> 0).
     @param minAmountOut Revert if less would be paid out.
     @param receiver Who receives the output.
+    @param deadline The last block timestamp at which the swap may execute (a transaction held back by a
+           node or a builder cannot be run later, at a worse price, against the trader's intent).
     @return Raw units paid out.
     """
+    assert block.timestamp <= deadline, "POOL_DEADLINE_PASSED"
     assert amountIn != 0, "POOL_ZERO_AMOUNT"
     token_out: address = empty(address)
     amount_out: uint256 = 0

@@ -28,7 +28,15 @@ event AttestationPosted:
     trustee: indexed(address)
 
 
-# @notice The trustee handed its role to `newTrustee` (a key rotation).
+# @notice The trustee proposed `proposedTrustee` to take its role (zero: the proposal was withdrawn).
+# @param trustee The trustee in force.
+# @param proposedTrustee The proposed successor.
+event TrusteeProposed:
+    trustee: indexed(address)
+    proposedTrustee: indexed(address)
+
+
+# @notice The proposed trustee accepted the role (a key rotation, complete).
 # @param previousTrustee The old trustee.
 # @param newTrustee The new trustee.
 event TrusteeChanged:
@@ -47,6 +55,7 @@ struct Attestation:
 MAX_PROOF: constant(uint256) = 64
 
 trustee: public(address)
+pendingTrustee: public(address)
 postings: public(HashMap[bytes32, uint256])
 _latest: HashMap[bytes32, Attestation]
 _history: HashMap[bytes32, HashMap[uint256, Attestation]]
@@ -91,15 +100,28 @@ def post(symbol: bytes32, asOfBlock: uint256, holdersRoot: bytes32, documentHash
 
 
 @external
-def setTrustee(newTrustee: address):
+def proposeTrustee(newTrustee: address):
     """
-    @notice Hand the trustee role to `newTrustee` (rotate the key); only the current trustee may.
-    @param newTrustee The new trustee.
+    @notice Propose `newTrustee` for the trustee role (rotate the key); only the current trustee may.
+            The current trustee stays in force until the proposed one accepts, so a mistyped address
+            loses nothing; a new proposal replaces the last, and the zero address withdraws it.
+    @param newTrustee The proposed trustee (zero: withdraw the proposal).
     """
     assert msg.sender == self.trustee, "RESERVES_NOT_THE_TRUSTEE"
-    assert newTrustee != empty(address), "RESERVES_ZERO_TRUSTEE"
-    log TrusteeChanged(previousTrustee=self.trustee, newTrustee=newTrustee)
-    self.trustee = newTrustee
+    self.pendingTrustee = newTrustee
+    log TrusteeProposed(trustee=self.trustee, proposedTrustee=newTrustee)
+
+
+@external
+def acceptTrustee():
+    """
+    @notice Take the trustee role as the proposed trustee (proving the new key can sign).
+    """
+    assert self.pendingTrustee != empty(address), "RESERVES_NO_PROPOSED_TRUSTEE"
+    assert msg.sender == self.pendingTrustee, "RESERVES_NOT_THE_PROPOSED_TRUSTEE"
+    log TrusteeChanged(previousTrustee=self.trustee, newTrustee=msg.sender)
+    self.trustee = msg.sender
+    self.pendingTrustee = empty(address)
 
 
 @view

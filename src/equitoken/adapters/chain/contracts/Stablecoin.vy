@@ -35,6 +35,14 @@ event Approval:
     value: uint256
 
 
+# @notice The owner proposed `newOwner` for the minting right (zero: the proposal was withdrawn).
+# @param previousOwner The owner in force.
+# @param newOwner The proposed owner.
+event OwnershipTransferStarted:
+    previousOwner: indexed(address)
+    newOwner: indexed(address)
+
+
 # @notice Ownership (the right to mint) moved.
 # @param previousOwner The old owner.
 # @param newOwner The new owner.
@@ -50,6 +58,7 @@ totalSupply: public(uint256)
 balanceOf: public(HashMap[address, uint256])
 allowance: public(HashMap[address, HashMap[address, uint256]])
 owner: public(address)
+pendingOwner: public(address)
 
 
 @deploy
@@ -164,11 +173,23 @@ def burn(amount: uint256):
 @external
 def transferOwnership(newOwner: address):
     """
-    @notice Hand the minting right to `newOwner` (owner only).
-    @param newOwner The new owner; not the zero address.
+    @notice Propose `newOwner` for the minting right (owner only); it passes when `newOwner` accepts,
+            so a mistyped address loses nothing. A new proposal replaces the last; zero withdraws it.
+    @param newOwner The proposed owner (zero: withdraw the proposal).
     """
     assert msg.sender == self.owner, "STABLECOIN_NOT_THE_OWNER"
-    assert newOwner != empty(address), "STABLECOIN_ZERO_OWNER"
+    self.pendingOwner = newOwner
+    log OwnershipTransferStarted(previousOwner=self.owner, newOwner=newOwner)
+
+
+@external
+def acceptOwnership():
+    """
+    @notice Take the minting right as the proposed owner.
+    """
+    assert self.pendingOwner != empty(address), "STABLECOIN_NO_PENDING_OWNER"
+    assert msg.sender == self.pendingOwner, "STABLECOIN_NOT_THE_PENDING_OWNER"
     previous: address = self.owner
-    self.owner = newOwner
-    log OwnershipTransferred(previousOwner=previous, newOwner=newOwner)
+    self.owner = msg.sender
+    self.pendingOwner = empty(address)
+    log OwnershipTransferred(previousOwner=previous, newOwner=msg.sender)

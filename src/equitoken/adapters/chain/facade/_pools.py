@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from equitoken.adapters.chain.facade._codec import GAS_ADMIN, money_from_units, money_units
+from datetime import datetime
+
+from equitoken.adapters.chain.facade._codec import GAS_ADMIN, money_from_units, money_units, to_seconds
 from equitoken.adapters.chain.facade._reverts import decode_revert
 from equitoken.adapters.chain.facade._sending import Sending
 from equitoken.adapters.chain.facade._state import PoolRecord
@@ -57,8 +59,13 @@ class Pools(Sending):
         trader: WalletAddress,
         amount_in: TokenAmount | Money,
         min_out: TokenAmount | Money | None = None,
+        *,
+        deadline: datetime,
     ) -> ChainTx:
-        """Sell ``amount_in`` (tokens or cash) into the pool as ``trader``; the output goes to ``trader``."""
+        """Sell ``amount_in`` (tokens or cash) into the pool as ``trader``; the output goes to ``trader``.
+
+        The swap reverts (``POOL_DEADLINE_PASSED``) if it is mined after ``deadline``.
+        """
         info = self._pool(pool)
         raw_pool = self._b(pool)
         who = self._b(trader)
@@ -72,7 +79,16 @@ class Pools(Sending):
         calls = [
             self._approve_call(token_in, who, raw_pool, units_in),
             self._write(
-                "ConstantProductPool", who, raw_pool, "swap", token_in, units_in, minimum, who, gas=GAS_ADMIN
+                "ConstantProductPool",
+                who,
+                raw_pool,
+                "swap",
+                token_in,
+                units_in,
+                minimum,
+                who,
+                to_seconds(deadline),
+                gas=GAS_ADMIN,
             ),
         ]
         receipts = self._backend.send(calls)
