@@ -361,3 +361,24 @@ def test_chain_deploy_on_the_embedded_chain_says_it_is_not_kept(capsys: pytest.C
     assert json.loads(out.out)["recorded"] is False and "forgets these contracts" in out.err
     assert run(["chain", "list", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["deployments"] == []
+
+
+# ---------------------------------------------------------------- the public development seed
+
+
+def test_the_public_development_seed_signs_nothing_on_a_chain_that_is_not_a_development_chain(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from equitoken.adapters.chain.factory import build_chain
+    from equitoken.domain.chains import DEVELOPMENT_SEED
+    from equitoken.domain.errors import DomainError
+
+    with AnvilNode(binary=anvil_binary(), chain_id=1) as mainnet_like:  # chain id 1: Ethereum's
+        with pytest.raises(DomainError) as refused_build:
+            build_chain(mainnet_like.url, DEVELOPMENT_SEED)
+        assert refused_build.value.code == "DEV_KEY_ON_REAL_CHAIN"
+        monkeypatch.setenv("EQUITOKEN_CHAIN_URL", mainnet_like.url)
+        refused(capsys, ["chain", "deploy", "--symbol", "ZED"], "DEV_KEY_ON_REAL_CHAIN")
+        own = build_chain(mainnet_like.url, "an operator's own seed")  # its own keys: allowed
+        assert own.chain_id == 1
+        own.close()

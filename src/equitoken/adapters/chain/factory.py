@@ -8,6 +8,7 @@ from equitoken.adapters.chain.embedded import EmbeddedBackend
 from equitoken.adapters.chain.facade import ChainFacade
 from equitoken.adapters.chain.keys import DeterministicKeyRing
 from equitoken.adapters.chain.rpc import RpcBackend
+from equitoken.domain.chains import DEVELOPMENT_NODE_CHAIN_IDS, DEVELOPMENT_SEED
 from equitoken.domain.errors import DomainError
 
 
@@ -32,4 +33,15 @@ def build_chain(url: str, seed: str, *, genesis: datetime | None = None) -> Chai
         # so block time never runs ahead of the clock however many transactions a step sends.
         backend = EmbeddedBackend(keyring, start_timestamp=int(genesis.timestamp()), block_time=0)
         return ChainFacade(backend, keyring)
-    return ChainFacade(RpcBackend(url, keyring), keyring)
+    node = RpcBackend(url, keyring)
+    if seed == DEVELOPMENT_SEED and node.chain_id not in DEVELOPMENT_NODE_CHAIN_IDS:
+        # Every key the public seed derives is public: on a chain someone else can act on, anything
+        # they sign could be signed by anyone. Refuse before a single transaction is sent.
+        node.close()
+        known = ", ".join(f"{n} ({name})" for n, name in DEVELOPMENT_NODE_CHAIN_IDS.items())
+        raise DomainError(
+            "DEV_KEY_ON_REAL_CHAIN",
+            f"chain {node.chain_id} is not a development chain ({known}) and the keys of the public"
+            " development seed are public; set EQUITOKEN_CHAIN_SEED to the operator's own seed",
+        )
+    return ChainFacade(node, keyring)
