@@ -62,6 +62,8 @@ BAD_SETTINGS: list[tuple[str, str]] = [
     ("EQUITOKEN_PRE_MARKET_OPEN", "25:00"),
     ("EQUITOKEN_AFTER_HOURS_CLOSE", "noon"),
     ("EQUITOKEN_SANCTIONS_FILE", "/nonexistent.csv"),
+    ("EQUITOKEN_TRUSTEE_KEY_FILE", "/nonexistent.key"),
+    ("EQUITOKEN_TRUSTEE_KEY_FILE", "/"),
     ("EQUITOKEN_LOG_LEVEL", "LOUD"),
     ("EQUITOKEN_LOG_FORMAT", "xml"),
 ]
@@ -186,7 +188,18 @@ FILE_COMMANDS: list[Callable[[str], tuple[str, ...]]] = [
     lambda f: ("reserves", "verify", f, "--trustee", ANNA),
     lambda f: ("reserves", "verify", "{dir}/pkg/attestation.json", "--proof", f, "--trustee", ANNA),
     lambda f: ("reserves", "merkle", "--holders", f),
+    lambda f: ("reserves", "prove", ANNA, "--symbol", "KO", "--dir", f),  # a package that is not one
 ]
+
+BAD_CONFIG_FILES: dict[str, bytes | None] = {
+    "config-directory": b"<dir>",
+    "config-missing": None,
+    "config-not-utf8": b"\xff\xfe[equitoken]\n",
+    "config-not-toml": b"[equitoken\ncalendar = ",
+    "config-not-a-table": b"equitoken = 5\n",
+    "config-unknown-key": b"[equitoken]\nno_such_setting = 1\n",
+    "config-bad-value": b'[equitoken]\nfee_fixed_usd = "1e999"\n',
+}
 
 USAGE: list[tuple[str, ...]] = [
     ("no-such-command",),
@@ -304,6 +317,11 @@ def _generate() -> list[Case]:
                     code="INVALID_SETTING",
                 )
             )
+    for name, content in BAD_CONFIG_FILES.items():
+        for argv in SETTING_COMMANDS:
+            files = () if content is None else (("equitoken.toml", content),)
+            env = (("EQUITOKEN_CONFIG", "{dir}/equitoken.toml"),)
+            cases.append(Case(f"{name}-{'-'.join(argv)}", argv, env, files))
     for j, value in enumerate(BAD_INSTANTS):
         for argv in INSTANT_COMMANDS:
             cases.append(Case(f"instant-{j}-{value[:20]!r}-{argv[1]}", (*argv, value)))
@@ -411,7 +429,7 @@ def test_bad_input_is_one_line_exit_2_and_changes_nothing(
             (scratch / name).write_bytes(content)
     (scratch / "pkg").symlink_to(world / "pkg")
     for variable, value in case.env:
-        monkeypatch.setenv(variable, value)
+        monkeypatch.setenv(variable, value.replace("{dir}", str(scratch)))
     argv = [a.replace("{dir}", str(scratch)) for a in case.argv]
     before = _digest(world / "data")
     capsys.readouterr()

@@ -258,7 +258,7 @@ FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "risk_global_usd": ("EQUITOKEN_RISK_GLOBAL_USD", _limit),
     "price_band_bps": ("EQUITOKEN_PRICE_BAND_BPS", _spread),
     "sanctions_file": ("EQUITOKEN_SANCTIONS_FILE", _existing_file),
-    "trustee_key_file": ("EQUITOKEN_TRUSTEE_KEY_FILE", _optional_path),
+    "trustee_key_file": ("EQUITOKEN_TRUSTEE_KEY_FILE", _existing_file),
     "log_level": ("EQUITOKEN_LOG_LEVEL", _choice(*_LOG_LEVELS)),
     "log_format": ("EQUITOKEN_LOG_FORMAT", _choice("json", "text")),
 }
