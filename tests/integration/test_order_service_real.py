@@ -73,8 +73,7 @@ class Onboarded:
 def onboarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Onboarded]:
     clock = ManualClock(START)
     store = SqlStore.open(f"sqlite:///{tmp_path_factory.mktemp('data')}/equitoken.db")
-    platform = bootstrap(Settings(), clock)
-    platform.store = store  # the composition root lets a test swap a part before first use
+    platform = bootstrap(Settings(), clock, store=store)  # the root takes the part the test chooses
     desk = open_desk(platform)
     onboard(desk, read_onboarding(EXAMPLE))
     yield Onboarded(desk, store, clock)

@@ -71,10 +71,9 @@ def restart(world: World, builders: Mapping[ModelName, ModelBuilder] = BUILDERS)
     old = world.engine
     kept = [b for b in (old.broker(s) for s in old.models()) if b is not None]
     accounts: Iterator[Broker] = iter(kept)
-    platform = bootstrap(Settings(chain_seed="restart"), world.clock)
-    platform.store = world.store
-    platform.chain = old.chain
-    platform.chain_kept = True  # the same in-process EVM: its contracts are still there
+    platform = bootstrap(  # the same in-process EVM: its contracts are still there
+        Settings(chain_seed="restart"), world.clock, store=world.store, chain=old.chain, chain_kept=True
+    )
     engine = open_engine(platform, brokers=lambda: next(accounts), builders=builders)
     world.engine = engine
     return engine
@@ -265,8 +264,8 @@ def test_a_primary_issue_after_a_restart_claims_its_own_mint() -> None:
 
 def test_a_fresh_chain_cannot_resume_journaled_listings() -> None:
     world, _ = start()
-    platform = bootstrap(Settings(chain_seed="restart"), world.clock)
-    platform.store = world.store  # the journal lists MSFT; the chain is a new in-process EVM
+    # the journal lists MSFT; the chain is a new in-process EVM
+    platform = bootstrap(Settings(chain_seed="restart"), world.clock, store=world.store)
     with pytest.raises(DomainError) as lost:
         open_engine(platform, builders=BUILDERS)
     assert lost.value.code == "CHAIN_NOT_KEPT"

@@ -54,11 +54,14 @@ class World:
     ) -> World:
         """Return a fresh world whose clock reads ``at`` (``chain_kept``: see ``Platform.chain_kept``)."""
         clock = ManualClock(at)
-        platform = bootstrap(Settings(chain_seed=seed), clock)
-        platform.chain_kept = chain_kept
         store = MemoryStore()
-        platform.store = store  # the composition root lets a test swap a part before first use
-        platform.chain = build_chain("", seed, genesis=at)
+        platform = bootstrap(  # the composition root takes the parts a test chooses; none is patched in
+            Settings(chain_seed=seed),
+            clock,
+            store=store,
+            chain=build_chain("", seed, genesis=at),
+            chain_kept=chain_kept,
+        )
         engine = open_engine(platform, fees=fees, limits=limits)
         return cls(platform, clock, store, engine)
 

@@ -30,6 +30,17 @@ class Platform:
     """Whether the chain keeps its state across engine restarts; ``None``: only a node does (a chain URL
     is set). A test or the scripted week that hands the same in-process EVM to a new engine sets it."""
 
+    def seal(self) -> None:
+        """Refuse any later assignment: parts are chosen through ``bootstrap``, never patched in."""
+        object.__setattr__(self, "_sealed", True)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if self.__dict__.get("_sealed"):
+            raise AttributeError(
+                f"the platform is sealed: pass {name} to bootstrap() instead of assigning it"
+            )
+        object.__setattr__(self, name, value)
+
     def keeps_chain(self) -> bool:
         """Tell whether contracts deployed before a restart are still on this platform's chain."""
         return bool(self.settings.chain_url) if self.chain_kept is None else self.chain_kept
@@ -103,8 +114,30 @@ def ensure_data_dir(path: Path) -> None:
         ) from None
 
 
-def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> Platform:
-    """Return the platform wired from ``settings`` (loaded from file and environment if omitted)."""
+def bootstrap(
+    settings: Settings | None = None,
+    clock: Clock | None = None,
+    *,
+    store: Store | None = None,
+    chain: ChainFacade | None = None,
+    prices: PriceSource | None = None,
+    calendar: MarketCalendar | None = None,
+    broker: Broker | None = None,
+    chain_kept: bool | None = None,
+) -> Platform:
+    """Return the platform wired from ``settings`` (loaded from file and environment if omitted).
+
+    A simulation, a benchmark or a test passes the parts it chooses itself (a store, a chain, a timed
+    price source…) here; the platform is sealed once built, so nothing swaps a part afterwards.
+    """
     from equitoken.adapters.clock import SystemClock
 
-    return Platform(settings=settings or load_settings(), clock=clock or SystemClock())
+    platform = Platform(
+        settings=settings or load_settings(), clock=clock or SystemClock(), chain_kept=chain_kept
+    )
+    chosen = {"store": store, "chain": chain, "prices": prices, "calendar": calendar, "broker": broker}
+    for name, part in chosen.items():
+        if part is not None:
+            platform.__dict__[name] = part  # what the cached property would hold: chosen before first use
+    platform.seal()
+    return platform

@@ -174,9 +174,12 @@ class _Run:
         self.report = report
         self.clock = ManualClock(ny(START, 10, 0))
         seed = f"replay-{model.value}"
-        platform = bootstrap(Settings(chain_seed=seed), self.clock)
-        platform.store = MemoryStore()
-        platform.chain = build_chain("", seed, genesis=self.clock.now())
+        platform = bootstrap(
+            Settings(chain_seed=seed),
+            self.clock,
+            store=MemoryStore(),
+            chain=build_chain("", seed, genesis=self.clock.now()),
+        )
         self.engine: IssuanceEngine = open_engine(platform)
         self.service = CorporateActionService(self.engine, withholding=withholding)
         self.treatment = TREATMENTS[model]

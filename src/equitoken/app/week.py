@@ -267,13 +267,16 @@ class Week:
         self.settings = settings
         self.rng = random.Random(seed)
         self.clock = ManualClock(ny(MON, 8, 0))
-        platform = bootstrap(settings, self.clock)
         _reset(self.database)
         self.store = SqlStore.open(f"sqlite:///{self.database}")
-        platform.store = self.store
-        platform.chain = build_chain("", settings.chain_seed, genesis=self.clock.now())  # always embedded
-        if restart_at_periods:  # the one in-process EVM outlives each engine, as a node would
-            platform.chain_kept = True
+        platform = bootstrap(
+            settings,
+            self.clock,
+            store=self.store,
+            chain=build_chain("", settings.chain_seed, genesis=self.clock.now()),  # always embedded
+            # the one in-process EVM outlives each engine, as a node would
+            chain_kept=True if restart_at_periods else None,
+        )
         self.platform = platform
         self.engine = open_engine(platform)
         self.desk = self.engine.desk
@@ -355,9 +358,15 @@ class Week:
         self._checks_before += old.log.checks
         self.store.close()
         self.store = SqlStore.open(f"sqlite:///{self.database}")
-        fresh = bootstrap(self.settings, self.clock)
-        fresh.store, fresh.chain, fresh.chain_kept = self.store, old.chain, True
-        fresh.calendar, fresh.prices = platform.calendar, platform.prices
+        fresh = bootstrap(
+            self.settings,
+            self.clock,
+            store=self.store,
+            chain=old.chain,
+            chain_kept=True,
+            calendar=platform.calendar,
+            prices=platform.prices,
+        )
         self.platform = fresh
         self.engine = open_engine(fresh, brokers=lambda: next(accounts), builders=model_builders())
         self.desk = self.engine.desk

@@ -126,12 +126,17 @@ class ModelRun:
 
 def _engine(workdir: Path, clock: ManualClock, stages: StageClock, seed: str) -> IssuanceEngine:
     """Return an engine on SQLite and the embedded chain with every port timed."""
-    platform = bootstrap(Settings(data_dir=workdir), clock)
+    settings = Settings(data_dir=workdir)
+    market = bootstrap(settings, clock)  # the market parts as the root builds them, to be wrapped
     # Duck-typed wrappers stand in for the adapters: the engine only calls their methods.
-    platform.store = Timed(SqlStore.open(f"sqlite:///{workdir}/bench.db"), "books", stages)
-    platform.chain = Timed(build_chain("", seed, genesis=START), "chain", stages)  # type: ignore[assignment]
-    platform.prices = Timed(platform.prices, "market", stages)
-    platform.calendar = Timed(platform.calendar, "market", stages)
+    platform = bootstrap(
+        settings,
+        clock,
+        store=Timed(SqlStore.open(f"sqlite:///{workdir}/bench.db"), "books", stages),
+        chain=Timed(build_chain("", seed, genesis=START), "chain", stages),  # type: ignore[arg-type]
+        prices=Timed(market.prices, "market", stages),
+        calendar=Timed(market.calendar, "market", stages),
+    )
 
     def brokers() -> Broker:
         inner = SimulatedBroker(
