@@ -32,6 +32,7 @@ from equitoken.cli.main import run
 from equitoken.compliance.onboarding import parse_onboarding
 from equitoken.domain import DomainError
 from equitoken.domain.ids import InvestorId, Symbol, WalletAddress
+from equitoken.domain.values import Shares
 from equitoken.ports.chain import ChainTx, Instrument
 from equitoken.ports.store import Store, StoredEvent
 
@@ -382,3 +383,42 @@ def test_on_the_embedded_chain_a_second_file_in_one_process_mints_its_new_holdin
     assert chain.balance_of(desk.instrument(XACME).token, ANNA).value == 30
     assert [e for e in store.events(OUTBOX)] == []
     assert desk.diff(ACME) == () and desk.diff(XACME) == ()
+
+
+# ------------------------------------------------------------ desk.issue on a node (the engine's path)
+
+ANNA_WALLET = WalletAddress("0x00000000000000000000000000000000000a0001")
+
+
+@pytest.mark.parametrize("kill", ["before-send", "after-send"])
+def test_a_kill_around_an_issues_mint_then_the_next_issue_mints_it_exactly_once(
+    node: Node, plan_data: dict[str, Any], kill: str
+) -> None:
+    # Regression (issue 10): desk.issue minted on a node, then journaled; a kill between the two left
+    # tokens on chain that nothing recorded. Now the holding and its mint intent commit first.
+    store = MemoryStore()
+    onboard(desk_on(store, node), parse_onboarding(plan_data))
+    if kill == "before-send":
+        node.kill_before_mint = node.mints + 1
+    else:
+        node.kill_after_mint = node.mints + 1
+    with pytest.raises(Killed):
+        desk_on(store, node).issue(XACME, ANNA_WALLET, Shares(7))
+    assert [d.kind for d in desk_on(store, node).diff(XACME)] == ["mint"]  # shown, not lost
+    desk = desk_on(store, node)
+    desk.issue(XACME, ANNA_WALLET, Shares(1))  # the next issue settles the pending one too
+    assert balances(store, node)[("XACME", ANNA_WALLET.value)] == Decimal(25 + 7 + 1)
+    assert not desk_on(store, node).diff(XACME)
+
+
+def test_a_mint_the_contracts_refuse_records_nothing(node: Node, plan_data: dict[str, Any]) -> None:
+    from equitoken.ports.chain import ChainRefusal
+
+    store = MemoryStore()
+    onboard(desk_on(store, node), parse_onboarding(plan_data))
+    before = store_digest(store)
+    stranger = WalletAddress("0x00000000000000000000000000000000000f0f01")  # bound to nobody
+    with pytest.raises(ChainRefusal) as refused:
+        desk_on(store, node).issue(ACME, stranger, Shares(1))  # ACME: verified, whitelisted holders only
+    assert refused.value.code == "RECIPIENT_NOT_VERIFIED"
+    assert store_digest(store) == before

@@ -51,7 +51,7 @@ from equitoken.compliance.transfers import transfer_action
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import InvestorId, Symbol, WalletAddress
 from equitoken.domain.values import Shares
-from equitoken.ports.chain import Instrument, TransferDecision
+from equitoken.ports.chain import ChainRefusal, Instrument, TransferDecision
 from equitoken.ports.clock import Clock
 from equitoken.ports.store import Store
 
@@ -139,6 +139,7 @@ class ComplianceDesk:
             fresh.append(state)
         if self.outbox is not None:
             # The fresh deployments' mint intents were journaled with their addresses: send them once.
+            # (Opening never settles older pending intents: ``diff`` opens and must not write.)
             self.outbox.drain({s.symbol: self._live[s.symbol] for s in fresh}, self._clock.now())
         else:
             for state in fresh:
@@ -219,8 +220,25 @@ class ComplianceDesk:
             None if owner is None else owner.investor_id,
         )
         self.instruments.book.check(event, self._policies)
-        self.chain.mint(instrument, wallet, instrument.amount(shares.value))
-        self.instruments.record(event)
+        amount = instrument.amount(shares.value)
+        if self.outbox is None:  # the embedded chain is replayed from the journal: mint, then record
+            self.chain.mint(instrument, wallet, amount)
+            self.instruments.record(event)
+        else:
+            # A chain that keeps state goes through the outbox: the holding and its mint intent commit
+            # together before anything is sent, so a kill between the mint and the record loses
+            # nothing and mints nothing twice. The contracts' verdict is asked first, because a refused
+            # mint must record nothing (an intent cannot be taken back).
+            decision = self.chain.can_mint(instrument, wallet, amount)
+            if not decision.allowed:
+                raise ChainRefusal(decision.reason)
+            position = len(self.instruments.book.get(symbol).holdings)
+            with self._store.transaction():
+                self.instruments.record(event)
+                self.outbox.intend(holding_key(symbol, position), symbol, wallet, shares, event.at)
+            # Every pending intent of a live instrument is carried out here, this one and any a kill
+            # left unsent (found on the chain or sent, once); until then ``diff`` shows it as drift.
+            self.outbox.drain(self.live(), self._clock.now())
         self.sync(symbol)  # the new holding may carry a lockup
 
     def whitelist(self, symbol: Symbol, investors: Iterable[InvestorId], whitelisted: bool = True) -> None:

@@ -242,6 +242,10 @@ class TokenChain(Protocol):
         """Return the contracts' decision on a transfer, with its reason, without moving anything."""
         ...
 
+    def can_mint(self, instrument: Instrument, to: WalletAddress, amount: TokenAmount) -> TransferDecision:
+        """Return the contracts' decision on minting ``amount`` to ``to``, without minting."""
+        ...
+
     def events(
         self, contract: WalletAddress, from_block: int, to_block: int | None = None
     ) -> list[ChainEvent]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
-from equitoken.adapters.chain.backend import RawCall
+from equitoken.adapters.chain.backend import ChainRevert, RawCall
 from equitoken.adapters.chain.facade._abi import contract_abi
 from equitoken.adapters.chain.facade._codec import (
     GAS_BATCH_BASE,
@@ -37,7 +37,7 @@ from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import WalletAddress
 from equitoken.domain.reasons import Reason
 from equitoken.domain.values import TokenAmount
-from equitoken.ports.chain import ChainEvent, ChainTx, Instrument, TransferDecision
+from equitoken.ports.chain import ChainEvent, ChainRefusal, ChainTx, Instrument, TransferDecision
 
 
 class Tokens(Sending):
@@ -171,6 +171,23 @@ class Tokens(Sending):
         raw_token = self._b(token)
         units = self._word(raw_token, SEL_TOTAL_SUPPLY)
         return self._amount(units, self._token_decimals(raw_token))
+
+    def can_mint(self, instrument: Instrument, to: WalletAddress, amount: TokenAmount) -> TransferDecision:
+        """Return the contracts' decision on minting ``amount`` to ``to``, by running the mint read-only.
+
+        The very call ``mint`` would send, simulated as the issuer at the latest block: a rule's refusal
+        comes back as its reason; any other revert is raised, as ``mint`` would raise it.
+        """
+        token = self._b(instrument.token)
+        data = SEL_MINT + PAD12 + self._b(to) + self._units(token, amount).to_bytes(32, "big")
+        try:
+            self._backend.call(token, data, None, self._b(instrument.roles.issuer))
+        except ChainRevert as revert:
+            refusal = decode_revert(revert.data)
+            if isinstance(refusal, ChainRefusal):
+                return TransferDecision(False, refusal.reason)
+            raise refusal from None
+        return TransferDecision(True, Reason.OK)
 
     def can_transfer(
         self, instrument: Instrument, sender: WalletAddress, to: WalletAddress, amount: TokenAmount
