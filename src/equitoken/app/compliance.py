@@ -22,13 +22,9 @@ POLICIES: Traversable = files("equitoken.compliance") / "policies"
 SAMPLE_SANCTIONS: Traversable = files("equitoken.compliance") / "data" / "sanctions-sample.csv"
 
 
-def _read(path: Path | Traversable, what: str) -> str:
-    return read_text(path, what)
-
-
 def load_policy(path: Path | Traversable) -> Policy:
     """Read and validate one policy file; its ``name`` must equal the file name without ``.toml``."""
-    policy = parse_policy(_read(path, "policy file"), str(path))
+    policy = parse_policy(read_text(path, "policy file"), str(path))
     stem = path.name.removesuffix(".toml")
     if policy.name != stem:
         raise DomainError(
@@ -47,10 +43,10 @@ def shipped_policies() -> dict[str, Policy]:
 def load_sanctions(path: Path | Traversable | None = None) -> SanctionsList:
     """Read an operator's sanctions CSV (the shipped sample when ``path`` is omitted)."""
     source = SAMPLE_SANCTIONS if path is None else path
-    return parse_sanctions(_read(source, "sanctions list"), str(source))
+    return parse_sanctions(read_text(source, "sanctions list"), str(source))
 
 
 def load_cases(path: Path) -> tuple[Case, ...]:
     """Read a what-if cases file against the shipped policies."""
-    data = parse_json(_read(path, "cases file"), str(path), "INVALID_CASES")
+    data = parse_json(read_text(path, "cases file"), str(path), "INVALID_CASES")
     return parse_cases(data, shipped_policies())

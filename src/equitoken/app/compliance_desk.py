@@ -305,7 +305,7 @@ class ComplianceDesk:
         if shares.is_zero():
             raise DomainError("ZERO_AMOUNT", "a transfer must move a positive number of shares")
         for side, wallet in (("sender", sender), ("receiver", receiver)):
-            if wallet.to_bytes() == bytes(20):
+            if wallet.is_zero:
                 raise DomainError("ZERO_ADDRESS", f"the zero address cannot be a transfer's {side}")
         at = self.chain.block_time()
         policy = self.policy(symbol)

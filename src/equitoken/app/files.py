@@ -7,12 +7,12 @@ nested 100,000 deep or an integer of 5,000 digits gets the same one-line refusal
 from __future__ import annotations
 
 import json
-import re
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 from equitoken.domain.errors import DomainError
+from equitoken.domain.jsontext import nests_deeper_than
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 """No file an operator hands a command is larger (a million-holder CSV is ~50 MB)."""
@@ -42,31 +42,14 @@ MAX_JSON_NESTING = 64
 """Deeper JSON is refused before parsing: the C parser can exhaust the C stack first (a crash, not an
 error) when the interpreter's recursion limit was raised."""
 
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
-_BRACKET = re.compile(r"[\[\]{}]")
-
-
-def _nesting(text: str) -> int:
-    """Return how deep ``text``'s brackets nest outside string literals (cheap: brackets only)."""
-    depth = deepest = 0
-    for match in _BRACKET.finditer(_STRING.sub("", text)):
-        if match.group() in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        else:
-            depth -= 1
-    return deepest
-
-
 def parse_json(text: str, where: str, code: str) -> Any:
     """Parse JSON text, refusing what does not parse with ``code`` and where it went wrong.
 
     Python's parser raises ``RecursionError`` for deep nesting and ``ValueError`` for integers past its
     digit limit; both are bad input here, not crashes.
     """
-    depth = _nesting(text)
-    if depth > MAX_JSON_NESTING:
-        raise DomainError(code, f"{where}: the JSON nests {depth} levels deep, more than a real document")
+    if nests_deeper_than(text, MAX_JSON_NESTING):
+        raise DomainError(code, f"{where}: the JSON nests deeper than {MAX_JSON_NESTING} levels")
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:

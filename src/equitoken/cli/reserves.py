@@ -145,7 +145,7 @@ def prove_command(
 ) -> None:
     """Print a holder's inclusion proof against the attested root of a symbol (checked before printing)."""
     where = directory or attestation_dir(load_settings())
-    signed = verify_document(_read(where / "attestation.json").encode("utf-8"), recover)
+    signed = verify_document(read_text(where / "attestation.json", "attestation").encode("utf-8"), recover)
     if trustee is not None and signed.signer != WalletAddress(trustee):
         raise DomainError("WRONG_TRUSTEE", f"the attestation was signed by {signed.signer}, not by {trustee}")
     wanted = Symbol(symbol)
@@ -153,7 +153,7 @@ def prove_command(
     if line is None:
         raise DomainError("NOT_ATTESTED", f"the attestation has no line for {wanted}")
     holders = read_holders(
-        wanted, _read(where / f"holders-{wanted.value}.csv"), f"holders-{wanted.value}.csv"
+        wanted, read_text(where / f"holders-{wanted.value}.csv", "holder list"), f"holders-{wanted.value}.csv"
     )
     proof = prove(holders, WalletAddress(holder))
     if proof.root != "0x" + line.holders_root.hex():
@@ -227,7 +227,7 @@ def verify_command(
         "lines": [line.as_dict() for line in signed.attestation.lines],
     }
     if proof_file is not None:
-        proof = Proof.from_json(_read(proof_file))
+        proof = Proof.from_json(read_text(proof_file, "proof"))
         line = next((line for line in signed.attestation.lines if line.symbol == proof.symbol), None)
         if line is None:
             raise DomainError("NOT_ATTESTED", f"the attestation has no line for {proof.symbol}")
@@ -271,10 +271,6 @@ def _print_lines(signed: SignedAttestation) -> None:
             for line in signed.attestation.lines
         ]
     )
-
-
-def _read(path: Path) -> str:
-    return read_text(path, "file")
 
 
 def _node(text: str) -> bytes:

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import Symbol, WalletAddress
 from equitoken.domain.instants import utc
+from equitoken.domain.jsontext import nests_deeper_than
 from equitoken.domain.keccak import keccak256
 from equitoken.domain.values import (
     ROUNDING,
@@ -300,23 +301,8 @@ fed thousands of brackets can exhaust the stack)."""
 def check_nesting(document: bytes | str) -> None:
     """Refuse a JSON text nested deeper than ``MAX_NESTING`` (before any parser recurses into it)."""
     text = document.decode("utf-8", "replace") if isinstance(document, bytes) else document
-    depth, in_string, escaped = 0, False, False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > MAX_NESTING:
-                raise _invalid(f"the document nests deeper than {MAX_NESTING} levels")
-        elif char in "]}":
-            depth -= 1
+    if nests_deeper_than(text, MAX_NESTING):
+        raise _invalid(f"the document nests deeper than {MAX_NESTING} levels")
 
 
 def _canonical(data: Mapping[str, Any]) -> bytes:
