@@ -22,6 +22,9 @@ from equitoken.domain.values import Money, Shares
 from equitoken.issuance.models import Listing, ModelContext, ModelFill, ModelName
 from equitoken.issuance.models.books import MARKET, burn, custody, investor_tokens, mint
 from equitoken.issuance.orders import Fill, Order, OrderRequest, OrderState, TimeInForce
+from equitoken.issuance.plans import Burn as PlannedBurn
+from equitoken.issuance.plans import Leg, Plan, Plans
+from equitoken.issuance.plans import Mint as PlannedMint
 from equitoken.issuance.reasons import Refusal
 from equitoken.ledger.entries import EntryDraft, move
 from tests.issuance.world import World, ny
@@ -39,6 +42,7 @@ class MintOnFill:
     fraction: Decimal = Decimal(1)
     unbacked: bool = False
     withdrawn: list[Order] = field(default_factory=list)
+    completed: list[Plan] = field(default_factory=list)
 
     @property
     def name(self) -> ModelName:
@@ -52,7 +56,11 @@ class MintOnFill:
     ) -> Refusal | None:
         return self.refuse
 
-    def execute(self, order: Order, reference: ReferencePrice, status: MarketStatus) -> list[ModelFill]:
+    @property
+    def plan_events(self) -> tuple[type, ...]:
+        return ()
+
+    def execute(self, order: Order, reference: ReferencePrice, status: MarketStatus) -> Plans:
         if self.fail:
             raise DomainError("CHAIN_REVERT", "the fake chain said no")
         if self.infrastructure:  # as if the quote settled on chain, then the store went away
@@ -60,27 +68,34 @@ class MintOnFill:
         remaining = order.remaining_shares()
         assert remaining is not None
         shares = Shares(remaining.value * self.fraction)
-        chain, instrument = self.context.chain, self.listing.instrument
+        instrument = self.listing.instrument
         holder = investor_tokens(order.request.investor, self.listing.symbol)
         register, share = custody(self.listing.symbol), self.listing.share
         amount = instrument.amount(shares.value)
         fill_id = f"{order.order_id}:{len(order.fills) + 1}"
+        leg: Leg
         if order.request.side is Side.BUY:
-            chain.mint(instrument, order.request.wallet, amount)
+            leg = PlannedMint(order.request.wallet, amount)
             tokens = mint(self.listing, holder, shares.value)
             registered = move(share, shares.value, debit=register, credit=MARKET)
         else:
-            chain.burn(instrument, order.request.wallet, amount)
+            leg = PlannedBurn(order.request.wallet, amount)
             tokens = burn(self.listing, holder, shares.value)
             registered = move(share, shares.value, debit=MARKET, credit=register)
         postings = tokens if self.unbacked else (*tokens, *registered)
         at = self.context.clock.now()
-        self.context.store.post(EntryDraft(f"fill:{fill_id}", at, postings, "fake fill"))
+        entry = EntryDraft(f"fill:{fill_id}", at, postings, "fake fill")
         fill = Fill(fill_id, shares, reference.price, at)
-        return [ModelFill(order.order_id, fill, reference.price, Money(0), not status.open)]
+        made = ModelFill(order.order_id, fill, reference.price, Money(0), not status.open)
+        outcome = yield Plan(fill_id, self.listing.symbol, (leg,), (entry,), fills=(made,))
+        if outcome.failure is not None:
+            raise outcome.failure
 
-    def on_time(self, working: Sequence[Order]) -> list[ModelFill]:
-        return []
+    def on_time(self, working: Sequence[Order]) -> Plans:
+        yield from ()
+
+    def complete(self, plan: Plan) -> None:
+        self.completed.append(plan)
 
     def withdraw(self, order: Order) -> None:
         self.withdrawn.append(order)

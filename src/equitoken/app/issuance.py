@@ -35,7 +35,8 @@ from __future__ import annotations
 import functools
 import logging
 from bisect import bisect_right
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, runtime_checkable
@@ -44,6 +45,7 @@ from equitoken.adapters.chain.facade import ChainFacade
 from equitoken.app.bootstrap import Platform
 from equitoken.app.brokerage import Brokerage
 from equitoken.app.compliance_desk import ComplianceDesk, open_desk
+from equitoken.app.executor import Executor
 from equitoken.app.orders import ComplianceCheck, EngineCompliance, OrderService, VenueCheck
 from equitoken.app.settings import Settings
 from equitoken.compliance.actions import Regulation
@@ -96,6 +98,7 @@ from equitoken.issuance.orders import (
     Submission,
     TimeInForce,
 )
+from equitoken.issuance.plans import MintStablecoin, Outcome, Plan, Plans, no_plans
 from equitoken.issuance.reasons import Refusal
 from equitoken.ledger.accounts import Account, AccountKind, Asset
 from equitoken.ledger.entries import EntryDraft, move
@@ -129,6 +132,7 @@ RESUMED = "MintingResumed"
 
 ZERO_WALLET = WalletAddress("0x" + "0" * 40)
 BLACKOUT = "CORPORATE_ACTION_BLACKOUT"
+STABLE_DECIMALS = 6
 
 BREAKING = frozenset({"SETTLEMENT_INCOMPLETE", "CAP_TABLE_DIVERGED"})
 """Failure codes meaning part of a trade moved and could not be undone: the listing stops minting."""
@@ -208,6 +212,16 @@ class EngineGate:
         return evaluate(desk.policy(symbol), action)
 
 
+@dataclass
+class _Run:
+    """What one command's plans did: the fills applied, the order events, and how it failed, if it did."""
+
+    fills: list[ModelFill] = field(default_factory=list)
+    events: list[OrderEvent] = field(default_factory=list)
+    failure: DomainError | None = None
+    crash: BaseException | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class FillRecord:
     """A fill the engine applied, with what the scorecard needs to judge it."""
@@ -261,10 +275,6 @@ class IssuanceEngine:
         self.orders = OrderService(
             OrderDesk(self.fees, limits), store, clock, calendar, prices, self._compliance
         )
-        # An IOC order still working here lost its one attempt to a crash: it ends now, unfilled by us.
-        for order in self.orders.working():
-            if order.request.time_in_force is TimeInForce.IOC:
-                self.orders.end_attempt(order.order_id)
         self.gate = EngineGate(desk)
         self._state = EngineState()
         self._recorded = 0
@@ -290,10 +300,19 @@ class IssuanceEngine:
         """Block ranges the engine's own commands mined (inclusive)."""
         self._mirrored: dict[Symbol, int] = {}
         """Per listing, the last block whose token transfers the ledger has seen."""
-        self._deposits = _deposits_booked(store)
-        """Deposits booked so far (their keys number on from the ledger's, across restarts)."""
+        self.executor = Executor(store, chain, clock, self._instrument_of, self._plan_events)
+        self._stale: str | None = None
+        """Why a unit of work rolled back with the engine's memory ahead of the store, if one did."""
         if builders is not None:
             self._reopen(builders)
+        self._recover()
+        # An IOC order still working now lost its one attempt to a crash (any plan it had was finished
+        # just above): it ends now, unfilled by us.
+        for order in self.orders.working():
+            if order.request.time_in_force is TimeInForce.IOC:
+                self.orders.end_attempt(order.order_id)
+        self._deposits = _deposits_booked(store)
+        """Deposits booked so far (their keys number on from the ledger's, across restarts)."""
 
     # -- listings and investors ----------------------------------------------------------------
 
@@ -563,20 +582,38 @@ class IssuanceEngine:
         return Holder(investor, wallet)
 
     @platform_command
-    def deposit(self, holder: Holder, amount: Money) -> None:
-        """Credit ``amount`` of stablecoin to the holder's wallet and book it (investor_cash ← bank)."""
+    def deposit(self, holder: Holder, amount: Money, *, key: str | None = None) -> bool:
+        """Credit ``amount`` of stablecoin to the holder's wallet and book it (investor_cash ← bank).
+
+        With ``key``, the deposit is made once: the same key again changes nothing and returns False.
+        """
         if amount.amount <= 0 or amount.currency != "USD":
             raise DomainError("INVALID_AMOUNT", f"a deposit must be a positive USD amount, not {amount}")
-        self.chain.mint_stablecoin(self.stablecoin, holder.wallet, amount)
-        self._deposits += 1
+        self._recover()
+        if key is None:
+            self._deposits += 1
+            entry_key = f"deposit:{holder.investor}:{self._deposits}"
+        else:
+            entry_key = f"deposit:{holder.investor}:key:{key}"
+            if self.store.entry(entry_key) is not None:
+                return False
         draft = EntryDraft(
-            f"deposit:{holder.investor}:{self._deposits}",
+            entry_key,
             self.clock.now(),
             move(Asset.cash(), amount.amount, debit=investor_cash(holder.investor), credit=BANK),
             f"deposit {amount} by {holder.investor}",
             {"investor": holder.investor.value, "wallet": holder.wallet.value},
         )
-        self.store.post(draft)
+        leg = MintStablecoin(self.stablecoin, holder.wallet, TokenAmount(amount.amount, STABLE_DECIMALS))
+        plan = Plan(entry_key, None, (leg,), (draft,), note=f"deposit {amount} to {holder.wallet}")
+        with self._unit():
+            self.executor.intend(plan, utc(self.clock.now()))
+        outcome = self.executor.send(plan)
+        with self._unit():
+            self._close(None, outcome)
+        if outcome.failure is not None:
+            raise outcome.failure
+        return True
 
     @platform_command
     def issue_primary(
@@ -620,57 +657,221 @@ class IssuanceEngine:
     def submit(self, request: OrderRequest) -> Submission:
         """Take ``request`` in and, once accepted, have its model execute it now.
 
-        A model that fails on the order leaves it cancelled with the failure's code; a failure that is
-        not a refusal (a bug, a lost connection) also halts minting for the listing, since what moved
-        on chain is then unknown, and is raised after the order is closed.
+        The acceptance and the model's first plan commit together; each plan's legs are then sent and
+        its records committed with the next plan (``_drive``). A plan the chain refuses leaves the order
+        cancelled with the refusal's code; a failure that is not a refusal (a bug, a lost connection)
+        also halts minting for the listing, since what moved is then unknown, and is raised after the
+        order is closed.
         """
         model = self.model(request.symbol)
-        self.mirror_transfers()
-        self.sync_chain_time()
-        submission = self.orders.submit(request, venue=self._venue(model))
-        order = submission.order
-        if submission.replayed or order.state is not OrderState.ACCEPTED:
+        self._recover()
+        state: dict[str, Submission] = {}
+
+        def accept() -> Plans:
+            self.mirror_transfers()
+            self.sync_chain_time()
+            submission = self.orders.submit(request, venue=self._venue(model))
+            state["submission"] = submission
+            order = submission.order
+            if submission.replayed or order.state is not OrderState.ACCEPTED:
+                return no_plans()
+            return self._execute(model, order)
+
+        def finish(run: _Run) -> None:
+            submission = state.get("submission")
+            if submission is None:
+                return
+            order = submission.order
+            if submission.replayed or order.state is not OrderState.ACCEPTED:
+                return
+            run.events[:0] = list(submission.events)
+            if run.failure is not None:
+                run.events += self._fail(model, order.order_id, run.failure)
+            if request.time_in_force is TimeInForce.IOC:
+                ended = self.orders.end_attempt(order.order_id)
+                run.events += ended
+                if ended:
+                    model.withdraw(self.orders.order(order.order_id))
+            # A match fills resting orders too (the ATS): settle every order a fill completed.
+            run.events += self._settle_filled([order.order_id, *(f.order_id for f in run.fills)])
+            self.check()
+
+        run = self._drive(model, accept, finish)
+        submission: Submission = state["submission"]
+        if submission.replayed or submission.order.state is not OrderState.ACCEPTED:
             return submission
-        events = list(submission.events)
+        if run.crash is not None:
+            raise run.crash
+        order_id = submission.order.order_id
+        return Submission(self.orders.order(order_id), tuple(run.events), False)
+
+    def _execute(self, model: IssuanceModel, order: Order) -> Plans:
+        """Yield the model's plans for an accepted order, priced now (a price failure is the model's)."""
         now = utc(self.clock.now())
-        fills: list[ModelFill] = []
-        crash: Exception | None = None
+        reference = self.prices.reference_price(order.request.symbol, now)
+        return (yield from model.execute(order, reference, self.calendar.status(now)))
+
+    def _drive(
+        self,
+        model: IssuanceModel,
+        decide: Callable[[], Plans],
+        finish: Callable[[_Run], None],
+    ) -> _Run:
+        """Carry out a command's plans: each intended in one unit of work, sent, then closed in the next.
+
+        The first unit of work runs ``decide`` (the command's own records, then the model's first
+        plan); each later one closes the last plan (its entries, events and fills) and takes the
+        model's next, and the last one runs ``finish``. So a command with one plan commits twice, one
+        with none once. A model that raises while deciding ends the run with ``run.failure`` (and,
+        when it is not a refusal, ``run.crash`` and a halted listing), after what was done is kept.
+        """
+        run = _Run()
+        plans: Plans = no_plans()
+        plan: Plan | None = None
+
+        def take(outcome: Outcome | None) -> Plan | None:
+            try:
+                nxt = next(plans) if outcome is None else plans.send(outcome)
+            except StopIteration:
+                return None
+            except DomainError as failure:
+                self._model_failed(model, run, failure)
+                return None
+            except Exception as unexpected:
+                self._model_failed(model, run, DomainError("MODEL_FAILED", repr(unexpected)), unexpected)
+                return None
+            if nxt is not None:
+                self.executor.intend(nxt, utc(self.clock.now()))
+            return nxt
+
+        with self._unit():
+            plans = decide()
+            plan = take(None)
+            if plan is None:
+                finish(run)
+        while plan is not None:
+            outcome = self.executor.send(plan)  # raises only when what happened is unknown: still pending
+            with self._unit():
+                self._close(model, outcome, run)
+                plan = take(outcome)  # the model hears how its plan went, then decides the next
+                if plan is None:
+                    finish(run)
+        return run
+
+    @contextmanager
+    def _unit(self) -> Iterator[None]:
+        """Run one unit of work: its writes commit together, or none do.
+
+        A refusal is raised before anything is written, so rolling it back leaves memory as the store
+        is. Anything else (the store failing at commit, a bug) may leave the engine's folded state ahead
+        of what committed: the engine then refuses every command until it is reopened from the store,
+        which is the one true record (crash-only: a restart is the recovery).
+        """
+        self._usable()
         try:
-            reference = self.prices.reference_price(request.symbol, now)
-            fills = model.execute(order, reference, self.calendar.status(now))
+            with self.store.transaction():
+                yield
         except InfrastructureError as broken:
-            # Not a refusal: the store, node or broker failed, perhaps after a leg already moved, so
-            # what is true is unknown until reconciliation says so. Halt, close the order, re-raise.
-            crash = broken
-            self.halt_minting(request.symbol, f"infrastructure failed on order {order.order_id}: {broken}")
-            events += self._fail(model, order.order_id, broken)
-        except DomainError as failure:
-            events += self._fail(model, order.order_id, failure)
-        except Exception as unexpected:
-            crash = unexpected
-            events += self._fail(model, order.order_id, DomainError("MODEL_FAILED", repr(unexpected)))
-            self.halt_minting(request.symbol, f"the model failed on order {order.order_id}: {unexpected!r}")
-        events += self._apply(model, fills)
-        if request.time_in_force is TimeInForce.IOC:
-            ended = self.orders.end_attempt(order.order_id)
-            events += ended
-            if ended:
-                model.withdraw(self.orders.order(order.order_id))
-        # A match fills resting orders too (the ATS): settle every order a fill completed.
-        events += self._settle_filled([order.order_id, *(f.order_id for f in fills)])
-        self.check()
-        if crash is not None:
-            raise crash
-        return Submission(self.orders.order(order.order_id), tuple(events), False)
+            self._stale = f"{broken.code}: {broken.message}"
+            self.executor.rolled_back()
+            raise
+        except DomainError:
+            self.executor.rolled_back()
+            raise
+        except BaseException as unexpected:
+            self._stale = repr(unexpected)
+            self.executor.rolled_back()
+            raise
+        self.executor.committed()
+
+    def _usable(self) -> None:
+        if self._stale is not None:
+            raise DomainError(
+                "TRANSACTION_ABORTED",
+                f"a unit of work rolled back after the engine's state moved ({self._stale}); reopen the "
+                "engine from the store",
+            )
+
+    def _model_failed(
+        self, model: IssuanceModel, run: _Run, failure: DomainError, unexpected: Exception | None = None
+    ) -> None:
+        run.failure = failure
+        symbol = model.listing.symbol
+        if isinstance(failure, InfrastructureError):
+            run.crash = failure
+            self.halt_minting(symbol, f"infrastructure failed in the {model.name} model: {failure}")
+        elif unexpected is not None:
+            run.crash = unexpected
+            self.halt_minting(symbol, f"the model failed: {unexpected!r}")
+
+    def _close(self, model: IssuanceModel | None, outcome: Outcome, run: _Run | None = None) -> bool:
+        """Record a plan's outcome; when done, its entries, its model's events and its fills. Return
+        whether it was refused (nothing moved)."""
+        plan = outcome.plan
+        now = utc(self.clock.now())
+        self.executor.close(outcome, now)
+        if outcome.done:
+            for entry in plan.entries:
+                self.store.post(entry)
+            if model is not None:
+                model.complete(plan)
+                events = self._apply(model, plan.fills)
+                if run is not None:
+                    run.events += events
+                    run.fills += plan.fills
+            return False
+        failure = outcome.failure
+        assert failure is not None
+        if failure.code in BREAKING and plan.symbol is not None:
+            self._note_failure(f"{plan.key}: {failure.code}: {failure.message}")
+            self.halt_minting(plan.symbol, f"plan {plan.key}: {failure.code}: {failure.message}")
+        log.warning("plan refused", extra={"plan": plan.key, "code": failure.code})
+        return True
+
+    def _recover(self) -> None:
+        """Finish every plan recorded before a crash (see ``app.executor``) before anything else runs."""
+        for plan in self.executor.pending():
+            model = None if plan.symbol is None else self._models.get(plan.symbol)
+            if plan.symbol is not None and model is None:
+                continue  # its listing is not open on this engine: it is finished when it reopens
+            outcome = self.executor.recover(plan)
+            with self._unit():
+                refused = self._close(model, outcome)
+                if refused and model is not None:
+                    for fill in plan.fills:
+                        order = self.orders.order(fill.order_id)
+                        if order.state.working and order.request.time_in_force is TimeInForce.IOC:
+                            self._fail(
+                                model,
+                                fill.order_id,
+                                outcome.failure
+                                or DomainError("PLAN_REFUSED", f"plan {plan.key} was refused"),
+                            )
+                self._settle_filled([f.order_id for f in plan.fills])
+            log.warning(
+                "plan recovered", extra={"plan": plan.key, "done": outcome.done, "found": outcome.found}
+            )
+
+    def _instrument_of(self, symbol: Symbol | None) -> Instrument:
+        if symbol is None:
+            raise DomainError("NOT_LISTED", "a plan that mints or burns names its listing")
+        return self.model(symbol).listing.instrument
+
+    def _plan_events(self, symbol: Symbol | None) -> tuple[type, ...] | None:
+        if symbol is None:
+            return ()
+        found = self._models.get(symbol)
+        return None if found is None else found.plan_events
 
     @platform_command
     def cancel(self, order_id: OrderId, reason: str = "cancelled by the client") -> Order:
         """Cancel a working order and tell its model to forget it."""
-        order = self.orders.order(order_id)
-        self.orders.cancel(order_id, reason)
-        cancelled = self.orders.order(order_id)
-        self.model(order.request.symbol).withdraw(cancelled)
-        self.check()
+        with self._unit():
+            order = self.orders.order(order_id)
+            self.orders.cancel(order_id, reason)
+            cancelled = self.orders.order(order_id)
+            self.model(order.request.symbol).withdraw(cancelled)
+            self.check()
         return cancelled
 
     @platform_command
@@ -686,10 +887,12 @@ class IssuanceEngine:
            and the others go on (a failure that is not a refusal halts its listing's minting);
         5. filled orders are settled, and every listing's backing is checked.
         """
-        self.sync_chain_time()
-        self.mirror_transfers()
-        self._expire_due()
-        self._recheck_compliance()
+        self._recover()
+        with self._unit():
+            self.sync_chain_time()
+            self.mirror_transfers()
+            self._expire_due()
+            self._recheck_compliance()
         done: list[ModelFill] = []
         for symbol, model in self._models.items():
             halted = symbol in self._halted
@@ -702,27 +905,24 @@ class IssuanceEngine:
                 and o.request.time_in_force is not TimeInForce.IOC
                 and not (halted and o.request.side is Side.BUY)
             ]
-            try:
-                fills = model.on_time(working)
-            except InfrastructureError as broken:
-                self._note_failure(f"{symbol} on_time: {broken.code}: {broken.message}")
-                log.error("infrastructure failed on time", extra={"symbol": str(symbol), "code": broken.code})
-                self.halt_minting(symbol, f"infrastructure failed on time: {broken}")
-                continue
-            except DomainError as failure:
-                self._note_failure(f"{symbol} on_time: {failure.code}: {failure.message}")
+
+            def due(model: IssuanceModel = model, working: list[Order] = working) -> Plans:
+                return model.on_time(working)
+
+            run = self._drive(model, due, lambda run: None)
+            if run.failure is not None:
+                failure = run.failure
+                self._note_failure_unit(f"{symbol} on_time: {failure.code}: {failure.message}")
                 log.error("model failed on time", extra={"symbol": str(symbol), "code": failure.code})
-                continue
-            except Exception as unexpected:
-                self._note_failure(f"{symbol} on_time: {unexpected!r}")
-                log.exception("model crashed on time", extra={"symbol": str(symbol)})
-                self.halt_minting(symbol, f"the model failed on time: {unexpected!r}")
-                continue
-            self._apply(model, fills)
-            done.extend(fills)
-        self._settle_filled([f.order_id for f in done])
-        self.check()
+            done.extend(run.fills)
+        with self._unit():
+            self._settle_filled([f.order_id for f in done])
+            self.check()
         return done
+
+    def _note_failure_unit(self, sentence: str) -> None:
+        with self._unit():
+            self._note_failure(sentence)
 
     # -- checks --------------------------------------------------------------------------------
 

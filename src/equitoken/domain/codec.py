@@ -144,6 +144,8 @@ def _decode(raw: Any, kind: Any, where: str) -> Any:
             return raw
         if _nested(kind):
             return from_dict(kind, raw)
+        if isinstance(kind, type) and issubclass(kind, Enum) and type(raw) is int:
+            return kind(raw)  # an integer enum (a chain-side code) is written as its number
         if not isinstance(raw, str):
             raise TypeError("text")
         if kind is Decimal:

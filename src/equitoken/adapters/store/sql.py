@@ -339,12 +339,18 @@ class SqlStore:
     # -- plumbing ---------------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _guarded(self) -> Iterator[None]:
+    def _guarded(self, *, exact: bool = True) -> Iterator[None]:
+        """Serialise, map driver failures to reason codes, and (unless told not to) compute exactly.
+
+        A unit of work passes ``exact=False``: its block is the caller's code, which keeps its own
+        decimal context; every store call inside the block is guarded (and exact) on its own.
+        """
         if self._closed:
             raise DomainError("STORE_CLOSED", "the store was closed; open a new one")
         serial = self._serial if self._serial is not None else contextlib.nullcontext()
+        arithmetic = localcontext(EXACT) if exact else contextlib.nullcontext()
         try:
-            with serial, localcontext(EXACT):
+            with serial, arithmetic:
                 yield
         except IntegrityError as exc:
             raise DomainError(
@@ -377,7 +383,7 @@ class SqlStore:
                 outer.doomed = True
                 raise
             return
-        with self._guarded(), self._engine.connect() as conn:
+        with self._guarded(exact=False), self._engine.connect() as conn:
             conn.execution_options(**{_WRITE: True})
             trans = conn.begin()
             unit = _Unit(conn)

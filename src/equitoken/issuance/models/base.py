@@ -3,11 +3,14 @@
 The engine (``app.issuance``) owns the order lifecycle: it takes a request in through the order desk
 (compliance, price, band and risk checks, journaled), then hands each *accepted* order to the model
 of its listing. A model decides how the order is filled — from inventory, against a hedge or the
-buffer pool, or on the order book — performs the chain and broker steps through its ports, posts the
-ledger entries, and returns the fills. The engine applies the fills to the order (the desk refuses a
-fill applied twice) and checks the reserve invariant after every command.
+buffer pool, or on the order book — and returns each decision as a ``Plan`` (``issuance.plans``): the
+chain legs to send and the ledger entries, model events and fills that record them. It sends nothing
+itself: the engine's executor makes the plan durable, sends its legs once, and commits its records
+together; then the model's ``complete`` folds the plan's events into its state (and places a hedge at
+the broker where it hedges). The engine applies the fills to the order (the desk refuses a fill
+applied twice) and checks the reserve invariant after every command.
 
-Models reach the world only through ports (``IssuanceChain``, ``BrokerBooks``, ``Store``, ``Clock``,
+Models read the world only through ports (``IssuanceChain``, ``BrokerBooks``, ``Store``, ``Clock``,
 ``MarketCalendar``, ``PriceSource``), so the same code runs on the embedded chain with the simulated
 broker and on a node with a real one.
 """
@@ -18,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from equitoken.compliance.decision import Decision
 from equitoken.domain.ids import InvestorId, OrderId, Symbol, WalletAddress
@@ -32,6 +35,9 @@ from equitoken.ports.chain import Instrument, IssuanceChain
 from equitoken.ports.clock import Clock
 from equitoken.ports.market import MarketCalendar, PriceSource
 from equitoken.ports.store import Store
+
+if TYPE_CHECKING:
+    from equitoken.issuance.plans import Plan, Plans
 
 
 class ModelName(StrEnum):
@@ -151,12 +157,25 @@ class IssuanceModel(Protocol):
         """Return why this model cannot take ``request`` now (funds, tokens, capacity), or ``None``."""
         ...
 
-    def execute(self, order: Order, reference: ReferencePrice, status: MarketStatus) -> list[ModelFill]:
-        """Fill what can be filled of the accepted ``order`` now; return the fills (maybe none)."""
+    @property
+    def plan_events(self) -> tuple[type, ...]:
+        """Return the event types this model's plans carry (to read a recorded plan back)."""
         ...
 
-    def on_time(self, working: Sequence[Order]) -> list[ModelFill]:
-        """Do what is due at the clock's now (hedges, replenishment, settlements) and fill waiting orders."""
+    def execute(self, order: Order, reference: ReferencePrice, status: MarketStatus) -> Plans:
+        """Decide, one plan at a time, what fills of the accepted ``order`` now (maybe nothing).
+
+        The engine carries out each plan and sends its ``Outcome`` back before asking for the next, so
+        each decision sees the last. A plan refused for the order itself is raised as its refusal.
+        """
+        ...
+
+    def on_time(self, working: Sequence[Order]) -> Plans:
+        """Do what is due at the clock's now (hedges, replenishment) and decide fills of waiting orders."""
+        ...
+
+    def complete(self, plan: Plan) -> None:
+        """Record a plan whose legs all happened: fold its events (journaled by the engine) into the state."""
         ...
 
     def withdraw(self, order: Order) -> None:

@@ -62,9 +62,9 @@ from equitoken.issuance.models.register_events import (
     absorbed,
 )
 from equitoken.issuance.orders import Fill, Order, OrderRequest, TimeInForce
+from equitoken.issuance.plans import Plan, Plans, Transfer
 from equitoken.issuance.reasons import Refusal
 from equitoken.ledger.entries import EntryDraft, move
-from equitoken.ports.chain import ChainRefusal
 
 log = logging.getLogger(__name__)
 
@@ -228,21 +228,21 @@ class DirectModel:
             )
         return None
 
-    def execute(self, order: Order, reference: ReferencePrice, status: MarketStatus) -> list[ModelFill]:
+    def execute(self, order: Order, reference: ReferencePrice, status: MarketStatus) -> Plans:
         """Match ``order`` against the book, settle each match on chain at once, rest a limit remainder."""
         request = order.request
         remaining = order.remaining_shares()
         if remaining is None:
             raise DomainError(NOTIONAL_NOT_SUPPORTED, "the ATS trades a number of shares, not a USD amount")
         if remaining.is_zero() or self._book.get(order.order_id) is not None:
-            return []  # already done, or already resting: nothing new to match
+            return  # already done, or already resting: nothing new to match
         self._absorb()
         self._owners[request.wallet] = request.investor
         self._expiry[order.order_id] = order.expires_at
         incoming: BookOrder | None = BookOrder(
             order.order_id, request.investor, request.wallet, request.side, remaining, request.limit_price
         )
-        fills: list[ModelFill] = []
+        settled = 0
         skipped: set[OrderId] = set()
         while incoming is not None:
             # One match at a time, on live balances: each settlement changes what the next may pay.
@@ -252,35 +252,45 @@ class DirectModel:
             match = found[0]
             diverged = self._divergence(self._table, (match.seller.wallet, match.buyer.wallet))
             if diverged is not None:
-                if not fills:
+                if not settled:
                     raise DomainError(CAP_TABLE_DIVERGED, diverged)
-                # Fail closed from here on: keep what already settled (the engine applies it), rest nothing.
+                # Fail closed from here on: keep what already settled (the engine applied it), rest nothing.
                 log.error("register diverged mid-order", extra={"order": str(order.order_id)})
-                return fills
-            try:
-                self._settle(match)
-            except ChainRefusal:
-                skipped.add(match.maker.order_id)  # nothing moved: a leg was refused and undone
+                return
+            outcome = yield self._plan(match, reference.price, status)
+            if not outcome.done:
+                failure = outcome.failure
+                if failure is not None and failure.code == SETTLEMENT_INCOMPLETE:
+                    if not settled:
+                        raise failure
+                    log.error("settlement broke mid-order", extra={"order": str(order.order_id)})
+                    return  # the engine halted the listing; the checks and reconciliation see the rest
+                skipped.add(match.maker.order_id)  # nothing moved: a leg was refused and sent back
                 continue
-            except DomainError:
-                if not fills:
-                    raise
-                log.exception("settlement broke mid-order", extra={"order": str(order.order_id)})
-                return fills  # the engine applies what settled; the checks and reconciliation see the rest
-            self._book.fill(match)
-            fills.extend(self._fills(match, reference.price, status))
+            settled += 1
             left = incoming.remaining - match.shares
             incoming = None if left.is_zero() else replace(incoming, remaining=left)
         rests = request.order_type is OrderType.LIMIT and request.time_in_force is not TimeInForce.IOC
         if incoming is not None and rests:
             self._book.add(incoming)
-        return fills
 
-    def on_time(self, working: Sequence[Order]) -> list[ModelFill]:
+    @property
+    def plan_events(self) -> tuple[type, ...]:
+        """Return the events a match's plan carries (none: the register follows the chain's events)."""
+        return ()
+
+    def on_time(self, working: Sequence[Order]) -> Plans:
         """Drop book entries whose order no longer works; the ATS has nothing else due."""
         for gone in self._book.keep_only(o.order_id for o in working):
             self._expiry.pop(gone.order_id, None)
-        return []
+        yield from ()
+
+    def complete(self, plan: Plan) -> None:
+        """Apply a settled match: what rests of its orders shrinks, the register reads the transfers."""
+        for fill in plan.fills:
+            self._book.reduce(fill.order_id, fill.fill.shares)
+        wallets = [w for leg in plan.legs if isinstance(leg, Transfer) for w in (leg.sender, leg.receiver)]
+        self._absorb(check=tuple(dict.fromkeys(wallets)))
 
     def withdraw(self, order: Order) -> None:
         """Take ``order`` off the book."""
@@ -415,29 +425,22 @@ class DirectModel:
             return Refusal(ModelReason.INSUFFICIENT_FUNDS, f"{buyer.wallet} cannot pay {due}")
         return None
 
-    def _settle(self, match: Match) -> None:
-        """Settle one match on chain, absorb its events into the register, verify, and book it."""
-        chain, listing = self._context.chain, self._listing
+    def _plan(self, match: Match, reference: Price, status: MarketStatus) -> Plan:
+        """Decide one match's settlement: delivery versus payment in transfers, then its entry and fills.
+
+        The cash legs first (a stablecoin moves for anyone with the balance), then the token leg, the
+        one the compliance contracts may refuse; the executor sends the cash back if it is refused.
+        """
+        listing = self._listing
         instrument, symbol = listing.instrument, listing.symbol
         seller, buyer, taker = match.seller, match.buyer, match.taker
         notional = match.price.notional(match.shares)
         commission = self._commission(notional)
         tokens = self._raw(match.shares)
-        # Delivery versus payment in three transfers, undone in reverse if a later one is refused: the
-        # cash legs first (a stablecoin moves for anyone with the balance), then the token leg, the one
-        # the compliance contracts may refuse. A refusal leaves nothing moved and raises ChainRefusal.
-        done: list[tuple[WalletAddress, WalletAddress, Money]] = []
-        try:
-            chain.transfer(listing.stablecoin, buyer.wallet, seller.wallet, _usd(notional))
-            done.append((seller.wallet, buyer.wallet, notional))
-            if not commission.is_zero():
-                chain.transfer(listing.stablecoin, taker.wallet, self._treasury, _usd(commission))
-                done.append((self._treasury, taker.wallet, commission))
-            chain.transfer(instrument.token, seller.wallet, buyer.wallet, instrument.amount(tokens))
-        except ChainRefusal:
-            self._undo(match, done)
-            raise
-        self._absorb(check=(seller.wallet, buyer.wallet))
+        legs = [Transfer(listing.stablecoin, buyer.wallet, seller.wallet, _usd(notional))]
+        if not commission.is_zero():
+            legs.append(Transfer(listing.stablecoin, taker.wallet, self._treasury, _usd(commission)))
+        legs.append(Transfer(instrument.token, seller.wallet, buyer.wallet, instrument.amount(tokens)))
         postings = (
             *deliver(
                 listing,
@@ -456,22 +459,16 @@ class DirectModel:
             "taker": taker.order_id.value,
             "maker": match.maker.order_id.value,
         }
-        self._context.store.post(
-            EntryDraft(f"match:{match.match_id}", self._context.clock.now(), postings, memo, metadata)
+        entry = EntryDraft(f"match:{match.match_id}", self._context.clock.now(), postings, memo, metadata)
+        return Plan(
+            match.match_id,
+            symbol,
+            tuple(legs),
+            (entry,),
+            fills=tuple(self._fills(match, reference, status)),
+            undo=True,
+            note=f"ATS match {match.match_id}",
         )
-
-    def _undo(self, match: Match, done: Sequence[tuple[WalletAddress, WalletAddress, Money]]) -> None:
-        """Send back the cash legs of a match whose token leg was refused (newest first)."""
-        stablecoin = self._listing.stablecoin
-        for sender, receiver, amount in reversed(done):
-            try:
-                self._context.chain.transfer(stablecoin, sender, receiver, _usd(amount))
-            except DomainError as failed:
-                raise DomainError(
-                    SETTLEMENT_INCOMPLETE,
-                    f"match {match.match_id}: the token leg was refused and {amount} could not be sent "
-                    f"back from {sender} ({failed.code}); reconcile by hand",
-                ) from None
 
     def _fills(self, match: Match, reference: Price, status: MarketStatus) -> list[ModelFill]:
         at = self._context.clock.now()

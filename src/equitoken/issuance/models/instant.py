@@ -100,6 +100,7 @@ from equitoken.issuance.models.instant_pricing import (
     tokens_for,
 )
 from equitoken.issuance.orders import Fill, Order, OrderRequest, QuotePolicy, make_quote
+from equitoken.issuance.plans import Leg, Plan, Plans, SettleQuote, Transfer
 from equitoken.issuance.reasons import OrderReason, Refusal
 from equitoken.ledger.entries import EntryDraft, Posting, move
 from equitoken.ports.broker import BrokerBooks, BrokerFill, BrokerOrder, BrokerOrderState
@@ -288,12 +289,20 @@ class InstantModel:
             None if status.open else self._cap_refusal(request.side, size.shares, reference.price)
         )
 
-    def execute(self, order: Order, reference: ReferencePrice, status: MarketStatus) -> list[ModelFill]:
-        """Fill the whole remainder of ``order`` now, or nothing (a limit not met: the order rests)."""
-        fill = self._fill(order, reference, status)
-        return [] if fill is None else [fill]
+    @property
+    def plan_events(self) -> tuple[type, ...]:
+        """Return the exposure events a fill's plan carries."""
+        return EXPOSURE_EVENTS
 
-    def on_time(self, working: Sequence[Order]) -> list[ModelFill]:
+    def execute(self, order: Order, reference: ReferencePrice, status: MarketStatus) -> Plans:
+        """Decide the fill of the whole remainder of ``order`` now, or nothing (a limit not met: it rests)."""
+        plan = self._fill(order, reference, status)
+        if plan is not None:
+            outcome = yield plan
+            if outcome.failure is not None:
+                raise outcome.failure
+
+    def on_time(self, working: Sequence[Order]) -> Plans:
         """Book hedge fills (cover, P&L), place the net hedge once in session, retry resting orders."""
         now = self._now()
         try:
@@ -318,28 +327,38 @@ class InstantModel:
             if o.request.symbol == self._listing.symbol and o.state.working and not o.is_expired_at(now)
         ]
         if not mine:
-            return []
+            return
         try:
             reference = self._context.prices.reference_price(self._listing.symbol, now)
         except DomainError as failed:
             log.error("no reference price", extra={"symbol": str(self._listing.symbol), "code": failed.code})
-            return []
+            return
         if reference.stale:
-            return []
-        fills: list[ModelFill] = []
+            return
         for order in mine:
             try:
-                fill = self._fill(order, reference, status)
+                plan = self._fill(order, reference, status)
             except DomainError as failed:
-                # Raising would lose the fills already made this tick (settled on chain, booked) to the
-                # engine; a refusal by the chain changed nothing, and anything else shows in the checks.
+                # One order that cannot be decided must not stop the others.
                 log.error(
                     "resting order not filled", extra={"order": str(order.order_id), "code": failed.code}
                 )
                 continue
-            if fill is not None:
-                fills.append(fill)
-        return fills
+            if plan is not None:
+                outcome = yield plan
+                if outcome.failure is not None:  # nothing moved; the order rests for the next tick
+                    log.warning(
+                        "resting order refused on chain",
+                        extra={"order": str(order.order_id), "code": outcome.failure.code},
+                    )
+
+    def complete(self, plan: Plan) -> None:
+        """Journal the fill's commitment into the exposure book; in session, hedge it at once."""
+        for event in plan.events:
+            self._record(event)
+        in_session = [f for f in plan.fills if not f.off_hours]
+        if in_session:
+            self._hedge(tuple(e.commitment for e in plan.events if isinstance(e, Committed)))
 
     def withdraw(self, order: Order) -> None:
         """Forget ``order``: nothing to release, the buffer reserves nothing for resting orders."""
@@ -437,8 +456,8 @@ class InstantModel:
             f" would exceed the off-hours cap {self._settings.exposure_cap}",
         )
 
-    def _fill(self, order: Order, reference: ReferencePrice, status: MarketStatus) -> ModelFill | None:
-        """Settle the order's remainder as one quote and book it; ``None`` when it cannot fill now."""
+    def _fill(self, order: Order, reference: ReferencePrice, status: MarketStatus) -> Plan | None:
+        """Decide the order's remainder as one quote and its records; ``None`` when it cannot fill now."""
         request = order.request
         if not order.state.working or request.symbol != self._listing.symbol:
             return None
@@ -462,24 +481,28 @@ class InstantModel:
             log.info("order not fillable now", extra={"order": str(order.order_id), "code": blocked.code})
             return None
         fill_id = f"{order.order_id}:{len(order.fills) + 1}"
-        moved = self._settle(order, fill_id, size, reference, status)
-        commitment, fee = self._book_fill(order, fill_id, size, moved, reference.price, in_session)
-        self._record(Committed(commitment))
-        if in_session:
-            self._hedge((commitment,))
+        legs = self._legs(order, fill_id, size, reference, status)
+        entry, commitment, fee = self._book_fill(order, fill_id, size, reference.price, in_session)
         fill = Fill(fill_id, size.shares, Price(size.per_share.amount, size.per_share.currency), self._now())
-        return ModelFill(order.order_id, fill, reference.price, fee, off_hours=not in_session)
+        return Plan(
+            fill_id,
+            self._listing.symbol,
+            legs,
+            (entry,),
+            (Committed(commitment),),
+            (ModelFill(order.order_id, fill, reference.price, fee, off_hours=not in_session),),
+            note=f"instant fill {fill_id}",
+        )
 
-    def _settle(
+    def _legs(
         self, order: Order, fill_id: str, size: _Size, reference: ReferencePrice, status: MarketStatus
-    ) -> Money:
-        """Sign and settle the quote (atomic DvP), collect any fixed fee; return the stablecoin moved.
+    ) -> tuple[Leg, ...]:
+        """Return the quote to settle (atomic DvP) and the fixed fee's transfer, if there is one.
 
         The quote id is the fill id: deterministic and unique per order fill, so a retry after a crash
         re-derives the same id and the contract refuses to settle it twice.
         """
-        chain, listing = self._context.chain, self._listing
-        request = order.request
+        listing, request = self._listing, order.request
         quote = make_quote(
             self._policy,
             request.investor,
@@ -504,32 +527,31 @@ class InstantModel:
             quote.expires_at.replace(microsecond=0),  # the contract counts whole seconds
             fill_id,
         )
-        signed = chain.sign_quote(chain_quote)
-        before = chain.stablecoin_balance(listing.stablecoin, request.wallet)
-        chain.settle_quote(signed)
-        after = chain.stablecoin_balance(listing.stablecoin, request.wallet)
-        moved = before - after if size.side is Side.BUY else after - before
-        if moved != size.due:  # the ledger books what moved; a difference means the mirror drifted
-            log.warning(
-                "quote notional differs", extra={"fill": fill_id, "moved": str(moved), "due": str(size.due)}
-            )
         fixed = self._context.fees.fixed
-        if not fixed.is_zero():  # not part of the quote; funds were checked, a stablecoin move cannot refuse
-            chain.transfer(
-                listing.stablecoin, request.wallet, self._treasury, TokenAmount(fixed.amount, STABLE_DECIMALS)
-            )
-        return moved
+        if fixed.is_zero():
+            return (SettleQuote(chain_quote),)
+        # Not part of the quote; funds were checked, so a stablecoin move does not refuse.
+        fee = Transfer(
+            listing.stablecoin, request.wallet, self._treasury, TokenAmount(fixed.amount, STABLE_DECIMALS)
+        )
+        return (SettleQuote(chain_quote), fee)
 
     def _book_fill(
-        self, order: Order, fill_id: str, size: _Size, moved: Money, reference: Price, in_session: bool
-    ) -> tuple[Commitment, Money]:
-        """Post the fill's entry (tokens, cash, commitment); return the commitment and the whole fee.
+        self, order: Order, fill_id: str, size: _Size, reference: Price, in_session: bool
+    ) -> tuple[EntryDraft, Commitment, Money]:
+        """Return the fill's entry (tokens, cash, commitment), the commitment and the whole fee.
 
-        ``moved`` is the stablecoin the contract moved (read from the wallet), so the ledger books
-        exactly what happened on chain, whatever its rounding.
+        The stablecoin booked is ``size.due``: exactly what the contract computes and moves for the
+        quote (the same rounding, ``chain_notional``), so the ledger books what happens on chain.
         """
         listing, request = self._listing, order.request
-        side, fixed, shares, tokens = size.side, self._context.fees.fixed, size.shares, size.tokens
+        side, fixed, shares, tokens, moved = (
+            size.side,
+            self._context.fees.fixed,
+            size.shares,
+            size.tokens,
+            size.due,
+        )
         reference_value = reference.notional(shares)
         # The spread is what the investor paid beyond (or got below) the reference; never negative,
         # so a rounding oddity lands in the buffer's P&L instead of a negative fee.
@@ -547,26 +569,24 @@ class InstantModel:
             *self._commitment_lines(side, hedged),
         )
         session = "in session" if in_session else "off-hours"
-        self._context.store.post(
-            EntryDraft(
-                f"fill:{fill_id}",
-                self._now(),
-                postings,
-                f"instant {side.value} {shares.value} {listing.symbol} for {paid} ({session})",
-                {
-                    "fill_id": fill_id,
-                    "order_id": str(order.order_id),
-                    "symbol": str(listing.symbol),
-                    "side": side.value,
-                    "shares": str(shares.value),
-                    "reference": str(reference.amount),
-                    "paid": str(paid.amount),
-                    "fee": str(fee.amount),
-                    "session": "regular" if in_session else "off_hours",
-                },
-            )
+        entry = EntryDraft(
+            f"fill:{fill_id}",
+            self._now(),
+            postings,
+            f"instant {side.value} {shares.value} {listing.symbol} for {paid} ({session})",
+            {
+                "fill_id": fill_id,
+                "order_id": str(order.order_id),
+                "symbol": str(listing.symbol),
+                "side": side.value,
+                "shares": str(shares.value),
+                "reference": str(reference.amount),
+                "paid": str(paid.amount),
+                "fee": str(fee.amount),
+                "session": "regular" if in_session else "off_hours",
+            },
         )
-        return commitment, fee
+        return entry, commitment, fee
 
     def _commitment_lines(self, side: Side, shares: Shares) -> tuple[Posting, ...]:
         """Return the buffer's commitment for a fill: shares owed by (buy) or to (sell) the market."""

@@ -32,7 +32,8 @@ anything twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -48,6 +49,7 @@ from equitoken.issuance.models.base import Listing, ModelContext, ModelFill, Mod
 from equitoken.issuance.models.inventory_plan import rebalance, value_of
 from equitoken.issuance.models.inventory_settings import InventorySettings
 from equitoken.issuance.orders import Fill, Order, OrderRequest, TimeInForce
+from equitoken.issuance.plans import Burn, Leg, Mint, Outcome, Plan, Plans, Transfer
 from equitoken.issuance.reasons import Refusal
 from equitoken.ledger.entries import EntryDraft, Posting
 from equitoken.ports.broker import BrokerBooks, BrokerFill, BrokerOrder, BrokerOrderState, BrokerRecord
@@ -59,6 +61,15 @@ log = logging.getLogger(__name__)
 
 MODEL = ModelName.INVENTORY
 STABLECOIN_DECIMALS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class InventorySettled:
+    """The mint or burn against broker fill ``fill_id`` happened (it leaves the queue)."""
+
+    fill_id: str
+
+
 TREASURY_LABEL = "inventory:treasury"
 
 
@@ -161,7 +172,7 @@ class InventoryModel:
         if not settings.initial_shares.is_zero():
             coid = f"inventory:{self._listing.symbol}:open"
             self._place(BrokerOrder(coid, self._listing.symbol, Side.BUY, settings.initial_shares))
-        self._settle_due()
+        self._settle_due_now()
         self._opened = True
 
     def resume(self, working: Sequence[Order] = ()) -> None:
@@ -188,7 +199,8 @@ class InventoryModel:
         for fill in record.unsettled_fills():
             if fill.symbol == symbol:
                 self._take(fill)
-        self._settle_due()
+        # Their mints wait for the next tick; one decided before the crash is finished by the engine's
+        # executor, and its completion takes the fill off the queue.
         self._opened = True
 
     def refusal(
@@ -235,34 +247,30 @@ class InventoryModel:
             return Refusal(refused.code, refused.message)
         return None
 
-    def execute(self, order: Order, reference: ReferencePrice, status: MarketStatus) -> list[ModelFill]:
-        """Fill what the inventory (buys) or the treasury (sells) can take of ``order`` now."""
+    def execute(self, order: Order, reference: ReferencePrice, status: MarketStatus) -> Plans:
+        """Decide the fill of what the inventory (buys) or the treasury (sells) can take of ``order`` now."""
         request = order.request
         if request.symbol != self._listing.symbol:
             raise DomainError(
                 "WRONG_MODEL", f"order {order.order_id} is for {request.symbol}, not this listing"
             )
         fill_id = f"{order.order_id}:{len(order.fills) + 1}"
-        executed = self._fills.get(fill_id)
-        if executed is not None:  # executed before, never applied: hand back the same fill
-            return [executed]
         side, in_session = request.side, status.open
         shares = self._wanted(order, reference.price, in_session)
         if shares is None:
-            return []
+            return
         if side is Side.BUY:
             shares = min(shares, self._available())
         if shares.is_zero():
-            return []
+            return
         quoted = self._context.fees.quoted_price(side, reference.price, in_session)
         limit = request.limit_price
         if limit is not None and (quoted > limit if side is Side.BUY else quoted < limit):
-            return []
+            return
         charge = self._context.fees.fee_for(side, reference.price, shares, in_session)
         if not self._can_pay(order, shares, charge.investor_cash):
-            return []
+            return
         now = self._now()
-        self._deliver(order, shares, charge.investor_cash)
         postings = (
             *self._token_postings(order, shares),
             *books.trade_cash(
@@ -274,24 +282,22 @@ class InventoryModel:
                 charge.fee,
             ),
         )
-        self._context.store.post(
-            EntryDraft(
-                fill_key(fill_id),
-                now,
-                postings,
-                f"{request.investor} {side.value}s {shares.value} {request.symbol} @ {charge.price}"
-                f" from inventory",
-                {
-                    "order_id": str(order.order_id),
-                    "fill_id": fill_id,
-                    "symbol": str(request.symbol),
-                    "side": side.value,
-                    "shares": str(shares.value),
-                    "price": str(charge.price.amount),
-                    "reference": str(reference.price.amount),
-                    "fee": str(charge.fee.amount),
-                },
-            )
+        entry = EntryDraft(
+            fill_key(fill_id),
+            now,
+            postings,
+            f"{request.investor} {side.value}s {shares.value} {request.symbol} @ {charge.price}"
+            f" from inventory",
+            {
+                "order_id": str(order.order_id),
+                "fill_id": fill_id,
+                "symbol": str(request.symbol),
+                "side": side.value,
+                "shares": str(shares.value),
+                "price": str(charge.price.amount),
+                "reference": str(reference.price.amount),
+                "fee": str(charge.fee.amount),
+            },
         )
         fill = ModelFill(
             order.order_id,
@@ -300,19 +306,41 @@ class InventoryModel:
             charge.fee,
             off_hours=not in_session,
         )
-        self._fills[fill_id] = fill
-        return [fill]
+        outcome = yield Plan(
+            fill_id,
+            request.symbol,
+            self._delivery(order, shares, charge.investor_cash),
+            (entry,),
+            fills=(fill,),
+            undo=True,
+            note=f"inventory fill {fill_id}",
+        )
+        if outcome.failure is not None:
+            raise outcome.failure
 
-    def on_time(self, working: Sequence[Order]) -> list[ModelFill]:
+    @property
+    def plan_events(self) -> tuple[type, ...]:
+        """Return the events an inventory plan carries."""
+        return (InventorySettled,)
+
+    def on_time(self, working: Sequence[Order]) -> Plans:
         """Book broker fills, mint or burn against them, check the watermarks, retry resting orders."""
         now = self._now()
         status = self._context.calendar.status(now)
         self._sync()
-        self._settle_due()
+        yield from self._settle_due()
         if status.open and not self._open_orders and not self._due:
             self._rebalance(now)
-            self._settle_due()
-        return self._retry(working, now, status)
+            yield from self._settle_due()
+        yield from self._retry(working, now, status)
+
+    def complete(self, plan: Plan) -> None:
+        """Take a settled mint or burn off the queue; remember an investor fill by its id."""
+        for event in plan.events:
+            if isinstance(event, InventorySettled):
+                self._settled(event.fill_id)
+        for fill in plan.fills:
+            self._fills[fill.fill.fill_id] = fill
 
     def withdraw(self, order: Order) -> None:
         """Forget an ended order: inventory is never reserved for one, so only the fill memo goes."""
@@ -410,23 +438,49 @@ class InventoryModel:
         if fill.side is Side.SELL:
             self._sells[fill.fill_id] = fill
 
-    def _settle_due(self) -> None:
-        """Mint against booked buys and burn against booked sells; a refusal waits for the next tick."""
+    def _settle_due(self) -> Plans:
+        """Decide the mint against each booked buy and the burn against each booked sell."""
         for fill_id, fill in list(self._due.items()):
             try:
-                self._mint_or_burn(fill)
-            except DomainError as failure:
+                plan = self._mint_or_burn(fill)
+            except DomainError as failure:  # refused before anything moved: waits for the next tick
                 log.error(
                     "inventory mint or burn failed",
                     extra={"fill": fill_id, "code": failure.code, "reason": failure.message},
                 )
                 continue
-            del self._due[fill_id]
-            self._done.add(fill_id)
+            if plan is None:
+                self._settled(fill_id)
+                continue
+            outcome = yield plan
+            if outcome.failure is not None:  # refused, nothing moved: the fill waits for the next tick
+                log.error(
+                    "inventory mint or burn refused", extra={"fill": fill_id, "code": outcome.failure.code}
+                )
 
-    def _mint_or_burn(self, fill: BrokerFill) -> None:
-        """Mint (buy) or burn (sell) exactly the fill's quantity in the inventory wallet, and book it."""
-        listing, chain, store = self._listing, self._context.chain, self._context.store
+    def _settle_due_now(self) -> None:
+        """Mint or burn what is due at once (while opening, before the listing trades: no plan is open)."""
+        chain, instrument = self._context.chain, self._listing.instrument
+        for plan in _each(self._settle_due()):
+            for leg in plan.legs:
+                if isinstance(leg, Mint):
+                    chain.mint(instrument, leg.wallet, leg.amount)
+                elif isinstance(leg, Burn):
+                    chain.burn(instrument, leg.wallet, leg.amount)
+            for entry in plan.entries:
+                self._context.store.post(entry)
+            self.complete(plan)
+
+    def _settled(self, fill_id: str) -> None:
+        self._due.pop(fill_id, None)
+        self._done.add(fill_id)
+
+    def _mint_or_burn(self, fill: BrokerFill) -> Plan | None:
+        """Decide the mint (buy) or burn (sell) of exactly the fill's quantity in the inventory wallet.
+
+        ``None`` when the ledger already holds it (a repeated sync moves nothing).
+        """
+        listing, store = self._listing, self._context.store
         quantity, multiplier = fill.quantity.value, self._multiplier()
         tokens = tokens_for_shares(quantity, multiplier)
         amount = listing.instrument.amount(tokens)
@@ -435,34 +489,27 @@ class InventoryModel:
             key, postings, verb = mint_key(fill.fill_id), books.mint(listing, account, tokens), "mint"
         else:
             key, postings, verb = burn_key(fill.fill_id), books.burn(listing, account, tokens), "burn"
-        if store.entry(key) is not None:  # minted or burned before: a repeated sync moves nothing
-            return
+        if store.entry(key) is not None:
+            return None
         if shares_of(tokens, multiplier) != quantity:  # fail closed: the invariant would break by dust
             raise DomainError(
                 "INEXACT_TOKEN_AMOUNT",
                 f"{quantity} {listing.symbol} is not whole token steps at multiplier {multiplier}",
             )
-        if fill.side is Side.BUY:
-            chain.mint(listing.instrument, self._inventory, amount)
-        else:
-            chain.burn(listing.instrument, self._inventory, amount)
-        store.post(
-            EntryDraft(
-                key,
-                self._now(),
-                postings,
-                f"{verb} {quantity} {listing.symbol} in inventory against broker fill {fill.fill_id}",
-                {
-                    "fill_id": fill.fill_id,
-                    "client_order_id": fill.client_order_id,
-                    "symbol": str(listing.symbol),
-                },
-            )
+        leg: Leg = Mint(self._inventory, amount) if fill.side is Side.BUY else Burn(self._inventory, amount)
+        entry = EntryDraft(
+            key,
+            self._now(),
+            postings,
+            f"{verb} {quantity} {listing.symbol} in inventory against broker fill {fill.fill_id}",
+            {
+                "fill_id": fill.fill_id,
+                "client_order_id": fill.client_order_id,
+                "symbol": str(listing.symbol),
+            },
         )
-        log.info(
-            "inventory %s",
-            verb,
-            extra={"symbol": str(listing.symbol), "fill": fill.fill_id, "quantity": str(quantity)},
+        return Plan(
+            key, listing.symbol, (leg,), (entry,), (InventorySettled(fill.fill_id),), note=f"inventory {verb}"
         )
 
     def _rebalance(self, now: datetime) -> None:
@@ -502,33 +549,31 @@ class InventoryModel:
 
     # -- investor side -------------------------------------------------------------------------
 
-    def _retry(self, working: Sequence[Order], now: datetime, status: MarketStatus) -> list[ModelFill]:
+    def _retry(self, working: Sequence[Order], now: datetime, status: MarketStatus) -> Plans:
         """Execute what can be filled now of this listing's resting orders; a failure skips one order."""
         symbol = self._listing.symbol
         mine = [
             o for o in working if o.request.symbol == symbol and o.state.working and not o.is_expired_at(now)
         ]
         if not mine:
-            return []
+            return
         try:
             reference = self._context.prices.reference_price(symbol, now)
         except DomainError as failure:
             log.warning(
                 "no reference price to retry orders", extra={"symbol": str(symbol), "code": failure.code}
             )
-            return []
+            return
         if reference.stale:
-            return []
-        fills: list[ModelFill] = []
+            return
         for order in mine:
             try:
-                fills.extend(self.execute(order, reference, status))
-            except DomainError as failure:  # one order refused on chain must not lose the others' fills
+                yield from self.execute(order, reference, status)
+            except DomainError as failure:  # one order refused must not stop the others
                 log.warning(
                     "resting order not filled",
                     extra={"order_id": str(order.order_id), "code": failure.code, "reason": failure.message},
                 )
-        return fills
 
     def _wanted(self, order: Order, reference: Price, in_session: bool) -> Shares | None:
         """Return the shares still to fill of ``order`` (a notional converted at the quote), or ``None``."""
@@ -559,27 +604,19 @@ class InventoryModel:
             log.warning("order cannot fill now", extra={"order_id": str(order.order_id), "reason": why})
         return not short
 
-    def _deliver(self, order: Order, shares: Shares, cash: Money) -> None:
-        """Move the tokens, then the stablecoin; undo the tokens if the stablecoin leg fails."""
-        request, chain, listing = order.request, self._context.chain, self._listing
+    def _delivery(self, order: Order, shares: Shares, cash: Money) -> tuple[Transfer, ...]:
+        """Return the tokens' transfer, then the stablecoin's (the executor sends the tokens back if the
+        payment is refused)."""
+        request, listing = order.request, self._listing
         token, amount = listing.instrument.token, listing.instrument.amount(self._raw(shares))
         buy = request.side is Side.BUY
         sender, receiver = (self._inventory, request.wallet) if buy else (request.wallet, self._inventory)
-        chain.transfer(token, sender, receiver, amount)  # may be refused: nothing has moved yet
+        tokens = Transfer(token, sender, receiver, amount)
         if cash.is_zero():
-            return
+            return (tokens,)
         payer, payee = (request.wallet, self._treasury) if buy else (self._treasury, request.wallet)
-        try:
-            chain.transfer(listing.stablecoin, payer, payee, TokenAmount(cash.amount, STABLECOIN_DECIMALS))
-        except DomainError:
-            try:
-                chain.transfer(token, receiver, sender, amount)
-            except DomainError as undo:
-                log.critical(
-                    "could not return tokens after a failed payment",
-                    extra={"order_id": str(order.order_id), "code": undo.code},
-                )
-            raise
+        payment = Transfer(listing.stablecoin, payer, payee, TokenAmount(cash.amount, STABLECOIN_DECIMALS))
+        return (tokens, payment)
 
     def _token_postings(self, order: Order, shares: Shares) -> tuple[Posting, ...]:
         request, symbol = order.request, self._listing.symbol
@@ -627,3 +664,14 @@ def build_inventory_model(
 ) -> InventoryModel:
     """Build the inventory model of ``listing`` (bind ``settings`` with ``functools.partial``)."""
     return InventoryModel(listing, context, settings)
+
+
+def _each(plans: Plans) -> Iterator[Plan]:
+    """Yield each plan of ``plans`` and tell it it was done (the caller carries it out at once)."""
+    try:
+        plan = next(plans)
+        while True:
+            yield plan
+            plan = plans.send(Outcome(plan, True))
+    except StopIteration:
+        return

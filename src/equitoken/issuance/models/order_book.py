@@ -177,6 +177,16 @@ class OrderBook:
             taker = replace(taker, remaining=taker.remaining - shares)
         return found
 
+    def reduce(self, order_id: OrderId, shares: Shares) -> None:
+        """Take ``shares`` off what ``order_id`` has resting (a fill settled); remove it at nothing left."""
+        resting = self._orders.get(order_id)
+        if resting is None:
+            return
+        if resting.remaining <= shares:
+            del self._orders[order_id]
+        else:
+            self._orders[order_id] = replace(resting, remaining=resting.remaining - shares)
+
     def fill(self, match: Match) -> None:
         """Apply ``match`` to its maker: reduce what rests, remove it when nothing is left."""
         resting = self._orders.get(match.maker.order_id)

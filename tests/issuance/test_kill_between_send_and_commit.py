@@ -1,0 +1,140 @@
+"""A kill between a chain send and the commit that records it (issue 10): nothing lost, nothing doubled.
+
+The engine runs over a chain whose chosen write returns and then "kills" the process (raises a
+``BaseException`` nothing in the engine catches, so no later line runs — as with SIGKILL, only the
+committed store and the chain survive). A new engine over the same store and chain finishes the plan
+the dead one had recorded: it finds the legs already on chain, sends only the rest, and posts the
+plan's entries and fills exactly once — tokens on chain = the ledger = the order's fills.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from equitoken.adapters.chain.facade import ChainFacade
+from equitoken.app.bootstrap import bootstrap
+from equitoken.app.issuance import IssuanceEngine, ModelBuilder, open_engine
+from equitoken.app.settings import Settings
+from equitoken.domain.ids import Symbol
+from equitoken.issuance.models import ModelName
+from equitoken.issuance.models.base import Holder
+from equitoken.issuance.models.books import investor_tokens
+from equitoken.issuance.orders import OrderState, TimeInForce
+from equitoken.ports.broker import Broker
+from tests.issuance.test_restart import BUILDERS, MONDAY, direct_world
+from tests.issuance.world import World
+
+
+class Killed(BaseException):
+    """The process died here (nothing after this line ran)."""
+
+
+class KillAfter:
+    """The chain, except that the ``after``-th call of ``method`` returns and then kills the caller."""
+
+    def __init__(self, chain: ChainFacade, method: str, after: int = 1) -> None:
+        self._chain = chain
+        self._method = method
+        self._left = after
+
+    def __getattr__(self, name: str) -> Any:
+        real = getattr(self._chain, name)
+        if name != self._method:
+            return real
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            result = real(*args, **kwargs)
+            self._left -= 1
+            if self._left == 0:
+                raise Killed(f"killed after {name}")
+            return result
+
+        return call
+
+
+def reopen(world: World, chain: Any, builders: Mapping[ModelName, ModelBuilder] = BUILDERS) -> IssuanceEngine:
+    """Build a new engine over what survives a kill: the store, the chain, the broker accounts."""
+    old = world.engine
+    kept = [b for b in (old.broker(s) for s in old.models()) if b is not None]
+    accounts: Iterator[Broker] = iter(kept)
+    platform = bootstrap(
+        Settings(chain_seed="restart"), world.clock, store=world.store, chain=chain, chain_kept=True
+    )
+    engine = open_engine(platform, brokers=lambda: next(accounts), builders=builders)
+    world.engine = engine
+    return engine
+
+
+def armed(world: World, method: str, after: int = 1) -> ChainFacade:
+    """Swap the world's engine for one whose chain dies after ``method``; return the real chain."""
+    real = world.engine.chain
+    reopen(world, KillAfter(real, method, after))
+    return real
+
+
+def books_agree(world: World, symbol: str, holder: Holder) -> None:
+    engine = world.engine
+    listing = engine.model(Symbol(symbol)).listing
+    on_chain = engine.chain.balance_of(listing.instrument.token, holder.wallet).value
+    ledger = world.store.balance(investor_tokens(holder.investor, listing.symbol), listing.token)
+    assert on_chain == ledger
+    assert all(b.holds for b in engine.check()) and engine.invariants_ok
+    assert engine.executor.pending() == []
+
+
+def test_a_quote_settled_before_the_kill_is_booked_once_by_the_next_engine() -> None:
+    world = World.start(MONDAY, seed="restart", chain_kept=True)
+    world.list("MSFT", ModelName.INSTANT, "instant-execution", BUILDERS[ModelName.INSTANT])
+    anna = world.investor("anna", residence="DE")
+    real = armed(world, "settle_quote")
+    request = world.buy(anna, "MSFT", "10", tif=TimeInForce.IOC)
+    try:
+        world.engine.submit(request)
+        raise AssertionError("the kill did not happen")
+    except Killed:
+        pass
+    assert not any(e.key.startswith("fill:") for e in world.store.entries())  # booked nothing after
+    engine = reopen(world, real)
+    (order,) = [o for o in engine.orders.desk.orders() if o.request.investor == anna.investor]
+    assert order.state is OrderState.SETTLED and order.filled_shares.value == 10
+    books_agree(world, "MSFT", anna)
+    again = engine.submit(request)  # the client retries: the same order, nothing moves again
+    assert again.replayed and world.tokens("MSFT", anna) == 10
+
+
+def test_a_delivery_killed_between_its_two_transfers_is_finished_not_repeated() -> None:
+    world = World.start(MONDAY, seed="restart", chain_kept=True)
+    world.list("AAPL", ModelName.INVENTORY, "tracker-certificate", BUILDERS[ModelName.INVENTORY])
+    anna = world.investor("anna", residence="DE")
+    cash_before = world.engine.chain.stablecoin_balance(world.engine.stablecoin, anna.wallet)
+    real = armed(world, "transfer")  # the tokens move; the payment is never sent by this engine
+    try:
+        world.engine.submit(world.buy(anna, "AAPL", "20"))
+        raise AssertionError("the kill did not happen")
+    except Killed:
+        pass
+    engine = reopen(world, real)
+    assert world.tokens("AAPL", anna) == 20
+    paid = cash_before - engine.chain.stablecoin_balance(engine.stablecoin, anna.wallet)
+    assert paid.amount > 0  # the payment leg was sent once by the recovery
+    (order,) = [o for o in engine.orders.desk.orders() if o.request.investor == anna.investor]
+    assert order.filled_shares.value == 20
+    books_agree(world, "AAPL", anna)
+
+
+def test_an_ats_match_killed_after_its_cash_leg_settles_once() -> None:
+    world, alice, bob = direct_world()
+    world.engine.submit(world.sell(alice, "KO", "10", limit="37", tif=TimeInForce.GTC))
+    real = armed(world, "transfer")
+    try:
+        world.engine.submit(world.buy(bob, "KO", "10", limit="37"))
+        raise AssertionError("the kill did not happen")
+    except Killed:
+        pass
+    engine = reopen(world, real)
+    assert world.tokens("KO", bob) == 10 and world.tokens("KO", alice) == 90
+    books_agree(world, "KO", bob)
+    books_agree(world, "KO", alice)
+    states = {o.request.investor: o.state for o in engine.orders.desk.orders()}
+    assert states == {alice.investor: OrderState.SETTLED, bob.investor: OrderState.SETTLED}
