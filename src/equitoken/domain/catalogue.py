@@ -40,7 +40,7 @@ class Kind(StrEnum):
 
     @property
     def status(self) -> int:
-        """Return the HTTP status an API answers this kind with (RFC 9457 problem ``status``)."""
+        """Return the HTTP status an API answers this kind with (RFC 9457 problem `status`)."""
         return _STATUS[self]
 
     @property
@@ -67,10 +67,11 @@ _KIND_NOTES: Final[Mapping[Kind, str]] = MappingProxyType(
         Kind.REFUSED: "The request is well formed, but a rule, a policy or the market refuses it now.",
         Kind.NOT_FOUND: "The request names something that does not exist.",
         Kind.CONFLICT: "The request collides with what is already recorded, or comes in the wrong state.",
-        Kind.INTERNAL: "The platform's own records disagree or an invariant broke: an operator must look. "
-        "Raised as ``DomainError``; the listing concerned is usually halted.",
+        Kind.INTERNAL: "Not an answer about the request: the platform's own records disagree, an invariant "
+        "broke, or a dependency failed in a way not classed as infrastructure. Raised as `DomainError`; "
+        "an operator must look.",
         Kind.INFRASTRUCTURE: "The machinery (store, node, broker link) failed; raised as "
-        "``InfrastructureError``: what happened outside the store may be unknown until reconciled.",
+        "`InfrastructureError`: what happened outside the store may be unknown until reconciled.",
     }
 )
 
@@ -298,7 +299,7 @@ _TABLE: Final[dict[str, tuple[Kind, str]]] = {
     "INVALID_COUNTRY": _invalid("the country code is not valid"),
     "INVALID_CSV": _invalid("the CSV file is malformed"),
     "INVALID_CURRENCY": _invalid("the currency is not a three-letter ISO 4217 code"),
-    "INVALID_DATE": _invalid("the text is not a date (YYYY-MM-DD)"),
+    "INVALID_DATE": _invalid("the value is not a calendar date (YYYY-MM-DD)"),
     "INVALID_DECIMALS": _invalid("a token has 0 to 18 decimals"),
     "INVALID_DIGEST": _invalid("a digest is 32 bytes"),
     "INVALID_DISTRIBUTION_START": _invalid(
@@ -352,7 +353,6 @@ _TABLE: Final[dict[str, tuple[Kind, str]]] = {
     "NON_POSITIVE": _invalid("the value must be positive"),
     "NON_POSITIVE_PRICE": _invalid("a price must be greater than zero"),
     "NOT_AN_INTEGER": _invalid("the value must be an integer"),
-    "NOT_A_DATE": _invalid("expected a calendar date"),
     "NOT_A_DECIMAL": _invalid("the value must be a decimal string, an integer or a Decimal"),
     "NOT_A_NUMBER": _invalid("the value must be a finite number"),
     "NOT_MONEY": _invalid("money combines only with money"),
@@ -399,7 +399,7 @@ _TABLE: Final[dict[str, tuple[Kind, str]]] = {
     "UNKNOWN_SIGNER": _not_found("no key for that address in this key ring"),
     "UNKNOWN_SNAPSHOT": _not_found("no such chain snapshot"),
     "UNKNOWN_SYMBOL": _not_found("no such symbol"),
-    # --- collisions with what is recorded, and requests at the wrong moment ---
+    # --- state and timing: what is recorded, due, open or in flight ---
     "ALREADY_LISTED": _conflict("the symbol is already listed"),
     "CHAIN_MOVED": _conflict("the chain moved during the attestation; run it again"),
     "CLOCK_BACKWARDS": _conflict("the clock cannot go back"),
@@ -459,17 +459,14 @@ _TABLE: Final[dict[str, tuple[Kind, str]]] = {
     "WRONG_REGISTRY": _refused("the document names another registry"),
     "WRONG_TRUSTEE": _refused("the document was not signed by the registry's trustee"),
     "WRONG_VERSION": _conflict("the corporate action was written against another version of the instrument"),
-    # --- refusals of the chain, the calendar and the register ---
+    # --- the chain, signed documents, the calendar and the register ---
     "BAD_SIGNATURE": _refused("the document was not signed by the expected signer"),
     "BEFORE_GENESIS": _refused("the chain did not exist yet at that instant"),
     "CALL_REJECTED": _refused("the chain refused the call"),
-    "CHAIN_CLOSED": _refused("the embedded chain was closed"),
-    "CHAIN_ERROR": _refused("the node answered with an error"),
     "CHAIN_MISMATCH": _refused("the node runs another chain than the configured one"),
     "CHAIN_NOT_CONFIGURED": _refused("this needs a chain node: set the chain settings"),
     "CHAIN_NOT_KEPT": _refused("the chain did not keep the journal's contracts"),
     "CHAIN_REVERT": _refused("the chain reverted without a catalogued reason"),
-    "CHAIN_TIMEOUT": _refused("transactions got no receipt in time"),
     "DEV_KEY_ON_REAL_CHAIN": _refused("the public development keys are refused on a real chain"),
     "EMBEDDED_ONLY": _refused("this works on the embedded chain only"),
     "EMPTY_CALENDAR": _refused("the calendar has no session in that range"),
@@ -478,13 +475,15 @@ _TABLE: Final[dict[str, tuple[Kind, str]]] = {
     "TX_REJECTED": _refused("the chain refused the transaction"),
     # --- the platform's own records disagree, or an invariant broke ---
     "CALENDAR_INCONSISTENT": _internal("the calendar contradicts itself"),
+    "CHAIN_TIMEOUT": _internal("transactions got no receipt in time: whether they landed is unknown"),
+    "CHAIN_ERROR": _internal("the node answered with an error"),
+    "CHAIN_CLOSED": _internal("the embedded chain was closed"),
     "CAP_TABLE_DIVERGED": _internal("the register and the chain disagree"),
     "DIVIDEND_PAYMENT_UNCERTAIN": _internal(
         "a dividend is booked but its payment is unconfirmed; minting halts"
     ),
     "HEDGE_OVERFILL": _internal("a hedge filled more than it asked for"),
     "HOLDERS_VS_SUPPLY": _internal("the holders read do not add up to the supply"),
-    "JOURNAL_CORRUPT": _internal("a journal record does not match its own hash"),
     "JOURNAL_GAP": _internal("the ledger entries skip a sequence number"),
     "MODEL_FAILED": _internal("the issuance model failed unexpectedly"),
     "ORDER_JOURNAL_DIVERGED": _internal("replaying the orders journal gives another record than stored"),
@@ -526,11 +525,6 @@ INFRASTRUCTURE_CODES: Final[frozenset[str]] = frozenset(
 )
 """The codes that are failures of the machinery: ``DomainError(code, ...)`` with one is an
 ``InfrastructureError``."""
-
-
-def entry(code: str) -> Entry:
-    """Return the catalogue's entry for ``code`` (``KeyError`` when it is not catalogued)."""
-    return CATALOGUE[code]
 
 
 def sentence(code: str) -> str:
