@@ -4,8 +4,9 @@ The source tree is read with ``ast``: a code is the code argument of a raise hel
 ``InfrastructureError``, ``Refusal``, the CLI's ``fail``, ``parse_json``, a ``reject``) or a string
 compared with an error's ``.code``. A literal, a module-level constant (also one imported from another
 module) and a member of a catalogued enum are resolved to their text; an expression that forwards a code
-made elsewhere (``error.code``, ``decision.reason.name``, a parameter of the enclosing function) is
-accepted, because it was checked where it was made; anything else fails, naming file and line.
+made elsewhere (``error.code``, ``decision.reason.name``, a parameter of the enclosing function, a
+starred argument) is accepted, because it was checked where it was made; anything else fails, naming
+file and line.
 """
 
 from __future__ import annotations
@@ -227,7 +228,9 @@ class Scan(ast.NodeVisitor):
         )
         if name in self.sinks and not (name == "fail" and not isinstance(callee, ast.Name)):
             position = self.sinks[name]
-            if -len(node.args) <= position < len(node.args):
+            if any(isinstance(argument, ast.Starred) for argument in node.args):
+                pass  # ``*stored.split(": ", 1)``: a code stored from an error, handed on
+            elif -len(node.args) <= position < len(node.args):
                 self.accept(node.args[position])
         self.generic_visit(node)
 
