@@ -6,6 +6,11 @@ import os
 
 import pytest
 
+from equitoken.domain.errors import require_catalogued_codes
+
+# A code raised anywhere in a test run must be in domain.catalogue (production stays lenient).
+require_catalogued_codes()
+
 UNDER_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 POSTGRES_URL = os.environ.get(
     "EQUITOKEN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

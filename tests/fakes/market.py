@@ -152,7 +152,7 @@ class FakePriceSource:
             if since <= at:
                 current = text
         if current is None:
-            raise DomainError("NO_PRICE_YET", f"{symbol} has no price before {script[0][0].isoformat()}")
+            raise DomainError("NO_PRICE", f"{symbol} has no price before {script[0][0].isoformat()}")
         return Price(current)
 
     def reference_price(self, symbol: Symbol, at: datetime) -> ReferencePrice:

@@ -355,7 +355,7 @@ class RefusingBooks:
         self.refusals -= 1
         self.refused.append(order.client_order_id)
         if self.raises:
-            raise DomainError("BROKER_DOWN", "the broker's gateway did not answer")
+            raise DomainError("BROKER_UNAVAILABLE", "the broker's gateway did not answer")
         return BrokerOrderState(
             order, BrokerOrderStatus.REJECTED, self.clock.now(), reason_code="STALE_PRICE", reason="no quote"
         )

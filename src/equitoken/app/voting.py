@@ -274,7 +274,7 @@ class VotingService:
             proposal = _proposal_from(payload)
             if proposal.proposal_id != payload["proposal_id"]:
                 raise DomainError(
-                    "JOURNAL_CORRUPT", f"proposal {payload['proposal_id']} does not hash to its id"
+                    "STORE_CORRUPT", f"proposal {payload['proposal_id']} does not hash to its id"
                 )
             self._proposals.setdefault(proposal.proposal_id, proposal)
         elif stored.type == RECORDED:

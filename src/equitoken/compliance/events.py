@@ -170,5 +170,5 @@ def from_payload(type_name: str, payload: Mapping[str, Any]) -> InvestorEvent:
     try:
         values: dict[str, Any] = {name: _LOADERS[hint](payload[name]) for name, hint in hints.items()}
     except (KeyError, ValueError, TypeError) as error:
-        raise DomainError("CORRUPT_EVENT", f"{type_name} payload is unreadable: {error}") from None
+        raise DomainError("EVENT_MALFORMED", f"{type_name} payload is unreadable: {error}") from None
     return cls(**values)

@@ -254,5 +254,5 @@ def from_payload(type_name: str, p: Mapping[str, Any]) -> InstrumentEvent:
             case "WhitelistChanged":
                 return WhitelistChanged(symbol, at, InvestorId(p["investor_id"]), bool(p["whitelisted"]))
     except (KeyError, ValueError, TypeError, DomainError) as error:
-        raise DomainError("CORRUPT_EVENT", f"{type_name} payload is unreadable: {error}") from None
+        raise DomainError("EVENT_MALFORMED", f"{type_name} payload is unreadable: {error}") from None
     raise DomainError("UNKNOWN_EVENT", f"{type_name!r} is not an instrument event")

@@ -59,6 +59,7 @@ from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 
+from equitoken.domain.catalogue import sentence
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import InvestorId, Symbol, WalletAddress
 from equitoken.domain.instants import utc
@@ -95,18 +96,8 @@ class VoteReason(StrEnum):
     NONCE_CONFLICT = "NONCE_CONFLICT"
 
 
-SENTENCES: dict[VoteReason, str] = {
-    VoteReason.WRONG_PROPOSAL: "the ballot is for another proposal",
-    VoteReason.INVALID_CHOICE: "the proposal has no option at that index",
-    VoteReason.VOTING_NOT_OPEN: "voting has not opened yet",
-    VoteReason.VOTING_CLOSED: "voting has closed",
-    VoteReason.INVALID_SIGNATURE: "the signature is not the voter's over this ballot",
-    VoteReason.NOT_A_HOLDER_OF_RECORD: "the wallet held no shares at the record block",
-    VoteReason.WALLET_FROZEN: "the wallet was frozen at the record block: its shares cannot be voted",
-    VoteReason.SUPERSEDED: "a ballot with a higher nonce from the same wallet replaces it",
-    VoteReason.DUPLICATE_BALLOT: "the same ballot was already counted",
-    VoteReason.NONCE_CONFLICT: "the wallet signed different choices under the same nonce",
-}
+SENTENCES: dict[VoteReason, str] = {reason: sentence(reason.value) for reason in VoteReason}
+"""Reason → sentence, from ``domain.catalogue``."""
 
 
 def _word(value: int) -> bytes:

@@ -285,7 +285,7 @@ class ExchangeCalendar:
 
     def _day(self, day: date) -> date:
         if isinstance(day, datetime) or not isinstance(day, date):
-            raise DomainError("NOT_A_DATE", f"expected a calendar date, got {day!r}")
+            raise DomainError("INVALID_DATE", f"expected a calendar date, got {day!r}")
         if not self._table.start <= day <= self._table.end:
             raise self._range_error(day.isoformat())
         return day
