@@ -486,11 +486,15 @@ _TABLE: Final[dict[str, tuple[Kind, str]]] = {
     "HOLDERS_VS_SUPPLY": _internal("the holders read do not add up to the supply"),
     "JOURNAL_GAP": _internal("the ledger entries skip a sequence number"),
     "MODEL_FAILED": _internal("the issuance model failed unexpectedly"),
+    "INVALID_PLAN": _internal("a model decided a plan that cannot be carried out as written"),
+    "PLAN_PENDING": _internal("a plan with this key is already recorded and not yet closed"),
+    "PLAN_UNKNOWN": _internal("a plan was sent or closed without being recorded first"),
+    "PLAN_REFUSED": _refused("the chain refused a plan recorded before a restart; nothing of it moved"),
     "ORDER_JOURNAL_DIVERGED": _internal("replaying the orders journal gives another record than stored"),
     "REINVESTMENT_INCOMPLETE": _internal("a reinvestment part-filled; minting halts until reconciled"),
     "REPLAY_SETUP_FAILED": _internal("the replay's opening trade did not fill"),
     "SETTLEMENT_INCOMPLETE": _internal(
-        "a match's cash leg could not be undone after its token leg was refused"
+        "a later leg of a settlement was refused and the earlier ones stand or could not be sent back"
     ),
     "STORE_INTEGRITY": _internal("the database refused a write as inconsistent"),
     "STORE_SCHEMA_MISMATCH": _internal("the database has a schema this version cannot migrate"),
