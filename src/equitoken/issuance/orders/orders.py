@@ -83,6 +83,8 @@ class OrderRequest:
     def __post_init__(self) -> None:
         if not self.client.strip():
             raise _invalid("an order needs a client")
+        if not self.idempotency_key.strip():  # refused here, not first when the order id is derived
+            raise DomainError("MISSING_IDEMPOTENCY_KEY", "an order needs a non-empty idempotency key")
         if (self.quantity is None) == (self.notional is None):
             raise _invalid("give exactly one of a share quantity and a notional")
         if self.quantity is not None and self.quantity.is_zero():
