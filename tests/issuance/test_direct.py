@@ -118,7 +118,7 @@ def test_two_equal_issues_are_two_entries_and_an_issue_without_its_mint_is_refus
     assert model.cap_table.total() == Shares(200) and world.cash(alice) == Money("94000")
     assert world.backed()
     with pytest.raises(DomainError) as refused:
-        model.record_primary(
+        model.primary_plan(
             alice.investor, alice.wallet, Shares(100), Price("30"), LONG_AGO, Regulation.REG_S, START
         )
     assert refused.value.code == "MINT_NOT_FOUND"
@@ -363,7 +363,7 @@ def test_tokens_minted_behind_the_registers_back_fail_closed() -> None:
     model = listed(world)
     alice, bob = holder(world, "alice"), holder(world, "bob")
     issue(world, alice, "100")
-    world.engine.desk.issue(KO, alice.wallet, Shares(5), acquired_at=LONG_AGO)  # no record_primary
+    world.engine.desk.issue(KO, alice.wallet, Shares(5), acquired_at=LONG_AGO)  # no primary_plan
     (mismatch,) = model.reconcile()
     assert (mismatch.wallet, mismatch.register, mismatch.chain) == (alice.wallet, Decimal(100), Decimal(105))
     world.engine.submit(world.sell(alice, "KO", "5", limit="37"))

@@ -10,6 +10,7 @@ plan's entries and fills exactly once — tokens on chain = the ledger = the ord
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from decimal import Decimal
 from typing import Any
 
 from equitoken.adapters.chain.facade import ChainFacade
@@ -17,9 +18,10 @@ from equitoken.app.bootstrap import bootstrap
 from equitoken.app.issuance import IssuanceEngine, ModelBuilder, open_engine
 from equitoken.app.settings import Settings
 from equitoken.domain.ids import Symbol
+from equitoken.domain.values import Money
 from equitoken.issuance.models import ModelName
 from equitoken.issuance.models.base import Holder
-from equitoken.issuance.models.books import investor_tokens
+from equitoken.issuance.models.books import USD, investor_cash, investor_tokens
 from equitoken.issuance.orders import OrderState, TimeInForce
 from equitoken.ports.broker import Broker
 from tests.issuance.test_restart import BUILDERS, MONDAY, direct_world
@@ -138,3 +140,23 @@ def test_an_ats_match_killed_after_its_cash_leg_settles_once() -> None:
     books_agree(world, "KO", alice)
     states = {o.request.investor: o.state for o in engine.orders.desk.orders()}
     assert states == {alice.investor: OrderState.SETTLED, bob.investor: OrderState.SETTLED}
+
+
+def test_a_deposit_minted_before_the_kill_is_booked_once_and_its_retry_changes_nothing() -> None:
+    # The same path pays dividends and releases held ones (IssuanceEngine.pay_out).
+    world = World.start(MONDAY, seed="restart", chain_kept=True)
+    world.list("MSFT", ModelName.INSTANT, "instant-execution", BUILDERS[ModelName.INSTANT])
+    anna = world.investor("anna", residence="DE", cash=None)
+    real = armed(world, "mint_stablecoin")
+    try:
+        world.engine.deposit(anna, Money("2500"), key="wire-1")
+        raise AssertionError("the kill did not happen")
+    except Killed:
+        pass
+    assert world.store.balance(investor_cash(anna.investor), USD) == 0  # the dead engine booked nothing
+    engine = reopen(world, real)
+    assert engine.chain.stablecoin_balance(engine.stablecoin, anna.wallet) == Money("2500")
+    assert world.store.balance(investor_cash(anna.investor), USD) == Decimal("2500")
+    assert engine.deposit(anna, Money("2500"), key="wire-1") is False  # the client's retry
+    assert engine.chain.stablecoin_balance(engine.stablecoin, anna.wallet) == Money("2500")
+    assert engine.executor.pending() == []

@@ -75,7 +75,6 @@ STREAM = "corporate_actions"
 APPLIED = "ActionApplied"
 PAID = "DividendPaid"
 PLANNED = "ReinvestmentPlanned"
-MINTED = "DividendMinted"
 TREATMENTS: Mapping[ModelName, Treatment] = {
     ModelName.DIRECT: Treatment.PAY,
     ModelName.INVENTORY: Treatment.REINVEST,
@@ -365,16 +364,14 @@ class CorporateActionService:
                 continue
             if engine.chain.is_frozen(instrument, wallet):
                 continue
-            engine.store.post(
-                EntryDraft(
-                    key,
-                    utc(engine.clock.now()),
-                    postings.unclaimed_released(name, owner.investor_id, net),
-                    f"{symbol} dividend {action_id} held for {owner.investor_id}: released {net}",
-                    {"action_id": action_id, "wallet": str(wallet)},
-                )
+            entry = EntryDraft(
+                key,
+                utc(engine.clock.now()),
+                postings.unclaimed_released(name, owner.investor_id, net),
+                f"{symbol} dividend {action_id} held for {owner.investor_id}: released {net}",
+                {"action_id": action_id, "wallet": str(wallet)},
             )
-            engine.chain.mint_stablecoin(engine.stablecoin, wallet, net)
+            engine.pay_out(wallet, net, entry, note=f"held dividend {action_id} to {wallet}")
             released[wallet] = net
         return released
 
@@ -507,30 +504,16 @@ class CorporateActionService:
             if payment.net.is_zero():
                 continue
             key = f"ca:{action.action_id}:pay:{payment.wallet}"
-            minted = f"ca-minted:{action.action_id}:{payment.wallet}"
             if engine.store.entry(key) is not None:
-                if minted in self._minted_keys():
-                    continue  # paid before a crash
-                # Booked but not known to be minted: paying again could pay twice, not paying could
-                # pay nothing. Fail closed: the operator checks the wallet on chain and settles it.
-                reason = (
-                    f"dividend {action.action_id} to {payment.wallet} is booked but its payment unconfirmed"
-                )
-                engine.halt_minting(symbol, reason)
-                raise DomainError("DIVIDEND_PAYMENT_UNCERTAIN", reason)
-            engine.store.post(
-                EntryDraft(
-                    key,
-                    now,
-                    postings.dividend_paid(name, owner.investor_id, payment.net),
-                    f"{symbol} dividend to {owner.investor_id}: {payment.net} on {payment.shares} shares",
-                    {"action_id": action.action_id, "wallet": str(payment.wallet)},
-                )
+                continue  # paid before a crash: the entry posts only with its mint (the outbox's rule)
+            entry = EntryDraft(
+                key,
+                now,
+                postings.dividend_paid(name, owner.investor_id, payment.net),
+                f"{symbol} dividend to {owner.investor_id}: {payment.net} on {payment.shares} shares",
+                {"action_id": action.action_id, "wallet": str(payment.wallet)},
             )
-            engine.chain.mint_stablecoin(engine.stablecoin, payment.wallet, payment.net)
-            engine.store.append_event(
-                STREAM, MINTED, minted, now, {"action_id": action.action_id, "wallet": str(payment.wallet)}
-            )
+            engine.pay_out(payment.wallet, payment.net, entry, note=f"dividend {action.action_id}")
         return {
             "gross": str(split.gross.amount),
             "withheld": str(split.withheld.amount),
@@ -647,10 +630,6 @@ class CorporateActionService:
 
     def _pay_open(self, action: CashDividend) -> datetime:
         return self._engine.calendar.session_bounds(action.pay_date)[0]
-
-    def _minted_keys(self) -> set[str]:
-        self._journal()
-        return {key for key, event in self._by_key.items() if event.type == MINTED}
 
     def _planned(self, action_id: str) -> Mapping[str, Any] | None:
         self._journal()

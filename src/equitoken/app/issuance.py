@@ -175,7 +175,7 @@ class PrimaryIssuer(Protocol):
         """Return why ``wallet`` cannot take the issue (asked before anything is minted)."""
         ...
 
-    def record_primary(
+    def primary_plan(
         self,
         investor: InvestorId,
         wallet: WalletAddress,
@@ -184,8 +184,8 @@ class PrimaryIssuer(Protocol):
         acquired_at: datetime,
         regulation: Regulation,
         at: datetime,
-    ) -> None:
-        """Book an issue the compliance desk has just minted on chain (register, tokens, payment)."""
+    ) -> Plan:
+        """Decide the booking of an issue the desk has just minted on chain (register, tokens, payment)."""
         ...
 
 
@@ -604,8 +604,18 @@ class IssuanceEngine:
             f"deposit {amount} by {holder.investor}",
             {"investor": holder.investor.value, "wallet": holder.wallet.value},
         )
-        leg = MintStablecoin(self.stablecoin, holder.wallet, TokenAmount(amount.amount, STABLE_DECIMALS))
-        plan = Plan(entry_key, None, (leg,), (draft,), note=f"deposit {amount} to {holder.wallet}")
+        self.pay_out(holder.wallet, amount, draft, note=f"deposit {amount} to {holder.wallet}")
+        return True
+
+    def pay_out(self, wallet: WalletAddress, amount: Money, entry: EntryDraft, *, note: str) -> None:
+        """Mint ``amount`` of the stablecoin to ``wallet`` and post ``entry``, once, through the outbox.
+
+        The entry's key is the payment's: the intent commits first, the mint is sent, the entry posts
+        with the outcome; after a kill the next command finds the mint on chain and posts the entry
+        (never mints again). Call it outside any unit of work, as every engine command is.
+        """
+        leg = MintStablecoin(self.stablecoin, wallet, TokenAmount(amount.amount, STABLE_DECIMALS))
+        plan = Plan(entry.key, None, (leg,), (entry,), note=note)
         with self._unit():
             self.executor.intend(plan, utc(self.clock.now()))
         outcome = self.executor.send(plan)
@@ -613,7 +623,6 @@ class IssuanceEngine:
             self._close(None, outcome)
         if outcome.failure is not None:
             raise outcome.failure
-        return True
 
     @platform_command
     def issue_primary(
@@ -648,8 +657,21 @@ class IssuanceEngine:
         if refusal is not None:
             raise DomainError(refusal.code, refusal.message)
         self.desk.issue(symbol, holder.wallet, shares, acquired_at=acquired, regulation=regulation)
-        model.record_primary(holder.investor, holder.wallet, shares, price, acquired, regulation, at)
-        self.check()
+
+        def decide() -> Plans:
+            plan = model.primary_plan(holder.investor, holder.wallet, shares, price, acquired, regulation, at)
+            outcome = yield plan
+            if outcome.failure is not None:
+                raise outcome.failure
+
+        def finish(run: _Run) -> None:
+            self.check()
+
+        run = self._drive(model, decide, finish)
+        if run.crash is not None:
+            raise run.crash
+        if run.failure is not None:
+            raise run.failure
 
     # -- orders --------------------------------------------------------------------------------
 

@@ -479,9 +479,6 @@ _TABLE: Final[dict[str, tuple[Kind, str]]] = {
     "CHAIN_ERROR": _internal("the node answered with an error"),
     "CHAIN_CLOSED": _internal("the embedded chain was closed"),
     "CAP_TABLE_DIVERGED": _internal("the register and the chain disagree"),
-    "DIVIDEND_PAYMENT_UNCERTAIN": _internal(
-        "a dividend is booked but its payment is unconfirmed; minting halts"
-    ),
     "HEDGE_OVERFILL": _internal("a hedge filled more than it asked for"),
     "HOLDERS_VS_SUPPLY": _internal("the holders read do not add up to the supply"),
     "JOURNAL_GAP": _internal("the ledger entries skip a sequence number"),

@@ -1,7 +1,7 @@
 """Direct ownership (Securitize / DS Protocol style): the token is the registered share.
 
 The transfer agent's cap table (``CapTable``) is the legal record and the token mirrors it wallet by
-wallet. The issuer issues to whitelisted investors (``record_primary``, after the compliance desk has
+wallet. The issuer issues to whitelisted investors (``primary_plan``, after the compliance desk has
 minted); holders trade with each other on an ATS order book inside the platform (``OrderBook``):
 price-time priority, limit and market orders, matching only pairs the compliance engine — and so the
 contracts, which enforce the same rules — would let trade, each match settled at once on chain
@@ -276,8 +276,8 @@ class DirectModel:
 
     @property
     def plan_events(self) -> tuple[type, ...]:
-        """Return the events a match's plan carries (none: the register follows the chain's events)."""
-        return ()
+        """Return the events a plan carries: an issue's (a match's register moves follow the chain)."""
+        return (SharesIssued,)
 
     def on_time(self, working: Sequence[Order]) -> Plans:
         """Drop book entries whose order no longer works; the ATS has nothing else due."""
@@ -286,7 +286,19 @@ class DirectModel:
         yield from ()
 
     def complete(self, plan: Plan) -> None:
-        """Apply a settled match: what rests of its orders shrinks, the register reads the transfers."""
+        """Apply a settled plan: an issue joins the register; a match shrinks what rests of its orders
+        and the register reads its transfers."""
+        for event in plan.events:
+            if isinstance(event, SharesIssued):
+                self._record(event)
+                self._table = self._table.issue(
+                    event.investor, event.wallet, event.shares, event.acquired_at, event.regulation
+                )
+                self._owners[event.wallet] = event.investor
+                claimed = (event.tx_hash, event.log_index)
+                self._mints = [m for m in self._mints if (m.tx_hash, m.log_index) != claimed]
+        if not plan.fills:
+            return
         for fill in plan.fills:
             self._book.reduce(fill.order_id, fill.fill.shares)
         wallets = [w for leg in plan.legs if isinstance(leg, Transfer) for w in (leg.sender, leg.receiver)]
@@ -307,7 +319,7 @@ class DirectModel:
 
     # -- primary issuance ----------------------------------------------------------------------
 
-    def record_primary(
+    def primary_plan(
         self,
         investor: InvestorId,
         wallet: WalletAddress,
@@ -316,10 +328,10 @@ class DirectModel:
         acquired_at: datetime,
         regulation: Regulation,
         at: datetime,
-    ) -> None:
-        """Book an issue the compliance desk has just minted: register, payment to the issuer, ledger.
+    ) -> Plan:
+        """Decide the booking of an issue the compliance desk has just minted: payment, ledger, register.
 
-        Called after the mint (the model does not mint again): the issue is matched to an unbooked
+        Decided after the mint (the model does not mint again): the issue is matched to an unbooked
         mint of exactly ``shares`` to ``wallet`` on chain, and keyed by that mint's transaction, so
         two equal issues are two entries and no issue is booked without its mint (``MINT_NOT_FOUND``).
         """
@@ -335,10 +347,12 @@ class DirectModel:
         if refusal is not None:
             raise DomainError(refusal.code, refusal.message)
         cost = price.notional(shares)
-        table = self._table.issue(investor, wallet, shares, acquired_at, regulation)
-        self._verify(table, (wallet,))
-        if not cost.is_zero():
-            self._context.chain.transfer(self._listing.stablecoin, wallet, self._treasury, _usd(cost))
+        self._verify(self._table.issue(investor, wallet, shares, acquired_at, regulation), (wallet,))
+        legs = (
+            ()
+            if cost.is_zero()
+            else (Transfer(self._listing.stablecoin, wallet, self._treasury, _usd(cost)),)
+        )
         postings = (
             *move(self._listing.share, shares.value, debit=custody(symbol), credit=MARKET),
             *mint(self._listing, investor_tokens(investor, symbol), shares.value),
@@ -346,13 +360,10 @@ class DirectModel:
         )
         memo = f"primary issue of {shares.value} {symbol} to {investor} at {price} ({regulation.value})"
         metadata = {"investor": investor.value, "wallet": wallet.value, "regulation": regulation.value}
-        self._context.store.post(EntryDraft(key, at, postings, memo, metadata))
-        self._record(
-            SharesIssued(investor, wallet, shares, acquired_at, regulation, minted.tx_hash, minted.log_index)
+        issued = SharesIssued(
+            investor, wallet, shares, acquired_at, regulation, minted.tx_hash, minted.log_index
         )
-        self._table = table
-        self._owners[wallet] = investor
-        self._mints.remove(minted)
+        return Plan(key, symbol, legs, (EntryDraft(key, at, postings, memo, metadata),), (issued,), note=memo)
 
     def primary_refusal(self, wallet: WalletAddress, shares: Shares, price: Price) -> Refusal | None:
         """Return why ``wallet`` cannot pay for an issue of ``shares`` at ``price`` (ask before minting)."""
@@ -486,7 +497,7 @@ class DirectModel:
     def _absorb(self, check: Sequence[WalletAddress] = ()) -> None:
         """Apply the token's transfers since the last read to the register, then verify ``check``.
 
-        Mints are not applied here but kept for ``record_primary`` to claim: an issue reaches the
+        Mints are not applied here but kept for ``primary_plan`` to claim: an issue reaches the
         register with its exemption, which the event does not carry; ``reconcile`` shows a mint no
         issue claimed, and a burn (which the ATS never makes).
         """
