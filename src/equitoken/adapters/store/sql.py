@@ -284,13 +284,17 @@ def _reason(exc: BaseException) -> str:
 
 
 class _Unit:
-    """The open unit of work of one thread: its connection, and whether an inner block failed."""
+    """The open unit of work of one thread: its connection, whether an inner block failed, and what it
+    learned while holding every write lock (the next seq of each table, each stream's head digest):
+    nobody else can write until it ends, so it asks the database once per unit, not once per write."""
 
-    __slots__ = ("conn", "doomed")
+    __slots__ = ("conn", "doomed", "next_seq", "heads")
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.doomed = False
+        self.next_seq: dict[str, int] = {}
+        self.heads: dict[str, str] = {}
 
 
 class SqlStore:
@@ -476,7 +480,23 @@ class SqlStore:
             return list(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
 
     def _next_seq(self, conn: Connection, table: Table) -> int:
+        unit = self._unit()
+        if unit is not None and table.name in unit.next_seq:
+            return unit.next_seq[table.name]
         return int(conn.execute(_NEXT_SEQ[table.name]).scalar_one())
+
+    def _used_seq(self, table: Table, next_seq: int) -> None:
+        """Remember, inside a unit of work, the seq the table's next row takes."""
+        unit = self._unit()
+        if unit is not None:
+            unit.next_seq[table.name] = next_seq
+
+    def _stream_head(self, conn: Connection, stream: str) -> str:
+        unit = self._unit()
+        if unit is not None and stream in unit.heads:
+            return unit.heads[stream]
+        previous = conn.execute(_STREAM_HEAD, {"stream": stream}).scalar()
+        return GENESIS if previous is None else str(previous)
 
     # -- ledger -----------------------------------------------------------------------------------
 
@@ -543,6 +563,7 @@ class SqlStore:
             if entry_rows:
                 conn.execute(_INSERT_ENTRY, entry_rows)
                 conn.execute(_INSERT_POSTING, posting_rows)
+                self._used_seq(ledger_entries, seq)
         return results
 
     def _entries_by_key(self, conn: Connection, keys: set[str]) -> dict[str, Entry]:
@@ -658,8 +679,17 @@ class SqlStore:
                     raise event_conflict(body.key)
                 return _stored(row)
             seq = self._next_seq(conn, events)
-            previous = conn.execute(_STREAM_HEAD, {"stream": body.stream}).scalar()
-            previous = GENESIS if previous is None else str(previous)
+            previous = self._stream_head(conn, body.stream)
+            digest = row_digest(
+                previous,
+                seq,
+                body.stream,
+                body.type,
+                body.key,
+                body.occurred_at,
+                body.payload_json,
+                body.body_hash,
+            )
             conn.execute(
                 _INSERT_EVENT,
                 {
@@ -671,18 +701,13 @@ class SqlStore:
                     "payload_json": body.payload_json,
                     "body_hash": body.body_hash,
                     "prev_digest": previous,
-                    "row_digest": row_digest(
-                        previous,
-                        seq,
-                        body.stream,
-                        body.type,
-                        body.key,
-                        body.occurred_at,
-                        body.payload_json,
-                        body.body_hash,
-                    ),
+                    "row_digest": digest,
                 },
             )
+            self._used_seq(events, seq + 1)
+            unit = self._unit()
+            if unit is not None:
+                unit.heads[body.stream] = digest
         return StoredEvent(seq, body.stream, body.type, body.key, body.occurred_at, body.payload())
 
     def events(self, stream: str | None = None, after_seq: int = 0) -> Sequence[StoredEvent]:
