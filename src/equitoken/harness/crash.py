@@ -158,8 +158,9 @@ class Progress:
         self.path = path
         done = 0
         if path.exists():
-            for line in path.read_text().splitlines():
-                if line.strip().isdigit() and int(line) == done:
+            # Only lines ended by their newline count: a line cut short was being written at a kill.
+            for line in path.read_text().split("\n")[:-1]:
+                if line.isdigit() and int(line) == done:
                     done += 1
         self.done = done
         with path.open("w") as out:  # drop a torn last line, if any
@@ -304,8 +305,12 @@ class World:
             return  # booked before the kill: making it again would be a second deposit
         self.engine.deposit(holder, Money(step.amount))
 
-    def figures(self) -> dict[str, Any]:
-        """Return the end state as JSON-able text (``simulation.crash.Figures``)."""
+    def figures(self, *, custody: bool = True) -> dict[str, Any]:
+        """Return the end state as JSON-able text (``simulation.crash.Figures``).
+
+        ``custody`` asks the broker for its positions: only at the end, since every broker call is a
+        check instant of the simulator (a call the uninterrupted run did not make could fill an order).
+        """
         engine, store = self.engine, self.store
         models = engine.models()
         orders = {
@@ -348,11 +353,11 @@ class World:
                 "halted": halted.get(symbol),
                 "fees": _num(store.balance(fees(models[symbol].name), USD)),
             }
-        custody = {}
-        for name in BROKER_SYMBOLS:
+        positions: dict[str, Any] = {}
+        for name in BROKER_SYMBOLS if custody else ():
             broker = engine.broker(Symbol(name))
             if broker is not None:
-                custody[name] = {
+                positions[name] = {
                     str(s): [_num(p.settled.value), _num(p.pending_in.value), _num(p.pending_out.value)]
                     for s, p in broker.positions().items()
                 }
@@ -361,7 +366,7 @@ class World:
             "orders": orders,
             "holders": holders,
             "listings": listings,
-            "custody": custody,
+            "custody": positions,
             "engine_log": {
                 "fills": len(log.fills),
                 "failures": list(log.failures),
@@ -400,6 +405,11 @@ def child(
         arm()  # a restart: the reopening itself is a place to die too
     at = flow.steps[progress.done].at if progress.done < len(flow.steps) else SETTLED_BY
     world = World(directory, store_url, chain_url, at)
+    if progress.done > flow.setup:
+        # Right after a restart: is what the last kill left already inconsistent? (attributes a break)
+        found = consistency(world.figures(custody=False))
+        with (directory / "restarts.jsonl").open("a") as checks:
+            checks.write(json.dumps({"step": progress.done, "found": found}) + "\n")
     for step in flow.steps[progress.done :]:
         if step.index == flow.setup:
             arm()
@@ -435,6 +445,8 @@ class Trial:
     plans: list[str] = field(default_factory=list)
     mismatches: list[str] = field(default_factory=list)
     reference_problems: list[str] = field(default_factory=list)
+    first_break: str = ""
+    """The first kill after which a restarted child found the state inconsistent, and what it found."""
     seconds: float = 0.0
 
 
@@ -533,9 +545,11 @@ def _run_to_end(
     timeout: float,
 ) -> dict[str, Any] | None:
     """Run children until the flow completes, each dying by the next plan; return the figures."""
+    pending: list[str] = []  # kills whose restart has not been checked yet
     with _backing_services(mode, "run") as (store_url, chain_url, _):
         store_url = store_url or f"sqlite:///{directory / 'equitoken.db'}"
         while True:
+            _attribute(directory, pending, trial)
             plan = next(plans)
             code, errors = _wait(_spawn(directory, seed, size, store_url, chain_url, plan), plan, timeout)
             if code == 0:
@@ -544,13 +558,31 @@ def _run_to_end(
                 trial.kills += 1
                 trial.restarts += 1
                 trial.plans.append(f"{plan.label()} at step {_done(directory)}")
+                pending.append(trial.plans[-1])
                 continue
             tail = " | ".join(errors.strip().splitlines()[-4:])
             trial.mismatches.append(
                 f"child failed (exit {code}) under {plan.label()} at step {_done(directory)}: {tail}"
             )
             return None
+    _attribute(directory, pending, trial)
     return dict(json.loads((directory / "figures.json").read_text()))
+
+
+def _attribute(directory: Path, pending: list[str], trial: Trial) -> None:
+    """Name the kill after which the state was first found inconsistent (read from the restart checks)."""
+    path = directory / "restarts.jsonl"
+    if not pending or not path.exists() or trial.first_break:
+        pending.clear()
+        return
+    lines = path.read_text().splitlines()
+    if lines:
+        found = json.loads(lines[-1])["found"]
+        if found:
+            trial.first_break = f"after kill '{pending[-1]}': {found[0]}" + (
+                f" (+{len(found) - 1} more)" if len(found) > 1 else ""
+            )
+    pending.clear()
 
 
 def _done(directory: Path) -> int:
@@ -586,7 +618,8 @@ def run_trial(
         tries = 0
         while trial.kills < kills and tries < 3 * kills:
             tries += 1
-            left = max(0.05, 1 - _done(crash_dir) / total_steps)
+            # Aim inside what is left of the flow (a point past its end would kill no one).
+            left = max(0.05, 0.8 * (1 - _done(crash_dir) / total_steps))
             kind = rng.choice(["delay", "delay", "send", "send", "commit", "after-commit"])
             if kind == "delay":
                 yield Plan(kind, seconds=rng.uniform(0.0, flow_seconds * left))
@@ -671,6 +704,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"    {mismatch}", flush=True)
         if trial.mismatches:
             print(f"    kill points: {'; '.join(trial.plans)}", flush=True)
+            if trial.first_break:
+                print(f"    first break: {trial.first_break}", flush=True)
     figures = summary(trials)
     print(f"[{mode.name}] " + ", ".join(f"{k} {v}" for k, v in figures.items()), flush=True)
     if args.report is not None:

@@ -160,19 +160,21 @@ def make_flow(seed: str, orders: int = 60, tick_hours: int = 3) -> Flow:
     # Time passes on its own: a tick at each open and close (a minute after) and every three hours.
     day = START
     while day <= SETTLED_BY.date():
+        moments = [ny(day, hour, 30) for hour in range(0, 24, tick_hours)]
         if day.weekday() < 5:
-            for hour, minute in ((9, 31), (16, 1)):
-                add(ny(day, hour, minute), StepKind.TICK, 0)
-        for hour in range(0, 24, tick_hours):
-            add(ny(day, hour, 30), StepKind.TICK, 0)
+            moments += [ny(day, 9, 31), ny(day, 16, 1)]
+        for moment in moments:
+            if moment > setup_at:  # the setup comes first: the runner arms its kill after it
+                add(moment, StepKind.TICK, 0)
         day += timedelta(days=1)
     add(SETTLED_BY, StepKind.TICK, 2)
     # KO holders offer part of their position on the ATS, before the blackout and after the split.
-    for moment in (ny(START, 9, 40), ny(date(2012, 8, 13), 10, 5)):
+    for round_, moment in enumerate((ny(START, 9, 40), ny(date(2012, 8, 13), 10, 5))):
         for key, bps, shares in (("dev", 20, "60"), ("anna", 40, "40")):
             add(
                 moment,
                 StepKind.ORDER,
+                key=f"{seed}-ats{round_}-{key}",
                 investor=key,
                 symbol="KO",
                 side="sell",
