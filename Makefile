@@ -46,12 +46,12 @@ anvil:
 
 ## Kill the engine with SIGKILL at random points of seeded flows (a delay, after the Nth chain send,
 ## inside or after the Nth store commit), restart it until each flow completes, and compare with an
-## uninterrupted run: SQLite + the durable embedded chain (25 seeds x 8 kills), then PostgreSQL + anvil.
+## uninterrupted run: SQLite + the durable embedded chain (25 seeds x 10 kills), then PostgreSQL + anvil.
 ## Prints kills, restarts, orders and mismatches; exits non-zero on any mismatch (both modes always run).
 CRASH_ARGS ?= --orders 20 --tick-hours 6
 crash: setup services anvil
 	@status=0; \
-	$(BIN)/python -m equitoken.harness.crash --mode sqlite --seeds 25 --kills 8 $(CRASH_ARGS) \
+	$(BIN)/python -m equitoken.harness.crash --mode sqlite --seeds 25 --kills 10 $(CRASH_ARGS) \
 	  --report crash-sqlite.json || status=1; \
 	$(BIN)/python -m equitoken.harness.crash --mode postgres --seeds 3 --kills 8 $(CRASH_ARGS) \
 	  --report crash-postgres.json || status=1; \

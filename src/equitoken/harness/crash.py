@@ -98,22 +98,31 @@ LEGACY_ACQUIRED = datetime(2010, 8, 2, tzinfo=UTC)
 BROKER_SYMBOLS = tuple(symbol for symbol, model, _ in LISTINGS if model != "direct")
 """The listings that trade at a broker, in listing order (the order the engine asks for accounts)."""
 ARMED = "ARMED"
+STOPPED = 75
+"""The exit code of a child that stopped cleanly (a ``stop`` plan)."""
+OPEN = "OPEN"
 MARKET_FROM, MARKET_TO = date(2012, 5, 1), date(2012, 12, 31)
 """The months of sessions and bars a child loads: the flow's, with room on either side."""
 
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """How one child run dies: ``none``, ``delay`` (seconds), ``send``/``commit``/``after-commit`` (Nth)."""
+    """How one child run ends: ``none`` (it completes), ``delay`` (killed after seconds), ``send``,
+    ``commit``, ``after-commit`` (killed at the Nth), or ``stop`` (a clean exit after its Nth step: the
+    control, a restart with no kill)."""
 
     kind: str = "none"
     nth: int = 0
     seconds: float = 0.0
+    reopening: bool = False
+    """For a delay: count it from the start of the reopening (else from when the engine is open)."""
 
     def label(self) -> str:
         """Return the plan as the report shows it."""
+        if self.kind == "stop":
+            return f"clean stop after {self.nth} steps"
         if self.kind == "delay":
-            return f"delay {self.seconds:.2f}s"
+            return f"delay {self.seconds:.2f}s" + (" into the reopening" if self.reopening else "")
         return self.kind if self.kind == "none" else f"{self.kind} #{self.nth}"
 
 
@@ -397,24 +406,41 @@ def child(
     )
     killer.install()  # it counts commits in every run (the reference's count sizes the kill points)
 
+    armed_at = [0.0]
+
     def arm() -> None:
         sends.armed = killer.armed = True
+        armed_at[0] = time.perf_counter()
         print(ARMED, flush=True)  # the parent's delay runs from here
 
     if progress.done >= flow.setup:
         arm()  # a restart: the reopening itself is a place to die too
     at = flow.steps[progress.done].at if progress.done < len(flow.steps) else SETTLED_BY
     world = World(directory, store_url, chain_url, at)
+    if progress.done >= flow.setup:
+        print(OPEN, flush=True)  # the engine has reopened: a delay counted from here hits the flow
     if progress.done > flow.setup:
         # Right after a restart: is what the last kill left already inconsistent? (attributes a break)
         found = consistency(world.figures(custody=False))
         with (directory / "restarts.jsonl").open("a") as checks:
             checks.write(json.dumps({"step": progress.done, "found": found}) + "\n")
+    ran = 0
+    counters = (directory / "counters").open("a")  # what the flow cost so far: sizes the kill points
     for step in flow.steps[progress.done :]:
         if step.index == flow.setup:
             arm()
+            print(OPEN, flush=True)
         world.run(step, flow)
         progress.mark(step.index)
+        elapsed = time.perf_counter() - armed_at[0] if armed_at[0] else 0.0
+        counters.write(f"{step.index} {sends.sends} {killer.commits} {elapsed:.3f}\n")
+        counters.flush()
+        ran += step.index >= flow.setup
+        if plan.kind == "stop" and ran >= plan.nth:
+            counters.close()
+            world.close()
+            return STOPPED
+    counters.close()
     figures = world.figures()
     figures["meta"] = {
         "seconds": round(time.perf_counter() - started, 2),
@@ -460,7 +486,7 @@ class Mode:
 
 def _spawn(
     directory: Path, seed: str, size: tuple[int, int], store_url: str, chain_url: str, plan: Plan
-) -> subprocess.Popen[str]:
+) -> subprocess.Popen[bytes]:
     command = [
         sys.executable,
         "-m",
@@ -481,16 +507,21 @@ def _spawn(
         "--plan",
         json.dumps(asdict(plan)),
     ]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # stderr goes to a file: a pipe nobody reads would block a child that logs a lot.
+    with (directory / "child-stderr.log").open("ab") as errors:
+        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors)
 
 
-def _wait(process: subprocess.Popen[str], plan: Plan, timeout: float) -> tuple[int, str]:
-    """Wait for the child (killing it ``plan.seconds`` after it armed, for a delay); return (code, stderr)."""
-    assert process.stdout is not None and process.stderr is not None
+def _wait(process: subprocess.Popen[bytes], plan: Plan, timeout: float) -> int:
+    """Wait for the child (killed ``plan.seconds`` after its marker line, for a delay); return its code."""
+    assert process.stdout is not None
     deadline = time.monotonic() + timeout
     kill_at: float | None = None
+    start = (ARMED if plan.reopening else OPEN).encode()
+    seen = b""
+    fd = process.stdout.fileno()
     with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ)
+        selector.register(fd, selectors.EVENT_READ)
         while process.poll() is None:
             now = time.monotonic()
             if now > deadline:
@@ -500,12 +531,11 @@ def _wait(process: subprocess.Popen[str], plan: Plan, timeout: float) -> tuple[i
                 process.send_signal(signal.SIGKILL)
                 break
             wait = 0.05 if kill_at is None else max(0.0, min(0.05, kill_at - now))
-            for key, _ in selector.select(wait):
-                line = key.fileobj.readline()  # type: ignore[union-attr]
-                if line.strip() == ARMED and plan.kind == "delay" and kill_at is None:
+            if selector.select(wait):
+                seen += os.read(fd, 4096)  # raw reads: no buffer can hide a marker from select()
+                if plan.kind == "delay" and kill_at is None and start in seen.split(b"\n"):
                     kill_at = time.monotonic() + plan.seconds
-    code = process.wait()
-    return code, process.stderr.read()
+    return process.wait()
 
 
 @contextlib.contextmanager
@@ -525,7 +555,8 @@ def _backing_services(mode: Mode, label: str) -> Iterator[tuple[str, str, Any]]:
         conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
     url = make_url(mode.postgres_url).set(drivername="postgresql+psycopg")
     url = url.update_query_dict({"options": f"-csearch_path={schema}"})
-    node = AnvilNode().start()
+    # The node starts at the flow's genesis (2012): the engine moves block time up to its clock, never back.
+    node = AnvilNode(extra_args=("--timestamp", str(int(GENESIS.timestamp())))).start()
     try:
         yield url.render_as_string(hide_password=False), node.url, node
     finally:
@@ -551,15 +582,21 @@ def _run_to_end(
         while True:
             _attribute(directory, pending, trial)
             plan = next(plans)
-            code, errors = _wait(_spawn(directory, seed, size, store_url, chain_url, plan), plan, timeout)
+            code = _wait(_spawn(directory, seed, size, store_url, chain_url, plan), plan, timeout)
             if code == 0:
                 break
+            if code == STOPPED:
+                trial.restarts += 1
+                trial.plans.append(f"{plan.label()} at step {_done(directory)}")
+                pending.append(trial.plans[-1])
+                continue
             if code == -signal.SIGKILL:
                 trial.kills += 1
                 trial.restarts += 1
                 trial.plans.append(f"{plan.label()} at step {_done(directory)}")
                 pending.append(trial.plans[-1])
                 continue
+            errors = (directory / "child-stderr.log").read_text(errors="replace")
             tail = " | ".join(errors.strip().splitlines()[-4:])
             trial.mismatches.append(
                 f"child failed (exit {code}) under {plan.label()} at step {_done(directory)}: {tail}"
@@ -591,7 +628,14 @@ def _done(directory: Path) -> int:
 
 
 def run_trial(
-    seed: str, size: tuple[int, int], kills: int, mode: Mode, root: Path, timeout: float = 600
+    seed: str,
+    size: tuple[int, int],
+    kills: int,
+    mode: Mode,
+    root: Path,
+    timeout: float = 600,
+    *,
+    clean: bool = False,
 ) -> Trial:
     """Play ``seed`` uninterrupted, then with ``kills`` kills; compare (see the module doc)."""
     started = time.perf_counter()
@@ -609,28 +653,54 @@ def run_trial(
     meta = reference.pop("meta")
     trial.reference_problems = consistency(reference)
     rng = random.Random(f"crash-kills:{seed}:{mode.name}")
-    total_steps, total_sends, total_commits = meta["steps"], max(1, meta["sends"]), max(1, meta["commits"])
-    flow_seconds = max(0.5, float(meta["seconds"]))
+    total_steps = int(meta["steps"])
+    # What was left of the uninterrupted run after each step: the sends, commits and seconds a kill
+    # point is drawn from, so that it falls inside what a restarted child still has to do.
+    after: dict[int, tuple[int, int, float]] = {}
+    for line in (reference_dir / "counters").read_text().splitlines():
+        index, sends, commits, seconds = line.split()
+        after[int(index)] = (int(sends), int(commits), float(seconds))
+    total = after.get(total_steps - 1, (1, 1, 1.0))
+
+    def remaining() -> tuple[int, int, float]:
+        done = after.get(_done(crash_dir) - 1, (0, 0, 0.0))
+        return (
+            max(1, total[0] - done[0]),
+            max(1, total[1] - done[1]),
+            max(0.1, total[2] - done[2]),
+        )
+
+    def stops() -> Iterator[Plan]:
+        # The control: ``kills`` clean restarts at random steps, no kill (a mismatch is a restart bug).
+        for _ in range(kills):
+            yield Plan("stop", nth=rng.randint(1, max(1, int((total_steps - _done(crash_dir)) * 0.8))))
+        while True:
+            yield Plan()
 
     def plans() -> Iterator[Plan]:
-        # Draw kill points until ``kills`` runs died (a point past the rest of the flow kills no one),
+        # Draw kill points until ``kills`` runs died (one drawn past the end of the flow kills no one),
         # giving up after three times as many tries; then run to the end.
         tries = 0
         while trial.kills < kills and tries < 3 * kills:
             tries += 1
-            # Aim inside what is left of the flow (a point past its end would kill no one).
-            left = max(0.05, 0.8 * (1 - _done(crash_dir) / total_steps))
+            # Spread the kills over the flow: each one aims within its share of what is left.
+            share = 1.5 / max(1, kills - trial.kills)
+            left_sends, left_commits, left_seconds = remaining()
+            sends, commits = max(1, int(left_sends * share)), max(1, int(left_commits * share))
+            seconds = left_seconds * share
             kind = rng.choice(["delay", "delay", "send", "send", "commit", "after-commit"])
-            if kind == "delay":
-                yield Plan(kind, seconds=rng.uniform(0.0, flow_seconds * left))
+            if kind == "delay" and rng.random() < 0.25:  # die while the engine reopens
+                yield Plan(kind, seconds=rng.uniform(0.0, 1.5), reopening=True)
+            elif kind == "delay":
+                yield Plan(kind, seconds=rng.uniform(0.0, seconds))
             elif kind == "send":
-                yield Plan(kind, nth=rng.randint(1, max(1, int(total_sends * left))))
+                yield Plan(kind, nth=rng.randint(1, sends))
             else:
-                yield Plan(kind, nth=rng.randint(1, max(1, int(total_commits * left))))
+                yield Plan(kind, nth=rng.randint(1, commits))
         while True:
             yield Plan()
 
-    crashed = _run_to_end(crash_dir, seed, size, mode, plans(), trial, timeout)
+    crashed = _run_to_end(crash_dir, seed, size, mode, stops() if clean else plans(), trial, timeout)
     if crashed is not None:
         crashed.pop("meta")
         trial.mismatches.extend(f"consistency: {m}" for m in consistency(crashed))
@@ -678,6 +748,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=os.environ.get("EQUITOKEN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),
     )
     parser.add_argument(
+        "--clean-restarts",
+        action="store_true",
+        help="the control: stop and restart the engine cleanly between steps instead of killing it",
+    )
+    parser.add_argument(
         "--work", type=Path, default=None, help="where runs keep their files (default: a temp dir)"
     )
     parser.add_argument("--report", type=Path, default=None, help="write the JSON report here")
@@ -691,7 +766,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     mode = Mode(args.mode, args.postgres_url)
     trials: list[Trial] = []
     for number in range(args.first_seed, args.first_seed + args.seeds):
-        trial = run_trial(f"s{number}", (args.orders, args.tick_hours), args.kills, mode, root)
+        trial = run_trial(
+            f"s{number}", (args.orders, args.tick_hours), args.kills, mode, root, clean=args.clean_restarts
+        )
         trials.append(trial)
         print(
             f"[{mode.name}] seed {trial.seed}: {trial.orders} orders, {trial.kills} kills, "
