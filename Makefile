@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?= -n 2
 
-.PHONY: setup demo test lint typecheck imports bench bench-quick services anvil clean
+.PHONY: setup demo test lint typecheck imports bench bench-quick crash services anvil clean
 
 setup: $(STAMP)
 
@@ -44,6 +44,19 @@ anvil:
 	@scripts/install-anvil.sh >/dev/null || { [ "$${CI:-}" != true ] && \
 	  echo "anvil: could not install; the JSON-RPC chain tests will skip" >&2; }
 
+## Kill the engine with SIGKILL at random points of seeded flows (a delay, after the Nth chain send,
+## inside or after the Nth store commit), restart it until each flow completes, and compare with an
+## uninterrupted run: SQLite + the durable embedded chain (25 seeds x 10 kills), then PostgreSQL + anvil.
+## Prints kills, restarts, orders and mismatches; exits non-zero on any mismatch (both modes always run).
+CRASH_ARGS ?= --orders 20 --tick-hours 6
+crash: setup services anvil
+	@status=0; \
+	$(BIN)/python -m equitoken.harness.crash --mode sqlite --seeds 25 --kills 10 $(CRASH_ARGS) \
+	  --report crash-sqlite.json || status=1; \
+	$(BIN)/python -m equitoken.harness.crash --mode postgres --seeds 3 --kills 8 $(CRASH_ARGS) \
+	  --report crash-postgres.json || status=1; \
+	exit $$status
+
 bench: setup services anvil
 	$(BIN)/equitoken bench all --save bench-results/latest.json
 
@@ -51,4 +64,4 @@ bench-quick: setup services anvil
 	$(BIN)/equitoken bench all --quick
 
 clean:
-	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis .equitoken bench-results
+	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis .equitoken bench-results crash-*.json

@@ -8,6 +8,7 @@ A factory that needs a service which is not there calls ``tests.conftest.service
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from equitoken.adapters.chain.backend import EvmBackend, KeyRing
+from equitoken.adapters.chain.durable import DurableEmbeddedBackend
 from equitoken.adapters.chain.embedded import EmbeddedBackend
 from equitoken.adapters.chain.keys import DeterministicKeyRing
 from tests.chain.anvil_support import anvil_engine, stop_shared_node
@@ -28,8 +30,14 @@ def _embedded(keyring: KeyRing) -> EvmBackend:
     return EmbeddedBackend(keyring)
 
 
+def _durable(keyring: KeyRing) -> EvmBackend:
+    # A fresh block log per backend: the durable engine must pass the suite as the in-memory one does.
+    return DurableEmbeddedBackend(Path(tempfile.mkdtemp(prefix="eqt-chain-")) / "chain.log", keyring)
+
+
 ENGINES: dict[str, Callable[[KeyRing], EvmBackend]] = {
     "embedded": _embedded,
+    "durable": _durable,
     "anvil": anvil_engine,  # one node per session; each backend reverts its snapshot on close
 }
 

@@ -48,7 +48,8 @@ class Settings:
     price_max_age_days: int = 5
     """A price whose bar is older than this many calendar days is stale, even if no session was missed."""
     chain_url: str = ""
-    """JSON-RPC URL of an EVM node; empty means the in-process embedded EVM."""
+    """JSON-RPC URL of an EVM node; ``embedded:///abs/path/chain.log`` means the in-process EVM with its
+    blocks kept in that file (it survives restarts, like a node); empty means a fresh in-process EVM."""
     chain_seed: str = DEVELOPMENT_SEED
     """Seed the development key ring derives role and investor keys from (never for real funds)."""
     fee_spread_bps: Bps = Bps(10)
@@ -172,8 +173,19 @@ def _chain_url(value: Any) -> str:
     text = str(value).strip()
     if not text:
         return text
+    if text.startswith("embedded:"):
+        # The durable embedded chain's block log (``adapters.chain.durable.chain_log_path`` reads it).
+        parts = urlsplit(text)
+        if parts.netloc or parts.query or parts.fragment or not parts.path.startswith("/"):
+            raise ValueError("expected embedded:///abs/path/chain.log: three slashes, an absolute path")
+        if parts.path.endswith("/"):
+            raise ValueError("expected embedded:///abs/path/chain.log: the path names a file")
+        return text
     if not re.match(r"^https?://[^\s/]+", text):
-        raise ValueError("expected an http(s):// JSON-RPC URL, or empty for the embedded chain")
+        raise ValueError(
+            "expected an http(s):// JSON-RPC URL, embedded:///abs/path/chain.log for a durable embedded"
+            " chain, or empty for a fresh embedded chain"
+        )
     try:
         parts = urlsplit(text)
         parts.port  # noqa: B018 - reading it validates it (a bad port or IPv6 bracket raises)

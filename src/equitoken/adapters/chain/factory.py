@@ -1,9 +1,11 @@
-"""Build the chain facade from configuration: an empty URL is the embedded EVM, else a JSON-RPC node."""
+"""Build the chain facade from configuration: an empty URL is a fresh embedded EVM, ``embedded:///path``
+the durable embedded EVM kept in that block log, anything else a JSON-RPC node."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from equitoken.adapters.chain.durable import DurableEmbeddedBackend, chain_log_path
 from equitoken.adapters.chain.embedded import EmbeddedBackend
 from equitoken.adapters.chain.facade import ChainFacade
 from equitoken.adapters.chain.keys import DeterministicKeyRing
@@ -14,6 +16,9 @@ from equitoken.domain.errors import DomainError
 
 def build_chain(url: str, seed: str, *, genesis: datetime | None = None) -> ChainFacade:
     """Return a ``ChainFacade`` on ``url`` (``""``: a fresh in-process chain) with keys derived from ``seed``.
+
+    ``embedded:///abs/path/chain.log`` is the in-process chain kept in that block log: created there on
+    first use, replayed from it afterwards (``adapters.chain.durable``), so it survives the process.
 
     ``genesis`` sets the embedded chain's first block time (a simulation over 2012 prices starts its
     chain in 2012, so KYC expiries and lockups mean on chain what they mean off chain); a node keeps
@@ -33,6 +38,14 @@ def build_chain(url: str, seed: str, *, genesis: datetime | None = None) -> Chai
         # so block time never runs ahead of the clock however many transactions a step sends.
         backend = EmbeddedBackend(keyring, start_timestamp=int(genesis.timestamp()), block_time=0)
         return ChainFacade(backend, keyring)
+    log_path = chain_log_path(url)
+    if log_path is not None:
+        # A genesis fixes a new log's first block and block time; an existing log must agree with it.
+        start = None if genesis is None else int(genesis.timestamp())
+        durable = DurableEmbeddedBackend(
+            log_path, keyring, start_timestamp=start, block_time=None if genesis is None else 0
+        )
+        return ChainFacade(durable, keyring)
     node = RpcBackend(url, keyring)
     if seed == DEVELOPMENT_SEED and node.chain_id not in DEVELOPMENT_NODE_CHAIN_IDS:
         # Every key the public seed derives is public: on a chain someone else can act on, anything
