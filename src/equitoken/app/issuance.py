@@ -423,7 +423,7 @@ class IssuanceEngine:
         """Return the stablecoin this chain already holds for the engine, or deploy (and journal) one."""
         known = self._state.stablecoins.get(self.chain.chain_id)
         if known is not None and self._chain_persists:
-            return known
+            return self.chain.attach_stablecoin(known)  # a new process's facade must learn it again
         coin = self.chain.deploy_stablecoin()
         self._record(StablecoinDeployed(utc(self.clock.now()), self.chain.chain_id, coin))
         return coin

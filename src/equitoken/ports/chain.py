@@ -185,6 +185,10 @@ class TokenChain(Protocol):
         """Deploy a plain 6-decimal USD token for payments and buffer pools."""
         ...
 
+    def attach_stablecoin(self, stablecoin: WalletAddress) -> WalletAddress:
+        """Drive a stablecoin deployed earlier (after a restart); ``NO_CONTRACT`` if none is there."""
+        ...
+
     def mint(self, instrument: Instrument, to: WalletAddress, amount: TokenAmount) -> ChainTx:
         """Mint ``amount`` to ``to`` as the issuer (compliance checked)."""
         ...
@@ -405,6 +409,10 @@ class QuoteChain(Protocol):
         notional_cap: Money | None = None,
     ) -> WalletAddress:
         """Deploy the settlement contract of ``instrument`` (it becomes an issuer of the token)."""
+        ...
+
+    def attach_quote_settlement(self, settlement: WalletAddress, instrument: Instrument) -> WalletAddress:
+        """Drive a settlement contract deployed earlier for ``instrument`` (after a restart)."""
         ...
 
     def sign_quote(self, quote: ChainQuote, chain_id: int | None = None) -> SignedQuote:

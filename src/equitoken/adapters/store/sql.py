@@ -288,7 +288,7 @@ class _Unit:
     learned while holding every write lock (the next seq of each table, each stream's head digest):
     nobody else can write until it ends, so it asks the database once per unit, not once per write."""
 
-    __slots__ = ("conn", "doomed", "next_seq", "heads")
+    __slots__ = ("conn", "doomed", "heads", "next_seq")
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn

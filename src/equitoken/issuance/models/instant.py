@@ -255,8 +255,14 @@ class InstantModel:
         for event in journal.read(self._context.store, self._stream, EXPOSURE_EVENTS):
             book.apply(event)
             recorded += 1
+        # A new process's chain adapter does not know the contract yet: read it back (fail closed),
+        # after deriving the signer's key from its label as ``open`` did.
+        self._context.chain.wallet(SIGNER_LABEL)
+        attached = self._context.chain.attach_quote_settlement(
+            WalletAddress(settlement), self._listing.instrument
+        )
         self._book, self._recorded = book, recorded
-        self._settlement = WalletAddress(settlement)
+        self._settlement = attached
 
     @property
     def _stream(self) -> str:

@@ -87,6 +87,61 @@ class Deployment(Sending):
             self._kinds[self._b(address)] = kind  # so its events decode
         return instrument
 
+    def attach_stablecoin(self, stablecoin: WalletAddress) -> WalletAddress:
+        """Drive a stablecoin deployed earlier (a restart on a chain that kept it): its events decode.
+
+        ``NO_CONTRACT`` when nothing is deployed there (a wrong address, a node reset since).
+        """
+        coin = self._b(stablecoin)
+        self._require_code(coin, stablecoin, "stablecoin")
+        self._decimals[coin] = STABLE_DECIMALS
+        self._kinds[coin] = "Stablecoin"
+        return stablecoin
+
+    def attach_quote_settlement(self, settlement: WalletAddress, instrument: Instrument) -> WalletAddress:
+        """Drive a settlement contract deployed earlier for ``instrument``, read back from the chain.
+
+        Its stablecoin, signer and treasury come from the contract itself, never assumed; a contract
+        for another token is refused (``WRONG_SETTLEMENT``), and so is one whose signer this facade
+        holds no key for (``UNKNOWN_SIGNER``): it could not sign a quote the contract accepts.
+        """
+        raw = self._b(settlement)
+        self._require_code(raw, settlement, "quote settlement")
+        token, coin, signer, treasury = (
+            self._address_view(raw, name) for name in ("token", "stablecoin", "signer", "treasury")
+        )
+        if token != self._b(instrument.token):
+            raise DomainError(
+                "WRONG_SETTLEMENT",
+                f"the settlement at {settlement} settles {self._wallet(token)}, not {instrument.symbol}'s "
+                f"token {instrument.token}",
+            )
+        self.keyring.private_key(signer)  # UNKNOWN_SIGNER when this facade cannot sign its quotes
+        self.attach_stablecoin(self._wallet(coin))
+        self._settlements[raw] = SettlementRecord(instrument, coin, signer, treasury)
+        self._kinds[raw] = "QuoteSettlement"
+        return settlement
+
+    def _require_code(self, raw: bytes, address: WalletAddress, what: str) -> None:
+        if not self._backend.code(raw):
+            raise DomainError(
+                "NO_CONTRACT",
+                f"there is no {what} contract at {address} on chain {self._chain_id}: a wrong address, "
+                "or the node was reset since it was deployed",
+            )
+
+    def _address_view(self, contract: bytes, name: str) -> bytes:
+        (value,) = self._view("QuoteSettlement", contract, name)
+        try:
+            raw = bytes.fromhex(value.removeprefix("0x")) if isinstance(value, str) else bytes(value)
+        except (TypeError, ValueError):
+            raw = b""
+        if len(raw) != 20:
+            raise DomainError(
+                "CHAIN_BAD_RESPONSE", f"QuoteSettlement.{name} at 0x{contract.hex()} is not an address"
+            )
+        return raw
+
     def deploy_stablecoin(self, symbol: str = "USDX") -> WalletAddress:
         """Deploy a plain 6-decimal USD token for payments and buffer pools (owned by the platform)."""
         owner = self.platform_wallet_bytes()
