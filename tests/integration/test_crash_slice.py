@@ -4,12 +4,6 @@ Each trial plays a small seeded flow (``simulation.crash``) once uninterrupted a
 random points — a wall-clock delay, right after the Nth chain send, inside or right after the Nth store
 commit — and restarted over what survives, until it completes (``harness.crash``). The end states must
 agree: every order, its fills, balances on chain and in the ledger, cash, fees, custody.
-
-The engine is not crash-safe yet (its core is being rewritten for it): the kills find orders whose
-chain leg moved while the store never heard (the instant model's mint), and a restarted process that
-cannot settle instant-model quotes (its settlement contract is unknown to a new chain facade). Until
-that lands the crash slices are expected to fail — ``xfail(strict=False)``, so the day they pass is
-reported (XPASS) — while the uninterrupted reference must always be consistent.
 """
 
 from __future__ import annotations
@@ -23,10 +17,6 @@ from tests.conftest import POSTGRES_URL, service_missing
 
 SIZE = (8, 12)
 """Eight random orders (plus the ATS sells) and a tick every twelve hours: about 70 steps a flow."""
-ENGINE_NOT_CRASH_SAFE = (
-    "the engine is not crash-safe yet: a kill between a chain send and the store commit leaves tokens "
-    "the ledger never booked, and a restarted process cannot settle instant-model quotes"
-)
 
 
 def _report(trials: list[Trial]) -> str:
@@ -52,7 +42,6 @@ def _check(trials: list[Trial], kills_at_least: int) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason=ENGINE_NOT_CRASH_SAFE)
 def test_sqlite_and_the_durable_embedded_chain_survive_kills(tmp_path: Path) -> None:
     trials = [
         run_trial(seed, SIZE, 6, Mode("sqlite"), tmp_path, timeout=120) for seed in ("slice-1", "slice-2")
@@ -62,7 +51,6 @@ def test_sqlite_and_the_durable_embedded_chain_survive_kills(tmp_path: Path) -> 
 
 @pytest.mark.slow
 @pytest.mark.postgres
-@pytest.mark.xfail(strict=False, reason=ENGINE_NOT_CRASH_SAFE)
 def test_postgresql_and_anvil_survive_kills(tmp_path: Path) -> None:
     _services_or_skip()
     trials = [run_trial("slice-pg", SIZE, 4, Mode("postgres", POSTGRES_URL), tmp_path, timeout=180)]

@@ -340,7 +340,7 @@ def test_a_day_buy_larger_than_the_inventory_fills_in_part_then_completes_after_
     order = world.engine.orders.order(sub.order.order_id)
     assert order.state is OrderState.SETTLED and order.filled_shares == Shares(600)
     refill = broker_fills(world)[-1]
-    assert refill.metadata["client_order_id"].startswith("inventory:AAPL:refill:")
+    assert refill.metadata["client_order_id"] == "inventory:AAPL:rebalance:1:refill"
     assert Decimal(refill.metadata["quantity"]) == 500
     assert supply(world, model) == 1000 and inventory_tokens(world, model) == 400
     assert world.tokens("AAPL", alice) == 600

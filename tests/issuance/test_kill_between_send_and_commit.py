@@ -22,10 +22,11 @@ from equitoken.domain.values import Money
 from equitoken.issuance.models import ModelName
 from equitoken.issuance.models.base import Holder
 from equitoken.issuance.models.books import USD, investor_cash, investor_tokens
+from equitoken.issuance.models.inventory import InventoryModel
 from equitoken.issuance.orders import OrderState, TimeInForce
 from equitoken.ports.broker import Broker
-from tests.issuance.test_restart import BUILDERS, MONDAY, direct_world
-from tests.issuance.world import World
+from tests.issuance.test_restart import BUILDERS, MONDAY, direct_world, inventory_world, placed
+from tests.issuance.world import World, ny
 
 
 class Killed(BaseException):
@@ -160,3 +161,51 @@ def test_a_deposit_minted_before_the_kill_is_booked_once_and_its_retry_changes_n
     assert engine.deposit(anna, Money("2500"), key="wire-1") is False  # the client's retry
     assert engine.chain.stablecoin_balance(engine.stablecoin, anna.wallet) == Money("2500")
     assert engine.executor.pending() == []
+
+
+def test_a_refill_the_broker_took_before_the_kill_is_not_bought_twice() -> None:
+    # The broker order is sent inside the tick's unit of work; a kill before its commit loses the
+    # record, not the order. The rebalance decided again takes the same client order id, and the
+    # broker hands back the order it has.
+    world, anna = inventory_world(MONDAY)
+    world.engine.submit(world.buy(anna, "AAPL", "100"))  # below the low watermark: a refill is due
+    real_broker = world.engine.broker(Symbol("AAPL"))
+    assert real_broker is not None
+    chain = world.engine.chain
+    dying: Any = KillAfter(real_broker, "place")  # type: ignore[arg-type]
+    accounts = iter([dying])
+    platform = bootstrap(
+        Settings(chain_seed="restart"), world.clock, store=world.store, chain=chain, chain_kept=True
+    )
+    world.engine = open_engine(platform, brokers=lambda: next(accounts), builders=BUILDERS)
+    world.clock.set(ny(2012, 11, 19, 11, 0))
+    try:
+        world.engine.tick()
+        raise AssertionError("the kill did not happen")
+    except Killed:
+        pass
+    assert placed(world) == ["inventory:AAPL:open"]  # the refill's record died with the process
+    survivors = iter([real_broker])
+    platform = bootstrap(
+        Settings(chain_seed="restart"), world.clock, store=world.store, chain=chain, chain_kept=True
+    )
+    engine = open_engine(platform, brokers=lambda: next(survivors), builders=BUILDERS)
+    world.engine = engine
+    engine.tick()  # the broker reports the refill's fill: booked and minted once, nothing bought again
+    booked = [e for e in world.store.events("broker-inventory-AAPL") if e.type == "BrokerFillBooked"]
+    assert [e.payload["client_order_id"] for e in booked] == [
+        "inventory:AAPL:open",
+        "inventory:AAPL:rebalance:1:refill",
+    ]
+    model = engine.model(Symbol("AAPL"))
+    assert isinstance(model, InventoryModel)
+    restarted = open_engine(
+        bootstrap(
+            Settings(chain_seed="restart"), world.clock, store=world.store, chain=chain, chain_kept=True
+        ),
+        brokers=lambda: real_broker,
+        builders=BUILDERS,
+    )
+    again = restarted.model(Symbol("AAPL"))
+    assert isinstance(again, InventoryModel) and again.rebalances == 1  # the next one is number 2
+    assert all(b.holds for b in engine.check()) and engine.invariants_ok

@@ -161,6 +161,20 @@ class Brokerage:
             order_from_payload(e.payload) for e in placed if e.payload["client_order_id"] in self._open_orders
         )
 
+    def placed(self) -> tuple[str, ...]:
+        """Return every client order id the journal has heard of (placed, or known by a fill), in order.
+
+        An order the broker took just before a crash lost its record is known afterwards by the fills
+        ``sync`` books for it: it counts as placed, so its id is never handed out again.
+        """
+        self._load()
+        seen: dict[str, None] = {}
+        for event in self._store.events(self._stream):
+            coid = event.payload.get("client_order_id")
+            if isinstance(coid, str):
+                seen.setdefault(coid)
+        return tuple(seen)
+
     def unsettled_fills(self) -> tuple[BrokerFill, ...]:
         """Return the fills booked and not yet settled, by settlement instant."""
         return tuple(p.fill for p in self.pending())

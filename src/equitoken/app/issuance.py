@@ -300,6 +300,10 @@ class IssuanceEngine:
         """Block ranges the engine's own commands mined (inclusive)."""
         self._mirrored: dict[Symbol, int] = {}
         """Per listing, the last block whose token transfers the ledger has seen."""
+        # The keys of the wallets the engine made for its investors are derived from their labels: a new
+        # process derives them again before anything (a recovered plan may pay from such a wallet).
+        for investor in desk.investors.book.investors():
+            chain.wallet(investor_label(investor.investor_id))
         self.executor = Executor(store, chain, clock, self._instrument_of, self._plan_events)
         self._stale: str | None = None
         """Why a unit of work rolled back with the engine's memory ahead of the store, if one did."""
@@ -557,7 +561,7 @@ class IssuanceEngine:
         investor book and leave nothing recorded for this investor past the refused command.
         """
         at = self.clock.now()
-        wallet = self.chain.wallet(f"investor:{investor}")
+        wallet = self.chain.wallet(investor_label(investor))
         service = self.desk.investors
         service.execute(
             OnboardInvestor(
@@ -1154,6 +1158,11 @@ class IssuanceEngine:
             if self.orders.order(order_id).state is OrderState.FILLED:
                 events.extend(self.orders.settle(order_id))
         return events
+
+
+def investor_label(investor: InvestorId) -> str:
+    """Return the key label of the wallet the engine makes for ``investor``."""
+    return f"investor:{investor}"
 
 
 def _deposits_booked(store: Store) -> int:

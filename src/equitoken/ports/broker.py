@@ -156,6 +156,10 @@ class BrokerRecord(Protocol):
         """Return the fills booked on their trade date and not yet settled."""
         ...
 
+    def placed(self) -> tuple[str, ...]:
+        """Return every client order id the books have heard of (placed, or known by a fill), in order."""
+        ...
+
 
 class BrokerBooks(Protocol):
     """A broker account with its fills kept in the book of record (trade date and settlement)."""

@@ -121,6 +121,8 @@ class InventoryModel:
         """Broker fill ids already minted or burned."""
         self._sells: dict[str, BrokerFill] = {}
         """Broker sell fills whose cash may not have settled yet (a receivable in ``pnl``)."""
+        self._rebalances = 0
+        """Refill and trim orders placed so far (the next one's number)."""
         self._fills: dict[str, ModelFill] = {}
         """Investor fills executed, by fill id: executing the same fill again returns it, moves nothing."""
 
@@ -140,6 +142,11 @@ class InventoryModel:
     def settings(self) -> InventorySettings:
         """Return the settings the model was built with."""
         return self._settings
+
+    @property
+    def rebalances(self) -> int:
+        """Return how many refill and trim orders this listing has placed (the next one's number - 1)."""
+        return self._rebalances
 
     @property
     def inventory_wallet(self) -> WalletAddress:
@@ -196,6 +203,8 @@ class InventoryModel:
         for order in record.open_orders():
             if order.symbol == symbol:
                 self._open_orders[order.client_order_id] = order
+        prefix = f"inventory:{symbol}:rebalance:"
+        self._rebalances = sum(1 for coid in record.placed() if coid.startswith(prefix))
         for fill in record.unsettled_fills():
             if fill.symbol == symbol:
                 self._take(fill)
@@ -526,7 +535,11 @@ class InventoryModel:
         if shares.is_zero():
             return
         purpose = "refill" if plan.side is Side.BUY else "trim"
-        coid = f"inventory:{symbol}:{purpose}:{utc(now):%Y%m%dT%H%M%S%f}"
+        # Numbered, not stamped: a rebalance decided again after a crash lost the order's record
+        # takes the same id, so the broker (idempotent by client order id) hands back the order it
+        # already has instead of taking a second one.
+        self._rebalances += 1
+        coid = f"inventory:{symbol}:rebalance:{self._rebalances}:{purpose}"
         log.info(
             "inventory %s",
             purpose,
