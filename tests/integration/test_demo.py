@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from equitoken.app.demo import run_trading_day
 from equitoken.app.settings import Settings
 from equitoken.cli.main import run
 from equitoken.domain import Bps, DomainError, Price, Shares
+from equitoken.simulation.trading_day import run_trading_day
 
 
 @pytest.fixture

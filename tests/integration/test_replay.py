@@ -12,9 +12,9 @@ from decimal import Decimal
 
 import pytest
 
-from equitoken.app.replay import TOLERANCE, ReplayReport, run_replay
 from equitoken.cli.corporate_actions import replay_json
 from equitoken.cli.main import run
+from equitoken.simulation.replay import TOLERANCE, ReplayReport, run_replay
 
 
 @pytest.fixture(scope="module")

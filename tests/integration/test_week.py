@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from equitoken.app.settings import Settings
-from equitoken.app.week import WeekReport, run_week
 from equitoken.cli.main import run
 from equitoken.domain.errors import DomainError
+from equitoken.simulation.week import WeekReport, run_week
 
 KEYS = {
     "orders_filled",

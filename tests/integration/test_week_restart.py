@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from equitoken.app.settings import Settings
-from equitoken.app.week import PERIODS, Week
 from equitoken.cli.week import week_json
+from equitoken.simulation.week import PERIODS, Week
 
 
 def figures(data_dir: Path, *, restart: bool) -> tuple[dict[str, Any], int]:

@@ -15,7 +15,6 @@ from equitoken.adapters.chain.signing import KeySigner, recover
 from equitoken.app.attestation import Package, attest, prove, read_holders
 from equitoken.app.issuance import IssuanceEngine
 from equitoken.app.reserves import ReservesService
-from equitoken.app.week import model_builders
 from equitoken.compliance.actions import Regulation
 from equitoken.domain.chains import DEVELOPMENT_SEED, TRUSTEE_LABEL
 from equitoken.domain.errors import DomainError
@@ -24,6 +23,7 @@ from equitoken.domain.values import Price, Shares
 from equitoken.issuance.models import ModelName
 from equitoken.reserves.attestation import verify_document
 from equitoken.reserves.merkle import verify
+from equitoken.simulation.week import model_builders
 from tests.issuance.world import World, ny
 
 START = ny(2012, 11, 19, 10, 0)

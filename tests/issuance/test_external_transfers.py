@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from equitoken.app.week import model_builders
 from equitoken.domain.ids import Symbol
 from equitoken.issuance.models import ModelName
 from equitoken.issuance.models.books import investor_tokens
 from equitoken.issuance.orders import OrderState
 from equitoken.ledger.accounts import Account, AccountKind
+from equitoken.simulation.week import model_builders
 from tests.issuance.world import World, ny
 
 AAPL = Symbol("AAPL")

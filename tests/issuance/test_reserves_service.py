@@ -8,7 +8,6 @@ import pytest
 
 from equitoken.app.issuance import IssuanceEngine
 from equitoken.app.reserves import ReservesService
-from equitoken.app.week import model_builders
 from equitoken.compliance.actions import Regulation
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import Symbol
@@ -17,6 +16,7 @@ from equitoken.issuance.models import ModelName
 from equitoken.issuance.models.base import Holder
 from equitoken.issuance.orders import OrderState
 from equitoken.reserves.reconciliation import BreakKind
+from equitoken.simulation.week import model_builders
 from tests.issuance.world import World, ny
 
 START = ny(2012, 11, 19, 10, 0)

@@ -25,7 +25,6 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from equitoken.app.orders import EngineCompliance
-from equitoken.app.week import model_builders
 from equitoken.compliance.actions import Regulation
 from equitoken.compliance.investors import InvestorCategory, PersonKind
 from equitoken.compliance.kyc import KycState
@@ -37,6 +36,7 @@ from equitoken.issuance.models import ModelName
 from equitoken.issuance.models.base import Holder
 from equitoken.issuance.models.books import investor_tokens
 from equitoken.issuance.orders import OrderRequest, OrderState, TimeInForce
+from equitoken.simulation.week import model_builders
 from tests.issuance.world import World, ny
 
 SYMBOLS = ("AAPL", "MSFT", "KO")

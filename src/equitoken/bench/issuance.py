@@ -36,7 +36,6 @@ from equitoken.app.bootstrap import bootstrap
 from equitoken.app.issuance import IssuanceEngine, ModelBuilder, open_engine
 from equitoken.app.orders import EngineCompliance
 from equitoken.app.settings import Settings
-from equitoken.app.week import model_builders
 from equitoken.bench.core import BenchOptions, Measurement
 from equitoken.compliance.decision import Decision
 from equitoken.compliance.investors import InvestorCategory
@@ -49,6 +48,7 @@ from equitoken.issuance.models.base import Holder
 from equitoken.issuance.models.inventory import InventorySettings, build_inventory_model
 from equitoken.issuance.orders import OrderRequest, OrderState, TimeInForce
 from equitoken.ports.broker import Broker
+from equitoken.simulation.week import model_builders
 
 PART = "issuance"
 STAGES = ("market", "compliance", "chain", "broker", "books", "engine")

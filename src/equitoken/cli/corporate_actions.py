@@ -13,8 +13,8 @@ from typing import Any
 
 import typer
 
-from equitoken.app.replay import ReplayReport, run_replay
 from equitoken.cli.output import JsonFlag, emit_json, emit_pairs, emit_table
+from equitoken.simulation.replay import ReplayReport, run_replay
 
 app = typer.Typer(help="Corporate actions: splits and dividends, applied once.", no_args_is_help=True)
 

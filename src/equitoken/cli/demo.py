@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from equitoken.app.demo import DEFAULT_DAY, DemoReport, run_trading_day
 from equitoken.app.settings import load_settings
-from equitoken.app.week import DEFAULT_SEED, attestation_dir, run_week
 from equitoken.cli.output import JsonFlag, emit_json, emit_pairs, emit_table, fail
 from equitoken.cli.week import print_week, week_json
+from equitoken.simulation.trading_day import DEFAULT_DAY, DemoReport, run_trading_day
+from equitoken.simulation.week import DEFAULT_SEED, attestation_dir, run_week
 
 
 def week_command(

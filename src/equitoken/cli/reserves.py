@@ -18,13 +18,13 @@ from equitoken.app.attestation import Proof, prove, read_holders
 from equitoken.app.files import read_text
 from equitoken.app.settings import load_settings
 from equitoken.app.trustee import check_signer
-from equitoken.app.week import DEFAULT_SEED, attestation_dir, run_week
 from equitoken.cli.output import JsonFlag, emit_json, emit_pairs, emit_table
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import Symbol, WalletAddress, to_checksum_address
 from equitoken.reserves.attestation import SignedAttestation, verify_document
 from equitoken.reserves.holders import parse_holders
 from equitoken.reserves.merkle import LEAF_ENCODING, HolderTree, verify
+from equitoken.simulation.week import DEFAULT_SEED, attestation_dir, run_week
 
 app = typer.Typer(
     help="Proof of reserves: signed attestations, holder proofs, holder-balance Merkle trees.",

@@ -7,9 +7,9 @@ from typing import Any
 
 import typer
 
-from equitoken.app.week import WeekReport
 from equitoken.cli.output import emit_pairs, emit_table
 from equitoken.issuance.scorecard import ModelScore
+from equitoken.simulation.week import WeekReport
 
 ROWS: tuple[tuple[str, str], ...] = (
     ("symbol", "symbol"),

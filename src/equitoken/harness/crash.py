@@ -57,7 +57,6 @@ from equitoken.app.bootstrap import bootstrap
 from equitoken.app.corporate_actions import CorporateActionService
 from equitoken.app.issuance import IssuanceEngine, open_engine
 from equitoken.app.settings import Settings
-from equitoken.app.week import model_builders
 from equitoken.compliance.actions import Regulation
 from equitoken.compliance.investors import InvestorCategory, PersonKind
 from equitoken.domain.errors import DomainError
@@ -89,6 +88,7 @@ from equitoken.simulation.crash import (
     make_flow,
     ny,
 )
+from equitoken.simulation.week import model_builders
 
 CHAIN_SEED = "crash-harness"
 CLIENT = "crash"
