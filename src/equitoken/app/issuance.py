@@ -841,7 +841,10 @@ class IssuanceEngine:
                 self.store.post(entry)
             if model is not None:
                 model.complete(plan)
+                # A filled order settles in the unit of work that fills it: a kill after this commit
+                # must not leave it filled and never settled.
                 events = self._apply(model, plan.fills)
+                events += self._settle_filled([f.order_id for f in plan.fills])
                 if run is not None:
                     run.events += events
                     run.fills += plan.fills

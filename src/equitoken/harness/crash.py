@@ -6,8 +6,8 @@ once in children that are killed and restarted until the flow completes. Each ch
 survives a kill — the SQLite file (or a PostgreSQL schema), the chain (the durable embedded chain's
 block log, or an anvil node, a process of its own), the broker accounts (``faults.JournaledBroker``)
 and a progress file — and re-runs the flow from the first step it had not acknowledged: orders carry
-their idempotency keys, so re-submitting one is a retry; a deposit has no key, so the harness asks the
-ledger whether it was booked (its key numbers deposits) before making it again.
+their idempotency keys, so re-submitting one is a retry; a deposit carries its step's index as its
+idempotency key, so making it again after a kill changes nothing.
 
 How a child dies (one way per run, drawn from the seed; none during the setup — listings, investors,
 first deposits — which the first child runs before it arms its kill):
@@ -307,12 +307,8 @@ class World:
         )
 
     def _deposit(self, step: Step, flow: Flow) -> None:
-        """Deposit once: the ledger numbers deposits, so the Nth deposit of the flow is key N."""
-        number = sum(1 for s in flow.steps[: step.index + 1] if s.kind is StepKind.DEPOSIT)
-        holder = self.holder(step.investor)
-        if self.store.entry(f"deposit:{holder.investor}:{number}") is not None:
-            return  # booked before the kill: making it again would be a second deposit
-        self.engine.deposit(holder, Money(step.amount))
+        """Deposit once: the step's index is the deposit's idempotency key, so a retry changes nothing."""
+        self.engine.deposit(self.holder(step.investor), Money(step.amount), key=f"flow-step-{step.index}")
 
     def figures(self, *, custody: bool = True) -> dict[str, Any]:
         """Return the end state as JSON-able text (``simulation.crash.Figures``).
