@@ -321,3 +321,33 @@ def test_the_same_split_under_another_id_is_refused_not_applied_twice() -> None:
     assert [o.action_id for o in outcomes] == ["MSFT:split:2012-11-27"]
     assert made.world.engine.chain.multiplier(made.model.listing.instrument) == 2
     assert any("DUPLICATE_ACTION" in failure for failure in made.service.failures)
+
+
+def test_a_restarted_inventory_model_mints_nothing_against_a_reinvestment_still_settling() -> None:
+    # Found by the crash harness: the reinvestment's fill, booked and unsettled in the listing's
+    # broker account, was queued for a mint by the model's resume — 15.775 tokens no order stood for.
+    from equitoken.app.brokerage import Brokerage
+    from equitoken.issuance.models.base import ModelContext
+    from equitoken.issuance.models.inventory import InventoryModel
+
+    made = setup(ModelName.INVENTORY, shares="100")
+    world, engine = made.world, made.world.engine
+    made.service.announce([dividend("0.23")])
+    _, reinvested = made.due_at(EX_OPEN)
+    assert reinvested.step == "reinvest"
+    books = engine.broker_books(MSFT)
+    assert isinstance(books, Brokerage)
+    assert any(f.client_order_id.startswith("reinvest:") for f in books.unsettled_fills())
+    model = made.model
+    assert isinstance(model, InventoryModel)
+    platform_calendar, prices = engine.calendar, engine.prices
+    context = ModelContext(
+        engine.chain, world.store, books, world.clock, platform_calendar, prices, engine.fees, engine.gate
+    )
+    again = InventoryModel(model.listing, context, model.settings)
+    again.resume()
+    supply = engine.chain.total_supply(model.listing.instrument.token)
+    assert [f.client_order_id for f in again.queued] == []  # the reinvestment is not the model's to mint
+    plans = list(again.on_time([]))
+    assert all(not p.key.startswith("inventory-mint:") for p in plans)
+    assert engine.chain.total_supply(model.listing.instrument.token) == supply

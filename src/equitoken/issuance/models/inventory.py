@@ -144,6 +144,11 @@ class InventoryModel:
         return self._settings
 
     @property
+    def queued(self) -> tuple[BrokerFill, ...]:
+        """Return the broker fills queued for their mint or burn (booked, not yet minted or burned)."""
+        return tuple(self._due.values())
+
+    @property
     def rebalances(self) -> int:
         """Return how many refill and trim orders this listing has placed (the next one's number - 1)."""
         return self._rebalances
@@ -201,7 +206,7 @@ class InventoryModel:
                 "RESTART_UNSUPPORTED", f"the broker books of {symbol} cannot tell their open orders"
             )
         for order in record.open_orders():
-            if order.symbol == symbol:
+            if order.symbol == symbol and order.client_order_id.startswith(f"inventory:{symbol}:"):
                 self._open_orders[order.client_order_id] = order
         prefix = f"inventory:{symbol}:rebalance:"
         self._rebalances = sum(1 for coid in record.placed() if coid.startswith(prefix))
@@ -440,7 +445,13 @@ class InventoryModel:
         return state
 
     def _take(self, fill: BrokerFill) -> None:
-        """Queue a booked broker fill for its mint or burn (once)."""
+        """Queue a booked fill of one of this listing's own orders for its mint or burn (once).
+
+        The account also carries orders the model did not place (a dividend's reinvestment buys shares
+        that raise the multiplier, and mints nothing): only ``inventory:SYM:`` orders are minted against.
+        """
+        if not fill.client_order_id.startswith(f"inventory:{self._listing.symbol}:"):
+            return
         if fill.fill_id in self._done or fill.fill_id in self._due:
             return
         self._due[fill.fill_id] = fill
