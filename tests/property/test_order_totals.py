@@ -20,8 +20,8 @@ from equitoken.domain.values import Money, Price, Shares
 from equitoken.issuance.orders import Fill, Order
 from tests.unit.issuance.builders import T0, request
 
-FILL_IDS = st.sampled_from([f"f{i}" for i in range(8)])
-SHARES = st.sampled_from(["0.5", "1", "2.25", "3", "7"]).map(Shares)
+FILL_IDS = st.sampled_from([f"f{i}" for i in range(24)])  # past SCANNED_FILLS: the index is used
+SHARES = st.sampled_from(["0.25", "0.5", "1", "2.25", "3", "7"]).map(Shares)
 PRICES = st.sampled_from(["99.5", "100", "100.25", "101"]).map(Price)
 MINUTES = st.integers(min_value=0, max_value=400)  # the order expires 300 minutes after T0
 STEP = st.tuples(st.integers(min_value=0, max_value=50), FILL_IDS, SHARES, PRICES, MINUTES)
@@ -56,7 +56,7 @@ def _outcome(order: Order, fill: Fill) -> tuple[str, Order | None]:
 
 @settings(max_examples=300, deadline=None)
 @given(
-    steps=st.lists(STEP, max_size=30),
+    steps=st.lists(STEP, max_size=45),
     notional=st.booleans(),
     limit=st.booleans(),
 )
@@ -91,3 +91,14 @@ def test_a_rebuilt_order_equals_the_incremental_one() -> None:
     assert rebuilt == order  # the derived fields take no part in equality
     assert rebuilt.filled_shares == order.filled_shares == Shares(10)
     assert rebuilt.fill_positions == order.fill_positions
+
+
+def test_an_order_with_many_fills_finds_them_through_its_index() -> None:
+    order, _ = Order.receive(request(quantity=Shares(100)), T0)
+    order, _ = order.accept(T0, None, Money("10000"))
+    for i in range(20):
+        order, _ = order.apply_fill(Fill(f"f{i}", Shares(1), Price("100"), T0))
+    assert order.fill_positions is not None and len(order.fill_positions) == 20
+    assert order.has_fill("f0") and order.has_fill("f19") and not order.has_fill("f20")
+    again, event = order.apply_fill(Fill("f3", Shares(1), Price("100"), T0))
+    assert event is None and again is order

@@ -41,6 +41,8 @@ from equitoken.issuance.reasons import OrderReason
 
 SHARE_STEP = Decimal(1).scaleb(-SHARE_DECIMALS)
 """The smallest share quantity a fill can carry."""
+SCANNED_FILLS = 8
+"""Up to this many fills an order finds a fill by scanning them; past it, through an index."""
 
 
 class TimeInForce(StrEnum):
@@ -159,18 +161,20 @@ class Order:
     """The shares filled so far: the sum of the distinct fills."""
     filled_notional: Money = field(default=Money.zero(), compare=False, repr=False)
     """The cash value of the fills so far (each fill rounded on its own, as booked)."""
-    fill_positions: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
-    """Fill id → position in ``fills``, shared along one line of versions (see ``_indexed``)."""
+    fill_positions: dict[str, int] | None = field(default=None, compare=False, repr=False)
+    """Fill id → position in ``fills``, shared along one line of versions (see ``_indexed``); ``None``
+    while the order has few fills (a scan of a handful is cheaper than a dict per order)."""
 
     def __post_init__(self) -> None:
         # Built from a tuple of fills (a replay, a test): derive the totals and the index once.
-        if self.fills and len(self.fill_positions) < len(self.fills):
+        if self.fills and self.filled_shares.is_zero():
             shares, notional = Shares(0), Money.zero()
             for fill in self.fills:
                 shares, notional = shares + fill.shares, notional + fill.notional
             object.__setattr__(self, "filled_shares", shares)
             object.__setattr__(self, "filled_notional", notional)
-            object.__setattr__(self, "fill_positions", {f.fill_id: i for i, f in enumerate(self.fills)})
+            if len(self.fills) > SCANNED_FILLS:
+                object.__setattr__(self, "fill_positions", {f.fill_id: i for i, f in enumerate(self.fills)})
 
     @classmethod
     def receive(cls, request: OrderRequest, at: datetime) -> tuple[Order, OrderReceived]:
@@ -208,20 +212,25 @@ class Order:
         The index may also hold fills a later version added (positions past this one's end), so a
         position counts only if it falls inside this version's ``fills``.
         """
-        position = self.fill_positions.get(fill_id)
+        positions = self.fill_positions
+        if positions is None:
+            return next((f for f in self.fills if f.fill_id == fill_id), None)
+        position = positions.get(fill_id)
         if position is None or position >= len(self.fills):
             return None
         return self.fills[position]
 
-    def _indexed(self, fill: Fill) -> dict[str, int]:
+    def _indexed(self, fill: Fill) -> dict[str, int] | None:
         """Return the index with ``fill`` appended at the end of this version's fills.
 
         The newest version of a line owns the shared index and extends it in place; an older version
         that is extended again (a second branch) copies the part that is its own first, so no version
-        ever sees a fill that is not in its ``fills``.
+        ever sees a fill that is not in its ``fills``. An order with few fills has no index.
         """
+        if len(self.fills) < SCANNED_FILLS:
+            return None
         positions = self.fill_positions
-        if len(positions) != len(self.fills):
+        if positions is None or len(positions) != len(self.fills):
             positions = {f.fill_id: i for i, f in enumerate(self.fills)}
         positions[fill.fill_id] = len(self.fills)
         return positions
