@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -14,7 +16,9 @@ from equitoken.domain.ids import Symbol
 from equitoken.domain.values import Price, Shares
 from equitoken.issuance.models import ModelName
 from equitoken.issuance.models.base import Holder
+from equitoken.issuance.models.books import custody, token_supply
 from equitoken.issuance.orders import OrderState
+from equitoken.ledger.entries import Entry
 from equitoken.reserves.reconciliation import BreakKind
 from equitoken.simulation.week import model_builders
 from tests.issuance.world import World, ny
@@ -143,3 +147,37 @@ def test_a_register_that_adds_up_with_the_wrong_owners_is_a_break() -> None:
     result = ReservesService(engine).reconcile(KO)
     assert [b.kind for b in result.breaks] == [BreakKind.HOLDERS]
     assert KO in engine.halted()
+
+
+def test_a_reconciliation_reads_only_the_entries_posted_since_the_last(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The ledger side follows the journal: no balance summed over the history, the same figures."""
+    world, anna = three_listings()
+    engine, store = world.engine, world.engine.store
+    service = ReservesService(engine)
+    assert all(r.ok for r in service.reconcile_all())
+    before = store.entries()[-1].seq
+    assert engine.submit(world.buy(anna, "AAPL", "2")).order.state is OrderState.SETTLED
+    posted = len(store.entries(after_seq=before))
+    read: list[int] = []
+    entries = store.entries
+
+    def counting(after_seq: int = 0, limit: int | None = None) -> Sequence[Entry]:
+        found = entries(after_seq, limit)
+        read.extend(e.seq for e in found)
+        return found
+
+    def summed(*_: object, **__: object) -> Decimal:
+        raise AssertionError("a reconciliation summed a balance over the whole history")
+
+    monkeypatch.setattr(store, "entries", counting)
+    monkeypatch.setattr(store, "balance", summed)
+    results = {r.sources.symbol: r for r in service.reconcile_all()}
+    assert len(read) == posted and min(read) > before  # only what the buy posted
+    monkeypatch.undo()
+    aapl = results["AAPL"].sources
+    listing = engine.model(AAPL).listing
+    assert aapl.ledger_custody == store.balance(custody(AAPL), listing.share)
+    assert aapl.ledger_tokens == -store.balance(token_supply(AAPL), listing.token)
+    assert all(r.ok for r in results.values())

@@ -98,6 +98,10 @@ class Brokerage:
         self._loaded = False
         self._known: set[str] = set()
         self._unsettled: dict[str, PendingFill] = {}
+        self._next_due: datetime | None = None
+        """The earliest settlement instant of an unsettled fill, while ``_due_known``: a sync with
+        nothing due returns at once instead of sorting every unsettled fill (a busy day has many)."""
+        self._due_known = False
         self._open_orders: set[str] = set()
         self._closed_orders: set[str] = set()
 
@@ -230,13 +234,24 @@ class Brokerage:
         )
         self._known.add(fill.fill_id)
         self._unsettled[fill.fill_id] = pending
+        if self._due_known and (self._next_due is None or pending.settles_at < self._next_due):
+            self._next_due = pending.settles_at
         return True
 
     def _settle_due(self, now: datetime) -> list[BrokerFill]:
+        self._load()
+        if not self._due_known:
+            self._next_due = min((p.settles_at for p in self._unsettled.values()), default=None)
+            self._due_known = True
+        if self._next_due is None or self._next_due > now:
+            return []
+        self._due_known = False  # what stays unsettled sets the next one (found on the next sync)
+        due = sorted(
+            (p for p in self._unsettled.values() if p.settles_at <= now),
+            key=lambda p: (p.settles_at, p.fill.filled_at, p.fill.fill_id),
+        )
         settled = []
-        for pending in self.pending():
-            if pending.settles_at > now:
-                break
+        for pending in due:
             fill = pending.fill
             self._store.post(settlement_entry(fill, pending.funding, pending.settles_at))
             self._store.append_event(

@@ -24,6 +24,7 @@ from equitoken.domain.ids import Symbol
 from equitoken.domain.instants import utc
 from equitoken.domain.values import canonical_decimal
 from equitoken.issuance.models.books import custody, hedge_pending, in_flight, token_supply
+from equitoken.ledger.running import RunningBalances
 from equitoken.reserves.reconciliation import Custodian, Reconciliation, Sources, reconcile
 
 STREAM = HALTS
@@ -57,6 +58,9 @@ class ReservesService:
         self._store = engine.store
         self.tolerance = tolerance
         self._count = sum(1 for e in self._store.events(STREAM) if e.type == RECONCILED)
+        self._balances = RunningBalances()
+        """The ledger's balances, followed entry by entry: a reconciliation reads only what was posted
+        since the last one, never every posting of the history again."""
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -67,7 +71,9 @@ class ReservesService:
         listing = model.listing
         chain = engine.chain
         block = chain.block_number()
-        balance = self._store.balance
+        running = self._balances
+        running.add(self._store.entries(after_seq=running.seq))
+        balance = running.balance
         books = engine.broker_books(symbol)
         mismatches: tuple[str, ...] = ()
         if books is not None:

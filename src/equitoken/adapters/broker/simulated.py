@@ -55,6 +55,7 @@ which every simulated figure depends on:
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -130,10 +131,15 @@ class SimulatedBroker:
         self._orders: dict[str, _Order] = {}
         self._open: dict[str, _Order] = {}  # queued and working orders, in placement order
         self._fills: list[BrokerFill] = []
-        self._reported = 0
+        """Fills no poll has returned yet (a poll hands them over and lets them go)."""
         self._owned = dict(initial)  # settled or not: what a sell may draw on
         self._settled = dict(initial)
-        self._unsettled: list[tuple[datetime, BrokerFill]] = []
+        self._unsettled: list[tuple[datetime, int, BrokerFill]] = []
+        """A heap of the fills not settled yet, by settlement instant (then execution order)."""
+        self._executed = 0
+        self._pending: dict[tuple[Symbol, Side], Decimal] = {}
+        """Shares bought (``BUY``) and sold (``SELL``) not settled yet, per symbol, kept as fills come
+        and settle: custody is read without walking every unsettled fill."""
         self._advanced_to = utc(clock.now())
         self._splits: set[tuple[Symbol, datetime]] = set()
 
@@ -185,25 +191,19 @@ class SimulatedBroker:
     def poll(self) -> list[BrokerFill]:
         """Execute what is due by now and return the fills no earlier poll returned, in execution order."""
         self._advance()
-        new = self._fills[self._reported :]
-        self._reported = len(self._fills)
+        new, self._fills = self._fills, []
         return new
 
     def positions(self) -> Mapping[Symbol, CustodyPosition]:
         """Return custody as of now: settled shares and unsettled buys and sells, per symbol."""
         now = self._advance()
-        still: list[tuple[datetime, BrokerFill]] = []
-        for settles_at, fill in self._unsettled:
-            if settles_at <= now:
-                self._settled[fill.symbol] += _signed(fill)
-            else:
-                still.append((settles_at, fill))
-        self._unsettled = still
-        pending_in: dict[Symbol, Decimal] = {}
-        pending_out: dict[Symbol, Decimal] = {}
-        for _, fill in still:
-            bucket = pending_in if fill.side is Side.BUY else pending_out
-            bucket[fill.symbol] = bucket.get(fill.symbol, Decimal(0)) + fill.quantity.value
+        unsettled, pending = self._unsettled, self._pending
+        while unsettled and unsettled[0][0] <= now:
+            _, _, fill = heapq.heappop(unsettled)
+            self._settled[fill.symbol] += _signed(fill)
+            pending[fill.symbol, fill.side] -= fill.quantity.value
+        pending_in = {symbol: amount for (symbol, side), amount in pending.items() if side is Side.BUY}
+        pending_out = {symbol: amount for (symbol, side), amount in pending.items() if side is Side.SELL}
         return {
             symbol: CustodyPosition(
                 symbol,
@@ -224,7 +224,7 @@ class SimulatedBroker:
         self.positions()  # settles what is due by now
         key = (Symbol(str(symbol)), moment)
         if key not in self._splits:
-            if any(fill.symbol == symbol for _, fill in self._unsettled):
+            if any(fill.symbol == symbol for _, _, fill in self._unsettled):
                 raise DomainError(
                     "SPLIT_IN_FLIGHT", f"{symbol} has unsettled fills: settle them before the split"
                 )
@@ -355,7 +355,11 @@ class SimulatedBroker:
             settlement_date=settlement_date,
         )
         self._fills.append(fill)
-        self._unsettled.append((settlement_instant(self._calendar, settlement_date), fill))
+        settles_at = settlement_instant(self._calendar, settlement_date)
+        heapq.heappush(self._unsettled, (settles_at, self._executed, fill))
+        self._executed += 1
+        key = (fill.symbol, fill.side)
+        self._pending[key] = self._pending.get(key, Decimal(0)) + fill.quantity.value
         self._owned[fill.symbol] = self._owned.get(fill.symbol, Decimal(0)) + _signed(fill)
         self._settled.setdefault(fill.symbol, Decimal(0))
         record.fills.append(fill)

@@ -17,10 +17,22 @@ node:
   backend only checks that the sender is in its key ring).
 - **Gas** is metered (limits, out-of-gas) but costs nothing: gas price and base fee are 0, so senders
   need no native balance. ``gas_used`` is approximate: pyrevm never finalises its journal, so storage
-  and accounts touched by an earlier transaction stay "warm" (EIP-2929) and count cheaper than on a node.
+  and accounts touched by an earlier transaction stay "warm" (EIP-2929) and count cheaper than on a node
+  until the next compaction (below) makes them cold again.
+- **Compaction.** pyrevm keeps every transaction's journal (the undo record of each state change, and
+  every log) for as long as the EVM lives — about 1.6 KB per transaction, never given back. pyrevm
+  0.3.7 has no call that finalises it, so every ``compact_every`` mined calls, when no snapshot is
+  outstanding, the backend moves the state into a fresh EVM: every account (nonce, balance, code) and
+  every storage slot the old one holds, read back through the EVM itself. The slots are found in
+  pyrevm's state dump (the only listing it offers) plus those copied at the last compaction. The
+  cost is the size of the state, not of the history; the chain is the same before and after.
 - **History.** There is no state history: ``call`` runs on the latest block only
-  (``historical_state = False``); the facade reads past balances by replaying ``Transfer`` logs, which
-  this backend indexes in memory per contract address.
+  (``historical_state = False``). Logs are indexed in memory per contract address for the last
+  ``log_retention`` blocks, like a node that prunes old receipts; a query reaching further back is
+  refused (``LOGS_PRUNED``), never answered short. ERC-20 ``Transfer`` logs are also folded into
+  holder balances per contract as they are mined, so ``transfer_balances`` answers the holders of a
+  token at the latest block at once, and at any block of the window from the fold of what was pruned
+  plus the logs kept — what the facade's ``balances_at`` needs (a record date, a reconciliation).
 - **Rejections.** A call that a node would refuse before mining (gas below the intrinsic cost or above
   the block limit, value above the balance, unknown signer) raises ``DomainError("TX_REJECTED" /
   "UNKNOWN_SIGNER")`` and uses no nonce; the calls before it in the batch stay mined.
@@ -32,6 +44,7 @@ node:
 from __future__ import annotations
 
 import re
+from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -63,6 +76,13 @@ call-depth budget (1024): past it every transaction would fail with ``CallTooDee
 _REVERT_TEXT = re.compile(r"Revert \{\s*gas_used:\s*(\d+),\s*output:\s*0x([0-9a-fA-F]*)\s*\}")
 _HALT_TEXT = re.compile(r"Halt \{\s*reason:\s*(.*?),\s*gas_used:\s*(\d+)\s*\}")
 _block_of = attrgetter("block")
+LOG_RETENTION: Final = 10_000
+"""Blocks whose logs are kept (about three thousand orders of the engine); older ones are pruned."""
+TRANSFER_TOPIC: Final = keccak256(b"Transfer(address,address,uint256)")
+COMPACT_EVERY: Final = 2000
+"""Mined calls between two compactions of pyrevm's journal (see the module doc)."""
+_ACCOUNT_TEXT = re.compile(r"(0x[0-9a-fA-F]{40}): Account \{ info: AccountInfo \{")
+_SLOT_TEXT = re.compile(r"(\d+): StorageSlot \{")
 _keccak = sha3.keccak_256  # called directly on the hot path (no wrapper frame)
 
 
@@ -135,27 +155,40 @@ class EmbeddedBackend:
         spec: str = "CANCUN",
         block_time: int = 1,
         block_gas_limit: int = DEFAULT_BLOCK_GAS_LIMIT,
+        compact_every: int = COMPACT_EVERY,
+        log_retention: int | None = LOG_RETENTION,
     ) -> None:
-        """Start an empty chain at block 0 (``start_timestamp``) whose senders are ``keyring``'s addresses."""
+        """Start an empty chain at block 0 (``start_timestamp``) whose senders are ``keyring``'s addresses.
+
+        ``compact_every``: mined calls between two compactions of the EVM's journal (0: never).
+        ``log_retention``: blocks whose logs are kept (``None``: every block's, for ever).
+        """
         if spec not in SPECS:
             raise DomainError("INVALID_SETTING", f"EVM spec {spec!r} is not one of {', '.join(SPECS)}")
-        if chain_id <= 0 or start_timestamp < 0 or block_time < 0 or block_gas_limit < 21_000:
+        if (
+            chain_id <= 0
+            or start_timestamp < 0
+            or block_time < 0
+            or block_gas_limit < 21_000
+            or compact_every < 0
+        ):
             raise DomainError("INVALID_SETTING", "chain id, timestamps and gas limit must be positive")
         self._keyring = keyring
         self._chain_id = chain_id
         self._block_time = block_time
         self._block_gas_limit = block_gas_limit
-        self._evm = pyrevm.EVM(
-            env=pyrevm.Env(cfg=pyrevm.CfgEnv(chain_id=chain_id)),
-            gas_limit=block_gas_limit,
-            spec_id=spec,
-        )
+        self._spec = spec
+        self._compact_every = compact_every
+        self._since_compaction = 0
+        self._slots: dict[str, set[int]] = {}
+        """Storage slots copied at the last compaction, by address (the new EVM lists none of them)."""
+        self._evm = self._new_evm()
         self._evm.set_balance(_FAUCET, _FAUCET_BALANCE)
         self._hash_prefix = chain_id.to_bytes(32, "big")
         self._block_number = 0
         self._timestamp = start_timestamp
         self._next_timestamp: int | None = None
-        self._block_times: list[int] = [start_timestamp]
+        self._block_times = array("q", [start_timestamp])
         """Each sealed block's timestamp, by number (record dates are looked up by time)."""
         self._set_block_env(0, start_timestamp)
         self._nonces: dict[bytes, int] = {}
@@ -165,6 +198,13 @@ class EmbeddedBackend:
         self._from_hex: dict[str, bytes] = {}  # pyrevm's checksummed log address -> 20 bytes
         self._logs: list[RawLog] = []
         self._logs_by_address: dict[bytes, list[RawLog]] = {}
+        self._log_retention = log_retention
+        self._log_floor = 0
+        """The first block whose logs are kept (0: none pruned yet)."""
+        self._folded: dict[bytes, dict[bytes, int]] = {}
+        """Per contract, holder balances from the ``Transfer`` logs of the blocks before the floor."""
+        self._holders: dict[bytes, dict[bytes, int]] = {}
+        """Per contract, holder balances from every ``Transfer`` log up to the latest block."""
         self._snapshots: list[_Snapshot] = []
         self._next_snapshot_id = 1
         self._closed = False
@@ -268,9 +308,15 @@ class EmbeddedBackend:
                         by_address[address] = [log]
                     else:
                         per_address.append(log)
+                    if topics and topics[0] == TRANSFER_TOPIC:
+                        _fold(self._holders, log)
                 logs = tuple(converted)
             receipts.append(RawReceipt(tx_hash, block, True, result.gas_used, logs, output, contract))
         self._seal_block(block, timestamp, mined=True)
+        self._prune_logs()
+        self._since_compaction += len(receipts)
+        if self._compact_every and self._since_compaction >= self._compact_every and not self._snapshots:
+            self.compact()
         return receipts
 
     def call(self, to: bytes, data: bytes, block: int | None = None, sender: bytes | None = None) -> bytes:
@@ -327,6 +373,12 @@ class EmbeddedBackend:
             raise DomainError(
                 "INVALID_BLOCK_RANGE", f"block numbers cannot be negative: {from_block}..{to_block}"
             )
+        if from_block < self._log_floor:
+            raise DomainError(
+                "LOGS_PRUNED",
+                f"logs before block {self._log_floor} were pruned (the embedded chain keeps the last "
+                f"{self._log_retention} blocks' logs); {from_block} asked",
+            )
         source = self._logs if address is None else self._logs_by_address.get(address)
         if not source:
             return []
@@ -335,11 +387,34 @@ class EmbeddedBackend:
         end = len(source) if to_block is None else bisect_right(source, to_block, key=_block_of)
         return source[start:end]
 
+    def transfer_balances(self, address: bytes, block: int) -> dict[bytes, int]:
+        """Return the holder balances the ``Transfer`` logs of ``address`` add up to at the end of ``block``.
+
+        Every holder ever credited or debited is in it, zero balances included. The latest block is
+        answered from the running fold; an earlier block of the window from the fold of the pruned
+        blocks plus the logs kept; a block before the window is refused (``LOGS_PRUNED``).
+        """
+        if block >= self._block_number:
+            return dict(self._holders.get(address, {}))
+        if block < self._log_floor - 1:
+            raise DomainError(
+                "LOGS_PRUNED",
+                f"the logs to block {block} were pruned (kept from block {self._log_floor}): the "
+                "holders at that block are not known any more",
+            )
+        balances = {address: dict(self._folded.get(address, {}))}
+        source = self._logs_by_address.get(address, [])
+        for log in source[: bisect_right(source, block, key=_block_of)]:
+            if log.topics and log.topics[0] == TRANSFER_TOPIC:
+                _fold(balances, log)
+        return balances[address]
+
     def close(self) -> None:
         """Drop the EVM and the log index; later calls raise ``DomainError`` CHAIN_CLOSED."""
         self._closed = True
         self._logs = []
         self._logs_by_address = {}
+        self._folded, self._holders = {}, {}
         self._snapshots = []
 
     # -- DevBackend ---------------------------------------------------------------------------------
@@ -386,6 +461,11 @@ class EmbeddedBackend:
             # Logs are appended to both lists in the same order, so each dropped one is its list's last.
             self._logs_by_address[log.address].pop()
         del self._logs[target.log_count :]
+        # No pruning happens while a snapshot is outstanding, so the fold plus the logs kept is exact.
+        self._holders = {a: dict(b) for a, b in self._folded.items()}
+        for log in self._logs:
+            if log.topics and log.topics[0] == TRANSFER_TOPIC:
+                _fold(self._holders, log)
         self._set_block_env(self._block_number, self._timestamp)
 
     def set_next_timestamp(self, timestamp: int) -> None:
@@ -421,6 +501,37 @@ class EmbeddedBackend:
 
     # -- extras (not in the protocols) ---------------------------------------------------------------
 
+    def compact(self) -> None:
+        """Move the chain's state into a fresh EVM, dropping pyrevm's journal (see the module doc).
+
+        Refused (``SNAPSHOT_OUTSTANDING``) while a snapshot is outstanding: a snapshot is a point in
+        the journal this would drop. Blocks, nonces, logs and every balance and slot stay as they were.
+        """
+        self._check_open()
+        if self._snapshots:
+            raise DomainError("SNAPSHOT_OUTSTANDING", "revert the outstanding snapshots before compacting")
+        old, new = self._evm, self._new_evm()
+        slots = _state_slots(old.journal_str)
+        for address in old.db_accounts:
+            slots.setdefault(address.lower(), set())
+        for address, known in self._slots.items():
+            slots.setdefault(address, set()).update(known)
+        kept: dict[str, set[int]] = {}
+        for address, keys in slots.items():
+            info = old.basic(address)
+            new.insert_account_info(
+                address, pyrevm.AccountInfo(nonce=info.nonce, code=old.get_code(address) or None)
+            )
+            new.set_balance(address, old.get_balance(address))
+            live = kept[address] = set()
+            for key in keys:
+                value = old.storage(address, key)
+                if value:  # a zero slot is an absent slot
+                    new.insert_account_storage(address, key, value)
+                    live.add(key)
+        self._evm, self._slots, self._since_compaction = new, kept, 0
+        self._set_block_env(self._block_number, self._timestamp)
+
     def nonce(self, address: bytes) -> int:
         """Return the number of mined transactions ``address`` has sent."""
         return self._nonces.get(address, 0)
@@ -434,6 +545,36 @@ class EmbeddedBackend:
         return self._evm.get_code("0x" + address.hex()) or b""
 
     # -- internals ----------------------------------------------------------------------------------
+
+    def _prune_logs(self) -> None:
+        """Drop the logs older than the retention window, folding their transfers first.
+
+        Pruned in steps of a tenth of the window (each a slice off the front of the lists), and
+        never while a snapshot is outstanding: a snapshot remembers how many logs there were.
+        """
+        retention = self._log_retention
+        if retention is None or self._snapshots:
+            return
+        floor = self._block_number - retention + 1
+        if floor - self._log_floor < max(retention // 10, 1):
+            return
+        cut = bisect_left(self._logs, floor, key=_block_of)
+        for log in self._logs[:cut]:
+            if log.topics and log.topics[0] == TRANSFER_TOPIC:
+                _fold(self._folded, log)
+        del self._logs[:cut]
+        for address, logs in list(self._logs_by_address.items()):
+            del logs[: bisect_left(logs, floor, key=_block_of)]
+            if not logs:
+                del self._logs_by_address[address]
+        self._log_floor = floor
+
+    def _new_evm(self) -> pyrevm.EVM:
+        return pyrevm.EVM(
+            env=pyrevm.Env(cfg=pyrevm.CfgEnv(chain_id=self._chain_id)),
+            gas_limit=self._block_gas_limit,
+            spec_id=self._spec,
+        )
 
     def _check_open(self) -> None:
         if self._closed:
@@ -470,3 +611,37 @@ class EmbeddedBackend:
         # AccountInfo carries no balance, so restore it after replacing the account's info.
         evm.insert_account_info(sender_hex, pyrevm.AccountInfo(nonce=nonce))
         evm.set_balance(sender_hex, balance)
+
+
+def _state_slots(dump: str) -> dict[str, set[int]]:
+    """Return the storage slots of every account in pyrevm's journaled-state dump, by address.
+
+    The dump is revm's ``{:?}`` of its ``JournaledState``: ``state: {0x…: Account { info: …,
+    storage: {KEY: StorageSlot { … }, …}, status: … }, …}, transient_storage: …``. Only the keys are
+    taken from it; every value is read back through the EVM, so a misread key costs a slot read,
+    never a wrong value. pyrevm is pinned (``pyproject.toml``); a change of format fails the
+    compaction tests.
+    """
+    end = dump.find(", transient_storage: ")
+    if not dump.startswith("JournaledState { state: {") or end < 0:
+        raise DomainError("COMPACTION_UNSUPPORTED", "pyrevm's state dump is not in the expected format")
+    state = dump[:end]
+    starts = [(m.start(), m.group(1).lower()) for m in _ACCOUNT_TEXT.finditer(state)]
+    found: dict[str, set[int]] = {}
+    for index, (position, address) in enumerate(starts):
+        stop = starts[index + 1][0] if index + 1 < len(starts) else len(state)
+        found[address] = {int(key) for key in _SLOT_TEXT.findall(state, position, stop)}
+    return found
+
+
+def _fold(balances: dict[bytes, dict[bytes, int]], log: RawLog) -> None:
+    """Add one ``Transfer(from, to, value)`` log to ``balances`` (per contract, per holder)."""
+    if len(log.topics) != 3 or len(log.data) < 32:  # an ERC-721 Transfer indexes its value: not ours
+        return
+    value = int.from_bytes(log.data[:32], "big")
+    holders = balances.setdefault(log.address, {})
+    source, target = log.topics[1][12:], log.topics[2][12:]
+    if source != ZERO_ADDRESS:
+        holders[source] = holders.get(source, 0) - value
+    if target != ZERO_ADDRESS:
+        holders[target] = holders.get(target, 0) + value

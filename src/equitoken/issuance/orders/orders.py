@@ -8,7 +8,7 @@ asked for, a share order when its fills reach the quantity.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
 from enum import StrEnum
@@ -41,6 +41,8 @@ from equitoken.issuance.reasons import OrderReason
 
 SHARE_STEP = Decimal(1).scaleb(-SHARE_DECIMALS)
 """The smallest share quantity a fill can carry."""
+SCANNED_FILLS = 8
+"""Up to this many fills an order finds a fill by scanning them; past it, through an index."""
 
 
 class TimeInForce(StrEnum):
@@ -144,7 +146,12 @@ class Fill:
 
 @dataclass(frozen=True, slots=True)
 class Order:
-    """An order at one point of its life; transitions return a new ``Order`` and their event."""
+    """An order at one point of its life; transitions return a new ``Order`` and their event.
+
+    The totals of the fills and an index of their ids are kept as the fills arrive, so a fill costs
+    the same whether it is an order's first or its thousandth (a maker resting on the ATS can take
+    thousands). They are derived, not state: equality and ``repr`` ignore them.
+    """
 
     request: OrderRequest
     state: OrderState
@@ -152,6 +159,24 @@ class Order:
     expires_at: datetime | None = None
     fills: tuple[Fill, ...] = ()
     rejection: OrderRejected | None = None
+    filled_shares: Shares = field(default=Shares(0), compare=False, repr=False)
+    """The shares filled so far: the sum of the distinct fills."""
+    filled_notional: Money = field(default=Money.zero(), compare=False, repr=False)
+    """The cash value of the fills so far (each fill rounded on its own, as booked)."""
+    fill_positions: dict[str, int] | None = field(default=None, compare=False, repr=False)
+    """Fill id → position in ``fills``, shared along one line of versions (see ``_indexed``); ``None``
+    while the order has few fills (a scan of a handful is cheaper than a dict per order)."""
+
+    def __post_init__(self) -> None:
+        # Built from a tuple of fills (a replay, a test): derive the totals and the index once.
+        if self.fills and self.filled_shares.is_zero():
+            shares, notional = Shares(0), Money.zero()
+            for fill in self.fills:
+                shares, notional = shares + fill.shares, notional + fill.notional
+            object.__setattr__(self, "filled_shares", shares)
+            object.__setattr__(self, "filled_notional", notional)
+            if len(self.fills) > SCANNED_FILLS:
+                object.__setattr__(self, "fill_positions", {f.fill_id: i for i, f in enumerate(self.fills)})
 
     @classmethod
     def receive(cls, request: OrderRequest, at: datetime) -> tuple[Order, OrderReceived]:
@@ -167,22 +192,6 @@ class Order:
         """Return the order's deterministic id."""
         return self.request.order_id
 
-    @property
-    def filled_shares(self) -> Shares:
-        """Return the shares filled so far: the sum of the distinct fills."""
-        total = Shares(0)
-        for fill in self.fills:
-            total = total + fill.shares
-        return total
-
-    @property
-    def filled_notional(self) -> Money:
-        """Return the cash value of the fills so far (each fill rounded on its own, as booked)."""
-        total = Money.zero()
-        for fill in self.fills:
-            total = total + fill.notional
-        return total
-
     def remaining_shares(self) -> Shares | None:
         """Return the shares still to fill, or ``None`` for a notional order."""
         if self.request.quantity is None:
@@ -197,18 +206,40 @@ class Order:
 
     def has_fill(self, fill_id: str) -> bool:
         """Tell whether the fill ``fill_id`` was already applied."""
-        return any(f.fill_id == fill_id for f in self.fills)
+        return self._applied(fill_id) is not None
 
-    def _to(
-        self, target: OrderState, expires_at: datetime | None = None, fills: tuple[Fill, ...] | None = None
-    ) -> Order:
+    def _applied(self, fill_id: str) -> Fill | None:
+        """Return this version's fill ``fill_id``, or ``None``.
+
+        The index may also hold fills a later version added (positions past this one's end), so a
+        position counts only if it falls inside this version's ``fills``.
+        """
+        positions = self.fill_positions
+        if positions is None:
+            return next((f for f in self.fills if f.fill_id == fill_id), None)
+        position = positions.get(fill_id)
+        if position is None or position >= len(self.fills):
+            return None
+        return self.fills[position]
+
+    def _indexed(self, fill: Fill) -> dict[str, int] | None:
+        """Return the index with ``fill`` appended at the end of this version's fills.
+
+        The newest version of a line owns the shared index and extends it in place; an older version
+        that is extended again (a second branch) copies the part that is its own first, so no version
+        ever sees a fill that is not in its ``fills``. An order with few fills has no index.
+        """
+        if len(self.fills) < SCANNED_FILLS:
+            return None
+        positions = self.fill_positions
+        if positions is None or len(positions) != len(self.fills):
+            positions = {f.fill_id: i for i, f in enumerate(self.fills)}
+        positions[fill.fill_id] = len(self.fills)
+        return positions
+
+    def _to(self, target: OrderState, expires_at: datetime | None = None) -> Order:
         check_transition(self.state, target)
-        return replace(
-            self,
-            state=target,
-            expires_at=self.expires_at if expires_at is None else expires_at,
-            fills=self.fills if fills is None else fills,
-        )
+        return replace(self, state=target, expires_at=self.expires_at if expires_at is None else expires_at)
 
     def accept(
         self, at: datetime, expires_at: datetime | None, reserved: Money
@@ -236,7 +267,7 @@ class Order:
         A fill id already applied with other terms is refused (``DUPLICATE_FILL``) rather than
         ignored: it means the fill feed is wrong, and failing closed beats silently picking one.
         """
-        applied = next((f for f in self.fills if f.fill_id == fill.fill_id), None)
+        applied = self._applied(fill.fill_id)
         if applied is not None:
             if applied != fill:  # the same id with other content: a broken feed, never a retry
                 raise DomainError(
@@ -250,11 +281,19 @@ class Order:
                 OrderReason.ORDER_EXPIRED, f"order {self.order_id} expired at {self.expires_at}"
             )
         self._check_limit(fill)
-        fills = (*self.fills, fill)
-        candidate = replace(self, fills=fills)
-        complete = self._check_room(candidate, fill.price)
+        shares, notional = self.filled_shares + fill.shares, self.filled_notional + fill.notional
+        complete = self._check_room(shares, notional, fill.price)
         target = OrderState.FILLED if complete else OrderState.PARTIALLY_FILLED
-        order = self._to(target, fills=fills)
+        check_transition(self.state, target)
+        # Every check has passed: only now is the shared index extended.
+        order = replace(
+            self,
+            state=target,
+            fills=(*self.fills, fill),
+            filled_shares=shares,
+            filled_notional=notional,
+            fill_positions=self._indexed(fill),
+        )
         kind = OrderFilled if complete else OrderPartiallyFilled
         return order, kind(
             self.order_id,
@@ -278,19 +317,21 @@ class Order:
                 f"a {self.request.side.value} fill at {fill.price} is through the limit {limit}",
             )
 
-    def _check_room(self, candidate: Order, price: Price) -> bool:
-        """Raise ``OVERFILL`` if ``candidate`` exceeds the order; tell whether it completes it.
+    def _check_room(self, shares: Shares, notional_filled: Money, price: Price) -> bool:
+        """Raise ``OVERFILL`` if fills totalling ``shares`` / ``notional_filled`` exceed the order.
+
+        Tell whether they complete it.
 
         A notional order is complete once what remains cannot buy one more share increment (1e-9)
         at ``price``: fills are in whole increments, so that dust can never be filled.
         """
         quantity, notional = self.request.quantity, self.request.notional
         if quantity is not None:
-            filled: Shares | Money = candidate.filled_shares
-            over, complete = candidate.filled_shares > quantity, candidate.filled_shares == quantity
+            filled: Shares | Money = shares
+            over, complete = shares > quantity, shares == quantity
         else:
             assert notional is not None  # the request holds exactly one of the two
-            filled = candidate.filled_notional
+            filled = notional_filled
             over = filled > notional
             complete = notional - filled < smallest_fill_cost(price)
         if over:
