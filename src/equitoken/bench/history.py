@@ -15,8 +15,8 @@ largest sizes (after warm-up).
 
 Growing uses SQLite with ``synchronous = OFF`` (no fsync per commit) so that 20,000 orders take
 minutes, not an hour; every timed window runs with the store's own setting (WAL, ``synchronous``
-at SQLite's default, FULL), the configuration the demo runs. Each model grows in a process of its own, so one model's memory is never counted in another's and
-the resident size starts from the same interpreter. Growing is the slow part; the ticks and a daily
+at SQLite's default, FULL), the configuration the demo runs. Each model grows in a process of its
+own, so one model's memory is never counted in another's and the resident size starts from the same interpreter. Growing is the slow part; the ticks and a daily
 reconciliation run along the way as the engine's loop would run them (every ``TICK_EVERY`` orders,
 every ``RECONCILE_EVERY`` orders).
 """
@@ -41,10 +41,9 @@ from equitoken.adapters.chain.factory import build_chain
 from equitoken.adapters.clock import ManualClock
 from equitoken.adapters.store.sql import SqlStore
 from equitoken.app.bootstrap import bootstrap
-from equitoken.app.issuance import IssuanceEngine, ModelBuilder, open_engine
+from equitoken.app.issuance import ModelBuilder, open_engine
 from equitoken.app.reserves import ReservesService
 from equitoken.app.settings import Settings
-from equitoken.app.week import model_builders
 from equitoken.bench.core import BenchOptions, Measurement
 from equitoken.bench.issuance import LISTED, START, _investor, _request, _seed_book
 from equitoken.domain.ids import Symbol
@@ -52,6 +51,7 @@ from equitoken.domain.trading import Side
 from equitoken.domain.values import Money, Shares
 from equitoken.issuance.models import ModelName
 from equitoken.issuance.models.inventory import InventorySettings, build_inventory_model
+from equitoken.simulation.week import model_builders
 
 PART = "history"
 WINDOW = 40

@@ -390,6 +390,11 @@ _TABLE: Final[dict[str, tuple[Kind, str]]] = {
     "NO_PRICE_HISTORY": _not_found("the bundled price history does not cover that day"),
     "UNKNOWN_BLOCK": _not_found("no such block on this chain"),
     "UNKNOWN_CONTRACT": _not_found("no such contract deployed by this facade"),
+    "LOGS_PRUNED": _conflict("the embedded chain no longer keeps the logs of that block range"),
+    "SNAPSHOT_OUTSTANDING": _conflict("the embedded chain cannot compact while a snapshot is outstanding"),
+    "COMPACTION_UNSUPPORTED": _conflict(
+        "this embedded chain cannot be compacted (its state is not readable back)"
+    ),
     "CHAIN_LOCKED": _conflict("another process holds the embedded chain's block log"),
     "CHAIN_LOG_MISMATCH": _conflict("the block log was created with other genesis settings than these"),
     "WRONG_SETTLEMENT": _conflict("the settlement contract at that address settles another token"),
