@@ -57,12 +57,26 @@ from equitoken.corporate_actions.effects import (
     SnapshotHolders,
     Treatment,
 )
+from equitoken.corporate_actions.events import (
+    CORPORATE_ACTION_EVENTS,
+    ActionApplied,
+    CashPaid,
+    CorporateActionsState,
+    DividendPaid,
+    DividendRecord,
+    Reinvested,
+    ReinvestmentPlanned,
+    SplitFigures,
+    WalletAmount,
+)
 from equitoken.corporate_actions.lifecycle import Applied, InstrumentVersion
+from equitoken.domain.codec import to_dict
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import Symbol, WalletAddress
 from equitoken.domain.instants import utc
 from equitoken.domain.trading import Side, settlement_cycle
 from equitoken.domain.values import Bps, Money, Shares, canonical_decimal, exact
+from equitoken.issuance import journal
 from equitoken.issuance.models import ModelName
 from equitoken.issuance.models.books import custody, hedge_pending, in_flight
 from equitoken.ledger.entries import EntryDraft
@@ -72,9 +86,9 @@ from equitoken.ports.chain import MultiplierUpdate
 log = logging.getLogger(__name__)
 
 STREAM = "corporate_actions"
-APPLIED = "ActionApplied"
-PAID = "DividendPaid"
-PLANNED = "ReinvestmentPlanned"
+APPLIED = ActionApplied.__name__
+PAID = DividendPaid.__name__
+PLANNED = ReinvestmentPlanned.__name__
 TREATMENTS: Mapping[ModelName, Treatment] = {
     ModelName.DIRECT: Treatment.PAY,
     ModelName.INVENTORY: Treatment.REINVEST,
@@ -126,45 +140,32 @@ class CorporateActionService:
         self.failures: list[str] = []
         """Steps ``due`` could not take (each retried at the next ``due``), with the refusal."""
         self._seen_seq = 0
-        self._by_key: dict[str, Any] = {}
-        self._versions: dict[str, InstrumentVersion] = {}
-        self._carries: dict[str, Money] = {}
+        self._state = CorporateActionsState()
 
-    def _journal(self) -> None:
-        """Fold the journal's new events into the indexes (each event read once, ever)."""
-        for event in self._engine.store.events(STREAM, after_seq=self._seen_seq):
-            self._seen_seq = event.seq
-            self._by_key[event.key] = event
-            payload = event.payload
-            symbol = payload.get("symbol")
-            if event.type in (APPLIED, PAID) and symbol is not None:
-                current = self._versions.get(symbol, InstrumentVersion(Symbol(symbol)))
-                ids = current.applied | {payload["action_id"]} if event.type == APPLIED else current.applied
-                self._versions[symbol] = InstrumentVersion(
-                    Symbol(symbol), int(payload["version"]), Decimal(payload["multiplier"]), ids
-                )
-            if event.type == PAID and symbol is not None and "carry" in payload:
-                self._carries[symbol] = Money(payload["carry"])
+    def _journal(self) -> CorporateActionsState:
+        """Fold the journal's new events into the state (each event read once, ever); return it."""
+        for stored in self._engine.store.events(STREAM, after_seq=self._seen_seq):
+            self._state.apply(journal.decode(stored, CORPORATE_ACTION_EVENTS))
+            self._seen_seq = stored.seq
+        return self._state
 
     # -- reads ---------------------------------------------------------------------------------
 
     def version(self, symbol: Symbol) -> InstrumentVersion:
         """Return ``symbol``'s instrument version as the journal records it."""
-        self._journal()
-        return self._versions.get(str(symbol), InstrumentVersion(symbol))
+        return self._journal().version(symbol)
 
     def applied(self, action_id: str) -> bool:
         """Tell whether ``action_id`` has been applied (its ex-date step is in the journal)."""
-        return self._event(APPLIED, action_id) is not None
+        return action_id in self._journal().applied
 
     def paid(self, action_id: str) -> bool:
         """Tell whether the dividend ``action_id`` has been paid or reinvested."""
-        return self._event(PAID, action_id) is not None
+        return action_id in self._journal().paid
 
     def carry(self, symbol: Symbol) -> Money:
         """Return the net dividends of ``symbol`` not reinvested yet (owed to holders, see ``reinvest``)."""
-        self._journal()
-        return self._carries.get(str(symbol), Money.zero())
+        return self._journal().carries.get(symbol, Money.zero())
 
     # -- feeding -------------------------------------------------------------------------------
 
@@ -220,12 +221,16 @@ class CorporateActionService:
             if not isinstance(action, CashDividend) or not status.open:
                 continue
             pay_open = self._engine.calendar.session_bounds(action.pay_date)[0]
-            recorded = self._event(APPLIED, action.action_id)
+            recorded = self._journal().applied.get(action.action_id)
             # A reinvestment belongs to the holders of the record instant: it is bought and passed on
             # at once (the first session instant from the ex-date open), not on the pay date, so a
             # token bought after the ex-date — at the ex-dividend price — never shares in it. A cash
             # dividend is paid on its pay date to the holders of record.
-            reinvesting = recorded is not None and recorded.payload["treatment"] == Treatment.REINVEST.value
+            reinvesting = (
+                recorded is not None
+                and recorded.dividend is not None
+                and recorded.dividend.treatment is Treatment.REINVEST
+            )
             due_now = reinvesting or pay_open <= now
             if due_now and recorded is not None and not self.paid(action.action_id):
                 try:
@@ -250,20 +255,18 @@ class CorporateActionService:
             raise DomainError("NOT_DUE", f"{action.action_id} goes ex at {self._ex_open(action).isoformat()}")
         current = self.version(action.symbol)
         kind = "split" if isinstance(action, Split) else "dividend"
-        for event in list(self._by_key.values()):
-            payload = event.payload
+        for event in list(self._journal().applied.values()):
             if (
-                event.type == APPLIED
-                and payload.get("symbol") == str(action.symbol)
-                and payload.get("kind") == kind
-                and payload.get("ex_date") == action.ex_date.isoformat()
-                and payload.get("action_id") != action.action_id
+                event.symbol == action.symbol
+                and event.kind == kind
+                and event.ex_date == action.ex_date
+                and event.action_id != action.action_id
             ):
                 # The same event under another id (a re-keyed feed, a typo) must not apply twice.
                 raise DomainError(
                     "DUPLICATE_ACTION",
                     f"a {kind} of {action.symbol} going ex on {action.ex_date} was already applied as "
-                    f"{payload['action_id']}",
+                    f"{event.action_id}",
                 )
         expected = current.version if expected_version is None else expected_version
         treatment = self._treatments[model.name]
@@ -275,28 +278,21 @@ class CorporateActionService:
                 action.action_id, action.symbol, "repeat", now, current.version, current.multiplier
             )
         engine.sync_chain_time()
+        split: SplitFigures | None = None
+        record: DividendRecord | None = None
         if isinstance(action, Split):
-            figures = self._split(action, outcome)
+            split = self._split(action, outcome)
             engine.lift_blackout(action.symbol)
             step = "split"
         else:
-            figures = self._record(action, outcome)
+            record = self._record(action, outcome)
             step = "record"
         after = outcome.version
-        engine.store.append_event(
-            STREAM,
-            APPLIED,
-            f"ca:{action.action_id}",
-            now,
-            {
-                "action_id": action.action_id,
-                "symbol": str(action.symbol),
-                "version": after.version,
-                "multiplier": canonical_decimal(after.multiplier),
-                "ex_date": action.ex_date.isoformat(),
-                **figures,
-            },
+        applied = ActionApplied(
+            action.action_id, action.symbol, after.version, after.multiplier, action.ex_date, split, record
         )
+        journal.append(engine.store, STREAM, f"ca:{action.action_id}", now, applied)
+        figures = {"kind": applied.kind} | _figures(split or record)
         engine.check()
         log.info("corporate action applied", extra={"action": action.action_id, "step": step})
         return Outcome(action.action_id, action.symbol, step, now, after.version, after.multiplier, figures)
@@ -305,7 +301,8 @@ class CorporateActionService:
         """Pay or reinvest the dividend ``action`` now (in session, on or after its pay date), once."""
         engine = self._engine
         now = utc(engine.clock.now())
-        recorded = self._event(APPLIED, action.action_id)
+        applied = self._journal().applied.get(action.action_id)
+        recorded = None if applied is None else applied.dividend
         if recorded is None:
             raise DomainError("NOT_RECORDED", f"{action.action_id} has no record-date snapshot yet")
         current = self.version(action.symbol)
@@ -316,26 +313,17 @@ class CorporateActionService:
         if not engine.calendar.status(now).open:
             raise DomainError("MARKET_CLOSED", f"{action.action_id} is paid in a regular session")
         engine.sync_chain_time()
-        payload = recorded.payload
-        if payload["treatment"] == Treatment.PAY.value:
-            figures = self._pay(action, payload)
+        cash: CashPaid | None = None
+        reinvested: Reinvested | None = None
+        if recorded.treatment is Treatment.PAY:
+            cash = self._pay(action, recorded)
             version, multiplier, step = current.version, current.multiplier, "pay"
         else:
-            figures = self._reinvest(action, payload, current)
-            version, multiplier, step = current.version + 1, Decimal(figures["multiplier"]), "reinvest"
-        engine.store.append_event(
-            STREAM,
-            PAID,
-            f"ca-paid:{action.action_id}",
-            now,
-            {
-                "action_id": action.action_id,
-                "symbol": str(action.symbol),
-                "version": version,
-                **figures,
-                "multiplier": canonical_decimal(multiplier),
-            },
-        )
+            reinvested = self._reinvest(action, recorded, current)
+            version, multiplier, step = current.version + 1, reinvested.multiplier, "reinvest"
+        paid = DividendPaid(action.action_id, action.symbol, version, multiplier, cash, reinvested)
+        journal.append(engine.store, STREAM, f"ca-paid:{action.action_id}", now, paid)
+        figures = _figures(cash or reinvested)
         engine.check()
         return Outcome(action.action_id, action.symbol, step, now, version, multiplier, figures)
 
@@ -347,15 +335,15 @@ class CorporateActionService:
         key per wallet), and what still cannot be received stays held.
         """
         engine = self._engine
-        paid = self._event(PAID, action_id)
-        if paid is None or not paid.payload.get("held"):
+        paid = self._journal().paid.get(action_id)
+        if paid is None or paid.cash is None or not paid.cash.held:
             return {}
-        symbol = Symbol(paid.payload["symbol"])
+        symbol = paid.symbol
         model = engine.model(symbol)
         name, instrument = model.name.value, model.listing.instrument
         released: dict[WalletAddress, Money] = {}
-        for text, amount in paid.payload["held"].items():
-            wallet, net = WalletAddress(text), Money(amount)
+        for held in paid.cash.held:
+            wallet, net = held.wallet, Money(held.amount)
             key = f"ca:{action_id}:release:{wallet}"
             owner = engine.desk.investors.book.owner_of(wallet)
             if engine.store.entry(key) is not None or owner is None or net.is_zero():
@@ -377,7 +365,7 @@ class CorporateActionService:
 
     # -- splits --------------------------------------------------------------------------------
 
-    def _split(self, action: Split, outcome: Applied) -> dict[str, Any]:
+    def _split(self, action: Split, outcome: Applied) -> SplitFigures:
         engine, symbol = self._engine, action.symbol
         listing = engine.model(symbol).listing
         share = listing.share
@@ -420,7 +408,7 @@ class CorporateActionService:
                 )
             )
         self._schedule(listing.instrument, schedule.multiplier, at, schedule.nonce)
-        return {"kind": "split", "ratio": canonical_decimal(action.ratio), "cancelled": cancelled}
+        return SplitFigures(action.ratio, cancelled)
 
     def _schedule(self, instrument: Any, multiplier: Decimal, at: datetime, nonce: int) -> None:
         chain = self._engine.chain
@@ -438,7 +426,7 @@ class CorporateActionService:
 
     # -- dividends -----------------------------------------------------------------------------
 
-    def _record(self, action: CashDividend, outcome: Applied) -> dict[str, Any]:
+    def _record(self, action: CashDividend, outcome: Applied) -> DividendRecord:
         engine, symbol = self._engine, action.symbol
         listing = engine.model(symbol).listing
         backing = engine.backing(symbol)
@@ -447,30 +435,28 @@ class CorporateActionService:
         # The holders at the record instant (the ex-date open), however late this step runs.
         block = engine.chain.block_at(self._ex_open(action))
         balances = engine.chain.balances_at(listing.instrument.token, block)
-        return {
-            "kind": "dividend",
-            "per_share": canonical_decimal(action.per_share),
-            "treatment": plan.treatment.value,
-            "withholding": canonical_decimal(plan.withholding.value),
-            "record_block": block,
-            "record_date": snapshot.record.isoformat(),
-            "pay_date": plan.pay_date.isoformat(),
-            "record_multiplier": canonical_decimal(backing.multiplier),
-            "issuer_shares": canonical_decimal(backing.held),
-            "holders": {
-                str(w): canonical_decimal(a.value)
-                for w, a in sorted(balances.items(), key=lambda item: str(item[0]))
-            },
-        }
+        return DividendRecord(
+            action.per_share,
+            plan.treatment,
+            plan.withholding.value,
+            block,
+            snapshot.record,
+            plan.pay_date,
+            backing.multiplier,
+            backing.held,
+            tuple(
+                WalletAmount(w, a.value) for w, a in sorted(balances.items(), key=lambda item: str(item[0]))
+            ),
+        )
 
-    def _pay(self, action: CashDividend, recorded: Mapping[str, Any]) -> dict[str, Any]:
+    def _pay(self, action: CashDividend, recorded: DividendRecord) -> CashPaid:
         """Pay the holders of record in stablecoin; hold what cannot be received; post every leg."""
         engine, symbol = self._engine, action.symbol
         model = engine.model(symbol)
-        multiplier = Decimal(recorded["record_multiplier"])
-        rate = Bps(recorded["withholding"])
+        multiplier = recorded.record_multiplier
+        rate = Bps(recorded.withholding)
         with exact():
-            holdings = {WalletAddress(w): Decimal(raw) * multiplier for w, raw in recorded["holders"].items()}
+            holdings = {h.wallet: h.amount * multiplier for h in recorded.holders}
         owners = {w: engine.desk.investors.book.owner_of(w) for w in holdings}
         instrument = model.listing.instrument
 
@@ -514,19 +500,19 @@ class CorporateActionService:
                 {"action_id": action.action_id, "wallet": str(payment.wallet)},
             )
             engine.pay_out(payment.wallet, payment.net, entry, note=f"dividend {action.action_id}")
-        return {
-            "gross": str(split.gross.amount),
-            "withheld": str(split.withheld.amount),
-            "paid": str(split.paid_total.amount),
-            "unclaimed": str(split.unclaimed_total.amount),
-            "dust": str(split.dust.amount),
-            "payments": {str(p.wallet): str(p.net.amount) for p in split.paid},
-            "held": {str(p.wallet): str(p.net.amount) for p in split.unclaimed},
-        }
+        return CashPaid(
+            split.gross.amount,
+            split.withheld.amount,
+            split.paid_total.amount,
+            split.unclaimed_total.amount,
+            split.dust.amount,
+            tuple(WalletAmount(p.wallet, p.net.amount) for p in split.paid),
+            tuple(WalletAmount(p.wallet, p.net.amount) for p in split.unclaimed),
+        )
 
     def _reinvest(
-        self, action: CashDividend, recorded: Mapping[str, Any], current: InstrumentVersion
-    ) -> dict[str, Any]:
+        self, action: CashDividend, recorded: DividendRecord, current: InstrumentVersion
+    ) -> Reinvested:
         """Take the dividend on the issuer's shares, buy shares with the net now, raise the multiplier."""
         engine, symbol = self._engine, action.symbol
         model = engine.model(symbol)
@@ -535,8 +521,8 @@ class CorporateActionService:
             raise DomainError("NO_BROKER", f"{symbol} has no broker to reinvest through")
         funding = FUNDING[model.name]
         name = model.name.value
-        rate = Bps(recorded["withholding"])
-        due = dividends.entitlement(Decimal(recorded["issuer_shares"]), action.per_share, rate)
+        rate = Bps(recorded.withholding)
+        due = dividends.entitlement(recorded.issuer_shares, action.per_share, rate)
         received = f"ca:{action.action_id}:received"
         if engine.store.entry(received) is None:
             engine.store.post(
@@ -546,7 +532,7 @@ class CorporateActionService:
                     # the pay date (the funding account fronts the purchase until then).
                     utc(engine.clock.now()),
                     postings.dividend_received(funding, name, due.gross, due.withheld, due.dust),
-                    f"{symbol} dividend {action.per_share}/sh on {recorded['issuer_shares']} shares: gross"
+                    f"{symbol} dividend {action.per_share}/sh on {recorded.issuer_shares} shares: gross"
                     f" {due.gross}, withheld {due.withheld}, dust {due.dust}",
                     {"action_id": action.action_id},
                 )
@@ -561,26 +547,13 @@ class CorporateActionService:
                 raise DomainError("STALE_PRICE", f"no fresh {symbol} price to reinvest at")
             purchase = reinvest.plan(backing.tokens, backing.held, budget, reference.price, self._pad)
             price = reference.price.amount
-            engine.store.append_event(
-                STREAM,
-                PLANNED,
-                f"ca-plan:{action.action_id}",
-                now,
-                {
-                    "action_id": action.action_id,
-                    "symbol": str(symbol),
-                    "shares": canonical_decimal(purchase.shares.value),
-                    "multiplier": canonical_decimal(purchase.multiplier),
-                    "step": canonical_decimal(purchase.step.value),
-                    "budget": str(budget.amount),
-                    "price": canonical_decimal(price),
-                },
+            planned = ReinvestmentPlanned(
+                action.action_id, symbol, purchase.shares, purchase.multiplier, purchase.step, budget, price
             )
+            journal.append(engine.store, STREAM, f"ca-plan:{action.action_id}", now, planned)
         else:
-            purchase = reinvest.ReinvestPlan(
-                Shares(planned["shares"]), Decimal(planned["multiplier"]), Shares(planned["step"])
-            )
-            budget, price = Money(planned["budget"]), Decimal(planned["price"])
+            purchase = reinvest.ReinvestPlan(planned.shares, planned.multiplier, planned.step)
+            budget, price = planned.budget, planned.price
         cost = Money.zero()
         bought = Shares(0)
         if not purchase.shares.is_zero():
@@ -609,19 +582,19 @@ class CorporateActionService:
                     },
                 )
         multiplier = purchase.multiplier if not bought.is_zero() else current.multiplier
-        return {
-            "gross": str(due.gross.amount),
-            "withheld": str(due.withheld.amount),
-            "net": str(due.net.amount),
-            "dust": str(due.dust.amount),
-            "budget": str(budget.amount),
-            "bought": canonical_decimal(bought.value),
-            "cost": str(cost.amount),
-            "carry": str((budget - cost).amount),
-            "multiplier": canonical_decimal(multiplier),
-            "step": canonical_decimal(purchase.step.value),
-            "price": canonical_decimal(price),
-        }
+        return Reinvested(
+            due.gross.amount,
+            due.withheld.amount,
+            due.net.amount,
+            due.dust.amount,
+            budget.amount,
+            bought.value,
+            cost.amount,
+            (budget - cost).amount,
+            multiplier,
+            purchase.step.value,
+            price,
+        )
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -631,21 +604,24 @@ class CorporateActionService:
     def _pay_open(self, action: CashDividend) -> datetime:
         return self._engine.calendar.session_bounds(action.pay_date)[0]
 
-    def _planned(self, action_id: str) -> Mapping[str, Any] | None:
-        self._journal()
-        event = self._by_key.get(f"ca-plan:{action_id}")
-        return None if event is None else event.payload
-
-    def _event(self, kind: str, action_id: str) -> Any:
-        self._journal()
-        prefix = "ca:" if kind == APPLIED else "ca-paid:"
-        event = self._by_key.get(f"{prefix}{action_id}")
-        return event if event is not None and event.type == kind else None
+    def _planned(self, action_id: str) -> ReinvestmentPlanned | None:
+        return self._journal().planned.get(action_id)
 
 
 def _order(action: CorporateAction) -> tuple[date, bool, str]:
     """Order actions by ex-date, a split before a dividend on one day (it applies at the open)."""
     return action.ex_date, isinstance(action, CashDividend), str(action.symbol)
+
+
+def _figures(part: object) -> dict[str, Any]:
+    """Return a step's figures as the outcome reports them: text, with wallets' amounts by wallet."""
+    figures = to_dict(part)
+    for name, value in figures.items():
+        if isinstance(value, list) and all(
+            isinstance(v, dict) and set(v) == {"wallet", "amount"} for v in value
+        ):
+            figures[name] = {v["wallet"]: v["amount"] for v in value}
+    return figures
 
 
 def _repeat(action: CorporateAction, at: datetime, current: InstrumentVersion) -> Outcome:

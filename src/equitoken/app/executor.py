@@ -37,6 +37,15 @@ from equitoken.domain.ids import Symbol, WalletAddress
 from equitoken.domain.instants import utc
 from equitoken.domain.keccak import keccak256
 from equitoken.domain.values import Money, TokenAmount
+from equitoken.issuance import journal
+from equitoken.issuance.plan_events import (
+    PLAN_EVENTS,
+    PlanAbandoned,
+    PlanDone,
+    PlanIntended,
+    PlanOutboxState,
+    PlanUndoing,
+)
 from equitoken.issuance.plans import (
     Burn,
     Leg,
@@ -54,10 +63,10 @@ from equitoken.ports.clock import Clock
 from equitoken.ports.store import Store
 
 STREAM = "effects"
-INTENDED = "PlanIntended"
-UNDOING = "PlanUndoing"
-DONE = "PlanDone"
-ABANDONED = "PlanAbandoned"
+INTENDED = PlanIntended.__name__
+UNDOING = PlanUndoing.__name__
+DONE = PlanDone.__name__
+ABANDONED = PlanAbandoned.__name__
 SETTLEMENT_INCOMPLETE = "SETTLEMENT_INCOMPLETE"
 ZERO = WalletAddress("0x" + "0" * 40)
 
@@ -102,34 +111,30 @@ class Executor:
         """Fold the outbox stream once (later calls keep it in memory: one writer per stream)."""
         if self._pending is not None:
             return self._pending
-        pending: dict[str, _Pending] = {}
+        state = PlanOutboxState()
         for stored in self._store.events(STREAM):
-            self._recorded += 1
-            payload = stored.payload
             try:
-                key = str(payload["key"])
-                if stored.type == INTENDED:
-                    pending[key] = _Pending(
-                        int(payload["number"]), dict(payload["plan"]), int(payload["after_block"])
-                    )
-                elif stored.type == UNDOING:
-                    pending[key].undoing = int(payload["after_block"])
-                    pending[key].refusal = str(payload["refusal"])
-                elif stored.type in (DONE, ABANDONED):
-                    del pending[key]
-                else:
-                    raise KeyError(stored.type)
-            except (KeyError, TypeError, ValueError) as bad:
+                state.apply(journal.decode(stored, PLAN_EVENTS))
+            except DomainError as bad:
                 raise DomainError(
                     "STORE_CORRUPT",
                     f"the journal's event at stream {stored.stream!r} position {stored.seq} is not a "
-                    f"readable plan record ({bad!r}); refusing to act on it",
+                    f"readable plan record ({bad.message}); refusing to act on it",
                 ) from None
-        self._pending = pending
-        return pending
+        self._recorded += state.recorded
+        self._pending = {
+            key: _Pending(
+                p.intended.number, dict(p.intended.plan), p.intended.after_block, None, p.undoing, p.refusal
+            )
+            for key, p in state.pending.items()
+        }
+        return self._pending
 
-    def _append(self, kind: str, number: int, at: datetime, payload: dict[str, Any]) -> None:
-        self._store.append_event(STREAM, kind, f"{kind}:{number}", at, payload)
+    def _append(
+        self, number: int, at: datetime, event: PlanIntended | PlanUndoing | PlanDone | PlanAbandoned
+    ) -> None:
+        kind = type(event).__name__
+        journal.append(self._store, STREAM, f"{kind}:{number}", at, event)
         self._recorded += 1
 
     def pending(self) -> list[Plan]:
@@ -158,12 +163,7 @@ class Executor:
         self._change(plan.key)
         number = self._recorded + 1
         after_block = self._chain.block_number()
-        self._append(
-            INTENDED,
-            number,
-            at,
-            {"key": plan.key, "number": number, "after_block": after_block, "plan": plan_to_dict(plan)},
-        )
+        self._append(number, at, PlanIntended(plan.key, number, after_block, plan_to_dict(plan)))
         pending[plan.key] = _Pending(number, {}, after_block, plan)
 
     def close(self, outcome: Outcome, at: datetime) -> None:
@@ -173,9 +173,9 @@ class Executor:
         if entry is None:
             raise DomainError("PLAN_UNKNOWN", f"plan {outcome.plan.key} is not pending")
         self._change(outcome.plan.key)
-        kind = DONE if outcome.done else ABANDONED
         failure = "" if outcome.failure is None else f"{outcome.failure.code}: {outcome.failure.message}"
-        self._append(kind, entry.number, at, {"key": outcome.plan.key, "failure": failure})
+        closed = PlanDone if outcome.done else PlanAbandoned
+        self._append(entry.number, at, closed(outcome.plan.key, failure))
         del pending[outcome.plan.key]
 
     def committed(self) -> None:
@@ -255,15 +255,9 @@ class Executor:
         entry.refusal = f"{refused.code}: {refused.message}"
         with self._store.transaction():
             self._append(
-                UNDOING,
                 entry.number,
                 utc(self._clock.now()),
-                {
-                    "key": plan.key,
-                    "sent": sent,
-                    "after_block": entry.undoing,
-                    "refusal": entry.refusal,
-                },
+                PlanUndoing(plan.key, sent, entry.undoing, entry.refusal),
             )
         return self._send_back(entry, [leg for leg in plan.legs[:sent]], [])
 

@@ -56,6 +56,7 @@ from equitoken.compliance.engine import evaluate
 from equitoken.compliance.investors import InvestorCategory, PersonKind
 from equitoken.compliance.kyc import KycState
 from equitoken.compliance.transfers import transfer_action
+from equitoken.domain.codec import MALFORMED
 from equitoken.domain.errors import DomainError, InfrastructureError
 from equitoken.domain.ids import InvestorId, OrderId, Symbol, WalletAddress
 from equitoken.domain.instants import utc
@@ -108,6 +109,7 @@ from equitoken.ports.chain import Instrument
 from equitoken.ports.clock import Clock
 from equitoken.ports.market import MarketCalendar, PriceSource
 from equitoken.ports.store import Store
+from equitoken.reserves.events import RESERVE_EVENTS, MintingHalted, MintingResumed, ReservesState
 
 log = logging.getLogger(__name__)
 
@@ -488,25 +490,24 @@ class IssuanceEngine:
     def _journal_halt(self, kind: str, symbol: Symbol, payload: dict[str, Any]) -> None:
         count = self._halt_events.get((kind, symbol), 0) + 1
         at = utc(self.clock.now())
-        self.store.append_event(
-            HALTS,
-            kind,
-            f"reserves:{kind}:{symbol}:{count}",
-            at,
-            {"symbol": symbol.value, "at": at.isoformat()} | payload,
-        )
+        record = dict(payload)
+        event: MintingHalted | MintingResumed
+        if kind == HALTED:
+            event = MintingHalted(at, symbol, record.pop("reason"))
+        else:
+            breaks = tuple(record.pop("accepted_breaks", ()))
+            event = MintingResumed(at, symbol, record.pop("operator"), record.pop("reason"), breaks)
+        if record:  # a field the event has no place for would be lost from the record: refuse it
+            raise DomainError(MALFORMED, f"{kind} has no field {sorted(record)[0]!r}")
+        journal.append(self.store, HALTS, f"reserves:{kind}:{symbol}:{count}", at, event)
         self._halt_events[(kind, symbol)] = count
 
     def _load_halts(self) -> None:
-        for event in self.store.events(HALTS):
-            if event.type not in (HALTED, RESUMED):
-                continue
-            symbol = Symbol(event.payload["symbol"])
-            self._halt_events[(event.type, symbol)] = self._halt_events.get((event.type, symbol), 0) + 1
-            if event.type == HALTED:
-                self._halted[symbol] = event.payload["reason"]
-            else:
-                self._halted.pop(symbol, None)
+        state = ReservesState()
+        for event in journal.read(self.store, HALTS, RESERVE_EVENTS):
+            state.apply(event)
+        self._halt_events.update(state.halts)
+        self._halted.update(state.halted)
 
     # -- trading blackouts (around a corporate action) ---------------------------------------------
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from equitoken.app.compliance_desk import ComplianceDesk
 from equitoken.app.files import parse_json, read_text
@@ -28,8 +27,10 @@ from equitoken.compliance.book import BindWallet, ChangeKyc, OnboardInvestor
 from equitoken.compliance.instruments import HoldingIssued, InstrumentRegistered, WhitelistChanged
 from equitoken.compliance.kyc import KycState
 from equitoken.compliance.onboarding import HoldingEntry, InvestorEntry, Onboarding, parse_onboarding
+from equitoken.compliance.onboarding_events import ONBOARDING_EVENTS, HoldingOnboarded, OnboardedHoldings
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import Symbol, deterministic_id
+from equitoken.issuance import journal
 
 STREAM = "onboarding"
 """Journal stream of the holdings issued from onboarding files, keyed by their content identity."""
@@ -122,8 +123,11 @@ def holding_identity(holding: HoldingEntry, occurrence: int) -> str:
     )
 
 
-def _onboarded(desk: ComplianceDesk) -> dict[str, dict[str, Any]]:
-    return {e.key: dict(e.payload) for e in desk.store.events(STREAM) if e.type == "HoldingOnboarded"}
+def _onboarded(desk: ComplianceDesk) -> dict[str, HoldingOnboarded]:
+    state = OnboardedHoldings()
+    for event in journal.read(desk.store, STREAM, ONBOARDING_EVENTS):
+        state.apply(event)
+    return state.holdings
 
 
 def _holdings(desk: ComplianceDesk, plan: Onboarding, report: OnboardingReport) -> list[tuple[Symbol, int]]:
@@ -136,18 +140,19 @@ def _holdings(desk: ComplianceDesk, plan: Onboarding, report: OnboardingReport) 
         acquired = "" if holding.acquired_at is None else holding.acquired_at.isoformat()
         occurrence = seen.get((holding.symbol.value, holding.wallet.value, acquired), 0)
         seen[(holding.symbol.value, holding.wallet.value, acquired)] = occurrence + 1
-        key = f"onboarding-holding:{holding_identity(holding, occurrence)}"
-        terms = {"shares": str(holding.shares.value), "regulation": holding.regulation.value}
-        recorded = onboarded.get(key)
+        identity = holding_identity(holding, occurrence)
+        shares = str(holding.shares.value)
+        recorded = onboarded.get(identity)
         if recorded is not None:
-            if {k: recorded.get(k) for k in terms} != terms:
+            # As written: "10" and "10.0" are different terms in a file, as they were when recorded.
+            if (str(recorded.shares.value), recorded.regulation) != (shares, holding.regulation):
                 raise _conflict(
                     where,
-                    f"{holding.symbol} to {holding.wallet} was onboarded with {recorded.get('shares')} "
-                    f"shares ({recorded.get('regulation')}), the file says {terms['shares']} "
-                    f"({terms['regulation']})",
+                    f"{holding.symbol} to {holding.wallet} was onboarded with {recorded.shares.value} "
+                    f"shares ({recorded.regulation.value}), the file says {shares} "
+                    f"({holding.regulation.value})",
                 )
-            report.skipped.append(f"holding {holding.symbol} {holding.wallet} {terms['shares']}")
+            report.skipped.append(f"holding {holding.symbol} {holding.wallet} {shares}")
             continue
         now = desk.now()
         owner = desk.investors.book.owner_of(holding.wallet)
@@ -167,15 +172,17 @@ def _holdings(desk: ComplianceDesk, plan: Onboarding, report: OnboardingReport) 
             )
         except DomainError as error:
             raise _where(error, where) from None
-        payload = {
-            "instrument": holding.symbol.value,
-            "wallet": holding.wallet.value,
-            "acquired_at": acquired,
-            "occurrence": occurrence,
-            "position": position,
-            **terms,
-        }
-        desk.store.append_event(STREAM, "HoldingOnboarded", key, now, payload)
+        onboarded_now = HoldingOnboarded(
+            identity,
+            holding.symbol,
+            holding.wallet,
+            acquired,
+            occurrence,
+            position,
+            holding.shares,
+            holding.regulation,
+        )
+        journal.append(desk.store, STREAM, f"onboarding-holding:{identity}", now, onboarded_now)
         deployed = desk.chain.chain_id in state.deployments
         if desk.outbox is not None and deployed:
             # Not yet deployed here: deploying it journals the intents of all its holdings.

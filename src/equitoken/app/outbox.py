@@ -29,12 +29,14 @@ from typing import Protocol
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import Symbol, WalletAddress
 from equitoken.domain.values import Shares, TokenAmount
+from equitoken.issuance import journal
+from equitoken.issuance.mint_events import MINT_EVENTS, MintConfirmed, MintIntended, MintOutboxState
 from equitoken.ports.chain import ChainEvent, ChainTx, Instrument
-from equitoken.ports.store import Store, StoredEvent
+from equitoken.ports.store import Store
 
 STREAM = "outbox"
-INTENDED = "MintIntended"
-CONFIRMED = "MintConfirmed"
+INTENDED = MintIntended.__name__
+CONFIRMED = MintConfirmed.__name__
 ZERO = WalletAddress("0x" + "0" * 40)
 
 
@@ -61,16 +63,8 @@ class MintChain(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class MintIntent:
-    """A mint recorded as intended: which holding, on which chain, to whom, how much, from when on."""
-
-    key: str
-    chain_id: int
-    symbol: Symbol
-    wallet: WalletAddress
-    shares: Shares
-    after_block: int
+MintIntent = MintIntended
+"""A mint recorded as intended: which holding, on which chain, to whom, how much, from when on."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,25 +75,6 @@ class MintOutcome:
     tx_hash: str
     block: int
     found: bool
-
-
-def _intent(stored: StoredEvent) -> MintIntent:
-    p = stored.payload
-    try:
-        return MintIntent(
-            str(p["key"]),
-            int(p["chain_id"]),
-            Symbol(p["symbol"]),
-            WalletAddress(p["wallet"]),
-            Shares(p["shares"]),
-            int(p["after_block"]),
-        )
-    except (KeyError, ValueError, TypeError, DomainError):
-        raise DomainError(
-            "STORE_CORRUPT",
-            f"the journal's event at stream {stored.stream!r} position {stored.seq} is not a readable mint "
-            "intent; refusing to use it",
-        ) from None
 
 
 class MintOutbox:
@@ -117,42 +92,29 @@ class MintOutbox:
 
         Call it inside the unit of work that records the holding, so both or neither exist.
         """
-        recorded = {i.key for i in self.intents()}
-        if key in recorded:
+        if key in {i.key for i in self.intents()}:
             return False
-        payload = {
-            "key": key,
-            "chain_id": self._chain.chain_id,
-            "symbol": symbol.value,
-            "wallet": wallet.value,
-            "shares": str(shares.value),
-            "after_block": self._chain.block_number(),
-        }
-        self._store.append_event(STREAM, INTENDED, self._event_key("mint", key), at, payload)
+        intent = MintIntended(key, self._chain.chain_id, symbol, wallet, shares, self._chain.block_number())
+        journal.append(self._store, STREAM, self._event_key("mint", key), at, intent)
         return True
+
+    def _state(self) -> MintOutboxState:
+        """Fold the stream for this chain; an unreadable event is refused, never skipped."""
+        state = MintOutboxState(self._chain.chain_id)
+        try:
+            for event in journal.read(self._store, STREAM, MINT_EVENTS):
+                state.apply(event)
+        except DomainError as bad:
+            raise DomainError("STORE_CORRUPT", f"{bad.message}; the mint outbox refuses to use it") from None
+        return state
 
     def intents(self) -> list[MintIntent]:
         """Return every intent recorded for this chain, in order."""
-        chain_id = self._chain.chain_id
-        found = [_intent(e) for e in self._store.events(STREAM) if e.type == INTENDED]
-        return [i for i in found if i.chain_id == chain_id]
+        return self._state().intents
 
     def _confirmed(self) -> dict[str, str]:
         """Return intent key -> transaction hash, for this chain's confirmed intents."""
-        out: dict[str, str] = {}
-        for e in self._store.events(STREAM):
-            if e.type != CONFIRMED:
-                continue
-            try:
-                if int(e.payload["chain_id"]) == self._chain.chain_id:
-                    out[str(e.payload["key"])] = str(e.payload["tx_hash"])
-            except (KeyError, ValueError, TypeError):
-                raise DomainError(
-                    "STORE_CORRUPT",
-                    f"the journal's event at stream {e.stream!r} position {e.seq} is not a readable mint "
-                    "outcome; refusing to use it",
-                ) from None
-        return out
+        return self._state().confirmed
 
     def pending(self) -> list[MintIntent]:
         """Return the intents with no recorded outcome, in order."""
@@ -175,19 +137,10 @@ class MintOutbox:
                 tx = self._chain.mint(instrument, intent.wallet, amount)
                 outcome = MintOutcome(intent, tx.tx_hash, tx.block, found=False)
             claimed.add(outcome.tx_hash)
-            self._store.append_event(
-                STREAM,
-                CONFIRMED,
-                self._event_key("minted", intent.key),
-                at,
-                {
-                    "key": intent.key,
-                    "chain_id": intent.chain_id,
-                    "tx_hash": outcome.tx_hash,
-                    "block": outcome.block,
-                    "found": outcome.found,
-                },
+            confirmed = MintConfirmed(
+                intent.key, intent.chain_id, outcome.tx_hash, outcome.block, outcome.found
             )
+            journal.append(self._store, STREAM, self._event_key("minted", intent.key), at, confirmed)
             outcomes.append(outcome)
         return outcomes
 

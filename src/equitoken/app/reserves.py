@@ -22,14 +22,15 @@ from equitoken.app.issuance import HALTS, IssuanceEngine
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import Symbol
 from equitoken.domain.instants import utc
-from equitoken.domain.values import canonical_decimal
+from equitoken.issuance import journal
 from equitoken.issuance.models.books import custody, hedge_pending, in_flight, token_supply
 from equitoken.ledger.running import RunningBalances
+from equitoken.reserves.events import RESERVE_EVENTS, ReservesReconciled, ReservesState
 from equitoken.reserves.reconciliation import Custodian, Reconciliation, Sources, reconcile
 
 STREAM = HALTS
 """Reconciliations are journaled beside the engine's halts and their lifting."""
-RECONCILED = "ReservesReconciled"
+RECONCILED = ReservesReconciled.__name__
 
 
 @runtime_checkable
@@ -57,7 +58,10 @@ class ReservesService:
         self._engine = engine
         self._store = engine.store
         self.tolerance = tolerance
-        self._count = sum(1 for e in self._store.events(STREAM) if e.type == RECONCILED)
+        state = ReservesState()
+        for event in journal.read(self._store, STREAM, RESERVE_EVENTS):
+            state.apply(event)
+        self._count = state.reconciled
         self._balances = RunningBalances()
         """The ledger's balances, followed entry by entry: a reconciliation reads only what was posted
         since the last one, never every posting of the history again."""
@@ -119,9 +123,7 @@ class ReservesService:
         result = reconcile(self.sources(symbol), self.tolerance)
         self._count += 1
         at = result.sources.at
-        self._store.append_event(
-            STREAM, RECONCILED, f"reserves:reconciled:{self._count}", at, _reconciliation_payload(result)
-        )
+        journal.append(self._store, STREAM, f"reserves:reconciled:{self._count}", at, reconciled(result))
         if not result.ok:
             self._engine.halt_minting(symbol, "; ".join(str(b) for b in result.breaks))
         return result
@@ -154,22 +156,22 @@ class ReservesService:
         self._engine.resume_minting(symbol, operator, reason, accepted_breaks=[str(b) for b in fresh.breaks])
 
 
-def _reconciliation_payload(result: Reconciliation) -> dict[str, Any]:
+def reconciled(result: Reconciliation) -> ReservesReconciled:
+    """Return the event that records ``result``."""
     s = result.sources
-    ratio = result.collateral_ratio
-    return {
-        "symbol": s.symbol,
-        "model": s.model,
-        "block": s.block,
-        "at": s.at.isoformat(),
-        "chain_supply": canonical_decimal(s.chain_supply),
-        "multiplier": canonical_decimal(s.multiplier),
-        "ledger_tokens": canonical_decimal(s.ledger_tokens),
-        "custody": canonical_decimal(s.ledger_custody),
-        "in_flight": canonical_decimal(s.ledger_in_flight),
-        "commitments": canonical_decimal(s.ledger_commitments),
-        "custodian_settled": canonical_decimal(s.custodian.settled),
-        "collateral_ratio": None if ratio is None else canonical_decimal(ratio),
-        "breaks": [str(b) for b in result.breaks],
-        "tolerance": canonical_decimal(result.tolerance),
-    }
+    return ReservesReconciled(
+        utc(s.at),
+        s.symbol,
+        s.model,
+        s.block,
+        s.chain_supply,
+        s.multiplier,
+        s.ledger_tokens,
+        s.ledger_custody,
+        s.ledger_in_flight,
+        s.ledger_commitments,
+        s.custodian.settled,
+        result.collateral_ratio,
+        tuple(str(b) for b in result.breaks),
+        result.tolerance,
+    )

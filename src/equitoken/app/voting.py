@@ -23,14 +23,20 @@ everything and ``result`` — computed by the pure tally, signatures re-checked 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from equitoken.adapters.chain.signing import recover as recover_address
 from equitoken.adapters.chain.vote_signing import wallet_signer
 from equitoken.app.issuance import IssuanceEngine
+from equitoken.corporate_actions.events import (
+    VOTING_EVENTS,
+    BallotCast,
+    ProposalMade,
+    RecordTaken,
+    VotingState,
+)
 from equitoken.corporate_actions.voting import (
     SENTENCES,
     Ballot,
@@ -45,7 +51,8 @@ from equitoken.corporate_actions.voting import (
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import InvestorId, Symbol, WalletAddress
 from equitoken.domain.instants import utc
-from equitoken.domain.values import Number, canonical_decimal, to_decimal
+from equitoken.domain.values import Number, to_decimal
+from equitoken.issuance import journal
 from equitoken.issuance.models import ModelName, ModelReason
 from equitoken.ports.chain import MultiplierUpdate
 from equitoken.ports.signing import Recover, Signer
@@ -54,9 +61,9 @@ from equitoken.ports.store import StoredEvent
 log = logging.getLogger(__name__)
 
 STREAM = "voting"
-PROPOSED = "ProposalMade"
-RECORDED = "RecordTaken"
-CAST = "BallotCast"
+PROPOSED = ProposalMade.__name__
+RECORDED = RecordTaken.__name__
+CAST = BallotCast.__name__
 
 
 class VotingService:
@@ -78,9 +85,10 @@ class VotingService:
         self._store = engine.store
         self._signers = signers or (lambda wallet: wallet_signer(engine.chain, wallet))
         self._recover = recover
-        self._proposals: dict[str, Proposal] = {}
-        self._snapshots: dict[str, RecordSnapshot] = {}
-        self._ballots: dict[str, list[Ballot]] = {}
+        self._state = VotingState()
+        self._proposals = self._state.proposals
+        self._snapshots = self._state.snapshots
+        self._ballots = self._state.ballots
         self._seen: set[int] = set()
         for stored in self._store.events(STREAM):
             self._replay(stored)
@@ -130,7 +138,7 @@ class VotingService:
             raise DomainError(
                 "RECORD_DATE_PASSED", f"the record instant {proposal.record_at.isoformat()} is already past"
             )
-        self._record(PROPOSED, f"voting:proposal:{proposal.proposal_id}", now, _proposal_payload(proposal))
+        self._record(f"voting:proposal:{proposal.proposal_id}", now, ProposalMade.of(proposal))
         return proposal
 
     def tick(self) -> list[RecordSnapshot]:
@@ -213,7 +221,7 @@ class VotingService:
         if ballot.nonce < self._next_nonce(proposal.proposal_id, ballot.voter):
             raise DomainError("STALE_NONCE", "the wallet has already voted with this nonce or a higher one")
         key = f"voting:ballot:{proposal.proposal_id}:{ballot.voter}:{ballot.nonce}"
-        self._record(CAST, key, ballot.cast_at, _ballot_payload(ballot))
+        self._record(key, ballot.cast_at, BallotCast.of(ballot))
         log.info(
             "ballot cast",
             extra={"proposal": proposal.proposal_id, "voter": ballot.voter.value, "nonce": ballot.nonce},
@@ -258,69 +266,21 @@ class VotingService:
                     "block": block,
                 },
             )
-        self._record(RECORDED, f"voting:snapshot:{proposal.proposal_id}", now, _snapshot_payload(snapshot))
+        self._record(f"voting:snapshot:{proposal.proposal_id}", now, RecordTaken.of(snapshot))
         return snapshot
 
-    def _record(self, kind: str, key: str, at: datetime, payload: Mapping[str, Any]) -> None:
-        stored = self._store.append_event(STREAM, kind, key, at, payload)
-        self._replay(stored)
+    def _record(self, key: str, at: datetime, event: ProposalMade | RecordTaken | BallotCast) -> None:
+        self._replay(journal.append(self._store, STREAM, key, at, event))
 
     def _replay(self, stored: StoredEvent) -> None:
         if stored.seq in self._seen:  # a repeated append returns the stored event: fold it once
             return
+        self._state.apply(journal.decode(stored, VOTING_EVENTS))
         self._seen.add(stored.seq)
-        payload = stored.payload
-        if stored.type == PROPOSED:
-            proposal = _proposal_from(payload)
-            if proposal.proposal_id != payload["proposal_id"]:
-                raise DomainError(
-                    "STORE_CORRUPT", f"proposal {payload['proposal_id']} does not hash to its id"
-                )
-            self._proposals.setdefault(proposal.proposal_id, proposal)
-        elif stored.type == RECORDED:
-            snapshot = _snapshot_from(payload)
-            self._snapshots.setdefault(snapshot.proposal_id, snapshot)
-        elif stored.type == CAST:
-            ballot = _ballot_from(payload)
-            self._ballots.setdefault(ballot.proposal_id, []).append(ballot)
 
 
 def _refused(reason: VoteReason) -> DomainError:
     return DomainError(reason.value, SENTENCES[reason])
-
-
-# -- journal payloads (JSON: text for decimals, instants and bytes) ---------------------------------
-
-
-def _proposal_payload(proposal: Proposal) -> dict[str, Any]:
-    return {
-        "proposal_id": proposal.proposal_id,
-        "symbol": proposal.symbol.value,
-        "token": proposal.token.value,
-        "chain_id": proposal.chain_id,
-        "title": proposal.title,
-        "options": list(proposal.options),
-        "record_at": proposal.record_at.isoformat(),
-        "opens_at": proposal.opens_at.isoformat(),
-        "closes_at": proposal.closes_at.isoformat(),
-        "quorum": canonical_decimal(proposal.quorum),
-        "threshold": canonical_decimal(proposal.threshold),
-    }
-
-
-def _proposal_from(payload: Mapping[str, Any]) -> Proposal:
-    return Proposal(
-        Symbol(payload["symbol"]),
-        WalletAddress(payload["token"]),
-        int(payload["chain_id"]),
-        payload["title"],
-        tuple(payload["options"]),
-        datetime.fromisoformat(payload["record_at"]),
-        datetime.fromisoformat(payload["opens_at"]),
-        datetime.fromisoformat(payload["closes_at"]),
-        Decimal(payload["quorum"]),
-        Decimal(payload["threshold"]),
-    )
 
 
 def multiplier_at(history: Sequence[MultiplierUpdate], moment: datetime) -> Decimal:
@@ -330,49 +290,3 @@ def multiplier_at(history: Sequence[MultiplierUpdate], moment: datetime) -> Deci
         if update.effective_at <= moment:
             current = update.multiplier
     return current
-
-
-def _snapshot_payload(snapshot: RecordSnapshot) -> dict[str, Any]:
-    return {
-        "proposal_id": snapshot.proposal_id,
-        "block": snapshot.block,
-        "taken_at": snapshot.taken_at.isoformat(),
-        "multiplier": canonical_decimal(snapshot.multiplier),
-        "balances": {w.value: canonical_decimal(b) for w, b in sorted(snapshot.balances.items())},
-        "frozen": sorted(w.value for w in snapshot.frozen),
-        "investors": {w.value: i.value for w, i in sorted(snapshot.investors.items())},
-    }
-
-
-def _snapshot_from(payload: Mapping[str, Any]) -> RecordSnapshot:
-    return RecordSnapshot(
-        payload["proposal_id"],
-        int(payload["block"]),
-        datetime.fromisoformat(payload["taken_at"]),
-        Decimal(payload["multiplier"]),
-        {WalletAddress(w): Decimal(b) for w, b in payload["balances"].items()},
-        frozenset(WalletAddress(w) for w in payload["frozen"]),
-        {WalletAddress(w): InvestorId(i) for w, i in payload["investors"].items()},
-    )
-
-
-def _ballot_payload(ballot: Ballot) -> dict[str, Any]:
-    return {
-        "proposal_id": ballot.proposal_id,
-        "voter": ballot.voter.value,
-        "choice": ballot.choice,
-        "nonce": str(ballot.nonce),  # a uint256 does not fit every JSON reader's integers
-        "signature": "0x" + ballot.signature.hex(),
-        "cast_at": ballot.cast_at.isoformat(),
-    }
-
-
-def _ballot_from(payload: Mapping[str, Any]) -> Ballot:
-    return Ballot(
-        payload["proposal_id"],
-        WalletAddress(payload["voter"]),
-        int(payload["choice"]),
-        int(payload["nonce"]),
-        bytes.fromhex(payload["signature"].removeprefix("0x")),
-        datetime.fromisoformat(payload["cast_at"]),
-    )

@@ -9,7 +9,10 @@ payload, digit for digit.
 Types it knows: ``str``, ``int``, ``bool``, ``Decimal``, ``datetime`` (aware, written in UTC),
 ``date``, any ``Enum``, ``Money``/``Price`` (``"<amount> <currency>"``), ``Shares``, the id types that
 wrap one ``value`` string (``Symbol``, ``WalletAddress``…), nested dataclasses, ``X | None`` and
-``tuple[X, ...]``. Anything else is a programming error, refused when the event is first encoded.
+``tuple[X, ...]``, and ``Mapping[str, Any]``: a JSON object kept as written, for a record that has
+its own codec and can only be decoded later (a plan, whose events are typed by a model not open
+yet) — its values must be plain JSON (text, integers, booleans, null, lists, objects). Anything else
+is a programming error, refused when the event is first encoded.
 """
 
 from __future__ import annotations
@@ -96,7 +99,27 @@ def _nested(kind: Any) -> bool:
     )
 
 
+def _json_object(kind: Any) -> bool:
+    """Tell whether ``kind`` is ``Mapping[str, Any]`` (a JSON object kept as written)."""
+    return typing.get_origin(kind) is Mapping and typing.get_args(kind) == (str, Any)
+
+
+def _plain(value: Any, where: str) -> Any:
+    """Return a copy of ``value`` if it is plain JSON (no floats: amounts are text), else refuse it."""
+    if value is None or type(value) in (str, int, bool):
+        return value
+    if isinstance(value, list | tuple):
+        return [_plain(v, f"{where}[]") for v in value]
+    if isinstance(value, Mapping) and all(type(k) is str for k in value):
+        return {k: _plain(v, f"{where}.{k}") for k, v in value.items()}
+    raise DomainError(MALFORMED, f"{where} is not plain JSON: {type(value).__name__}")
+
+
 def _encode(value: Any, kind: Any) -> Any:
+    if _json_object(kind):
+        if not isinstance(value, Mapping):
+            raise DomainError(MALFORMED, f"expected an object, got {type(value).__name__}")
+        return _plain(value, "an object field")
     inner = _optional(kind)
     if inner is not None:
         return None if value is None else _encode(value, inner)
@@ -127,6 +150,10 @@ def _encode(value: Any, kind: Any) -> Any:
 
 
 def _decode(raw: Any, kind: Any, where: str) -> Any:
+    if _json_object(kind):
+        if not isinstance(raw, Mapping):
+            raise DomainError(MALFORMED, f"{where} is not an object: {raw!r}")
+        return _plain(raw, where)
     inner = _optional(kind)
     if inner is not None:
         return None if raw is None else _decode(raw, inner, where)

@@ -37,14 +37,22 @@ def decode(stored: StoredEvent, kinds: Iterable[type]) -> Any:
     by_name = {k.__name__: k for k in kinds}
     kind = by_name.get(stored.type)
     if kind is None:
-        raise DomainError(MALFORMED, f"stream {stored.stream} holds an unknown event {stored.type!r}")
+        raise DomainError(MALFORMED, f"{_where(stored)} holds an unknown event {stored.type!r}")
     payload = dict(stored.payload)
     version = payload.pop(VERSION, None)
     if version != version_of(kind):
         raise DomainError(
-            MALFORMED, f"{stored.type} #{stored.seq} is version {version}, this code reads {version_of(kind)}"
+            MALFORMED,
+            f"{_where(stored)}: {stored.type} is version {version}, this code reads {version_of(kind)}",
         )
-    return from_dict(kind, payload)
+    try:
+        return from_dict(kind, payload)
+    except DomainError as bad:  # say where: the stored event, not only the field, is what to look at
+        raise DomainError(MALFORMED, f"{_where(stored)}: {bad.message}") from None
+
+
+def _where(stored: StoredEvent) -> str:
+    return f"the event at stream {stored.stream!r} position {stored.seq}"
 
 
 def read(store: Store, stream: str, kinds: Iterable[type]) -> Iterator[Any]:
