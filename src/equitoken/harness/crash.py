@@ -59,7 +59,7 @@ from equitoken.app.issuance import IssuanceEngine, open_engine
 from equitoken.app.settings import Settings
 from equitoken.compliance.actions import Regulation
 from equitoken.compliance.investors import InvestorCategory, PersonKind
-from equitoken.domain.errors import DomainError
+from equitoken.domain.errors import DomainError, InfrastructureError
 from equitoken.domain.ids import InvestorId, OrderId, Symbol
 from equitoken.domain.trading import OrderType, Side
 from equitoken.domain.values import Money, Price, Shares
@@ -99,6 +99,9 @@ BROKER_SYMBOLS = tuple(symbol for symbol, model, _ in LISTINGS if model != "dire
 """The listings that trade at a broker, in listing order (the order the engine asks for accounts)."""
 ARMED = "ARMED"
 STOPPED = 75
+REOPEN = 76
+"""A child's exit when the engine failed under a step (not a refusal): the parent reopens it."""
+MAX_REOPENS = 20
 """The exit code of a child that stopped cleanly (a ``stop`` plan)."""
 OPEN = "OPEN"
 MARKET_FROM, MARKET_TO = date(2012, 5, 1), date(2012, 12, 31)
@@ -282,6 +285,8 @@ class World:
                         acquired_at=LEGACY_ACQUIRED,
                         regulation=Regulation.REG_S,
                     )
+        except InfrastructureError:
+            raise  # not an answer: the machinery failed (or the engine must reopen), nothing is known
         except DomainError:
             pass  # refused: the same refusal as in the uninterrupted run (or a retry's answer)
 
@@ -426,7 +431,15 @@ def child(
         if step.index == flow.setup:
             arm()
             print(OPEN, flush=True)
-        world.run(step, flow)
+        try:
+            world.run(step, flow)
+        except InfrastructureError as failed:
+            # The store or chain failed under the step (a lock timeout on a loaded machine, an engine
+            # that rolled back and must reopen): the step is not done. Exit for the parent to reopen the
+            # engine, as an operator would, instead of counting the step as done.
+            print(f"reopening after {failed.code}: {failed.message}", file=sys.stderr, flush=True)
+            counters.close()
+            return REOPEN
         progress.mark(step.index)
         elapsed = time.perf_counter() - armed_at[0] if armed_at[0] else 0.0
         counters.write(f"{step.index} {sends.sends} {killer.commits} {elapsed:.3f}\n")
@@ -464,6 +477,8 @@ class Trial:
     orders: int = 0
     kills: int = 0
     restarts: int = 0
+    reopens: int = 0
+    """Restarts after the engine failed under a step (a store or chain failure, not a kill)."""
     plans: list[str] = field(default_factory=list)
     mismatches: list[str] = field(default_factory=list)
     reference_problems: list[str] = field(default_factory=list)
@@ -581,6 +596,13 @@ def _run_to_end(
             code = _wait(_spawn(directory, seed, size, store_url, chain_url, plan), plan, timeout)
             if code == 0:
                 break
+            if code == REOPEN:
+                trial.restarts += 1
+                trial.reopens += 1
+                if trial.reopens > MAX_REOPENS:  # a failure that does not go away is not a crash test
+                    trial.mismatches.append(f"the engine failed under a step {trial.reopens} times")
+                    return None
+                continue
             if code == STOPPED:
                 trial.restarts += 1
                 trial.plans.append(f"{plan.label()} at step {_done(directory)}")
@@ -711,6 +733,7 @@ def summary(trials: Sequence[Trial]) -> dict[str, Any]:
         "trials": len(trials),
         "kills": sum(t.kills for t in trials),
         "restarts": sum(t.restarts for t in trials),
+        "reopens": sum(t.reopens for t in trials),
         "orders": sum(t.orders for t in trials),
         "mismatches": sum(len(t.mismatches) for t in trials),
         "trials_with_mismatches": sum(1 for t in trials if t.mismatches),
@@ -768,7 +791,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         trials.append(trial)
         print(
             f"[{mode.name}] seed {trial.seed}: {trial.orders} orders, {trial.kills} kills, "
-            f"{trial.restarts} restarts, {len(trial.mismatches)} mismatches, {trial.seconds}s",
+            f"{trial.restarts} restarts ({trial.reopens} reopens), {len(trial.mismatches)} mismatches, "
+            f"{trial.seconds}s",
             flush=True,
         )
         for problem in trial.reference_problems:
