@@ -135,7 +135,7 @@ def exposure_histories(draw: st.DrawFn) -> list[object]:
         elif step == "fill" and book.hedges:
             hedge = book.hedges[0]
             left = hedge.shares.value - hedge.filled.value
-            part = Shares(draw(st.decimals(min_value=Decimal("0.5"), max_value=left, places=1)))
+            part = Shares(draw(st.decimals(min_value=min(Decimal("0.5"), left), max_value=left, places=1)))
             event = HedgeFilled(hedge.client_order_id, f"b{len(events)}", part, Money(part.value * 27))
         elif step == "release" and book.hedges:
             event = HedgeReleased(book.hedges[0].client_order_id)
