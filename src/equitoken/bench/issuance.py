@@ -36,6 +36,7 @@ from equitoken.app.bootstrap import bootstrap
 from equitoken.app.issuance import IssuanceEngine, ModelBuilder, open_engine
 from equitoken.app.orders import EngineCompliance
 from equitoken.app.settings import Settings
+from equitoken.bench.ceiling import Ceiling, ceiling, mark
 from equitoken.bench.core import BenchOptions, Measurement
 from equitoken.compliance.decision import Decision
 from equitoken.compliance.investors import InvestorCategory
@@ -122,6 +123,7 @@ class ModelRun:
     filled: int
     seconds: float
     shares: dict[str, float]
+    ceiling: Ceiling
 
 
 def _engine(workdir: Path, clock: ManualClock, stages: StageClock, seed: str) -> IssuanceEngine:
@@ -164,6 +166,8 @@ def run_model(model: ModelName, orders: int) -> ModelRun:
         if direct:  # the ATS needs holders with resting offers for the buyers to take
             _seed_book(engine, symbol, investors[:4], orders)
             investors = investors[4:]
+        database = Path(workdir) / "bench.db"
+        since = mark(database)
         stages.spent.clear()
         filled = 0
         start = time.perf_counter()
@@ -175,10 +179,11 @@ def run_model(model: ModelName, orders: int) -> ModelRun:
                 filled += 1
         seconds = time.perf_counter() - start
         engine.store.close()
+        raw = ceiling(database, since, orders)
     total = sum(stages.spent.get(s, 0.0) for s in STAGES if s != "engine")
     spent = dict(stages.spent) | {"engine": max(seconds - total, 0.0)}
     shares = {stage: spent.get(stage, 0.0) / seconds for stage in STAGES}
-    return ModelRun(model, orders, filled, seconds, shares)
+    return ModelRun(model, orders, filled, seconds, shares, raw)
 
 
 def _builder(model: ModelName, orders: int) -> ModelBuilder:
@@ -269,4 +274,17 @@ def run(options: BenchOptions) -> list[Measurement]:
                 note=f"{result.filled}/{result.orders} filled; time: {split}",
             )
         )
+        raw = result.ceiling
+        for rate, per in ((raw.per_order, "order"), (raw.per_group, f"{raw.group} orders")):
+            found.append(
+                Measurement(
+                    PART,
+                    f"{model.value}: orders end to end beside the raw-driver ceiling",
+                    result.orders / result.seconds,
+                    "orders/s",
+                    f"raw sqlite3, the same rows, one synchronous=FULL transaction per {per}",
+                    rate,
+                    note=f"{raw.rows_per_order:.0f} rows per order (goal: ratio ≥ 0.5)",
+                )
+            )
     return found
