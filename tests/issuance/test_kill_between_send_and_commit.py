@@ -13,12 +13,16 @@ from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from equitoken.adapters.chain.facade import ChainFacade
 from equitoken.app.bootstrap import bootstrap
 from equitoken.app.issuance import IssuanceEngine, ModelBuilder, open_engine
 from equitoken.app.settings import Settings
+from equitoken.compliance.actions import Regulation
+from equitoken.domain.errors import DomainError, InfrastructureError
 from equitoken.domain.ids import Symbol
-from equitoken.domain.values import Money
+from equitoken.domain.values import Money, Price, Shares
 from equitoken.issuance.models import ModelName
 from equitoken.issuance.models.base import Holder
 from equitoken.issuance.models.books import USD, investor_cash, investor_tokens
@@ -26,6 +30,7 @@ from equitoken.issuance.models.inventory import InventoryModel
 from equitoken.issuance.orders import OrderState, TimeInForce
 from equitoken.ports.broker import Broker
 from tests.issuance.test_restart import BUILDERS, MONDAY, direct_world, inventory_world, placed
+from tests.issuance.test_restart import KO as KO_SYMBOL
 from tests.issuance.world import World, ny
 
 
@@ -209,3 +214,61 @@ def test_a_refill_the_broker_took_before_the_kill_is_not_bought_twice() -> None:
     again = restarted.model(Symbol("AAPL"))
     assert isinstance(again, InventoryModel) and again.rebalances == 1  # the next one is number 2
     assert all(b.holds for b in engine.check()) and engine.invariants_ok
+
+
+def test_a_deposit_key_used_again_for_another_amount_is_a_conflict() -> None:
+    world = World.start(MONDAY, seed="restart", chain_kept=True)
+    anna = world.investor("anna", residence="DE", cash=None)
+    assert world.engine.deposit(anna, Money("100"), key="wire-1") is True
+    with pytest.raises(DomainError) as conflict:
+        world.engine.deposit(anna, Money("5000"), key="wire-1")
+    assert conflict.value.code == "IDEMPOTENCY_CONFLICT"
+    assert world.engine.deposit(anna, Money("100"), key="wire-1") is False
+    assert world.store.balance(investor_cash(anna.investor), USD) == Decimal("100")
+
+
+def test_a_refused_submit_does_not_lose_a_holders_own_transfer() -> None:
+    # Review finding: the mirror's cursor moved inside a unit the refusal rolled back.
+    world, anna = inventory_world(MONDAY)
+    bob = world.investor("bob", residence="DE")
+    engine = world.engine
+    engine.submit(world.buy(anna, "AAPL", "10", key="same"))
+    listing = engine.model(Symbol("AAPL")).listing
+    engine.chain.transfer(listing.instrument.token, anna.wallet, bob.wallet, listing.instrument.amount(4))
+    with pytest.raises(DomainError):
+        engine.submit(world.buy(anna, "AAPL", "3", key="same"))  # the same key, another body
+    engine.tick()
+    assert world.store.balance(investor_tokens(bob.investor, listing.symbol), listing.token) == 4
+    assert world.tokens("AAPL", bob) == 4
+
+
+class TimeoutOnce:
+    """The chain, except that the first call of ``method`` times out without sending anything."""
+
+    def __init__(self, chain: ChainFacade, method: str) -> None:
+        self._chain, self._method, self._done = chain, method, False
+
+    def __getattr__(self, name: str) -> Any:
+        real = getattr(self._chain, name)
+        if name != self._method or self._done:
+            return real
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self._done = True
+            raise InfrastructureError("CHAIN_UNAVAILABLE", "the node did not answer")
+
+        return call
+
+
+def test_a_primary_issue_retried_while_the_first_is_pending_is_finished_not_doubled() -> None:
+    # Review finding: issue_primary decided and minted again without finishing the pending plan.
+    world, _, bob = direct_world()
+    real = world.engine.chain
+    engine = reopen(world, TimeoutOnce(real, "transfer"))  # bob's payment for the issue times out
+    with pytest.raises(InfrastructureError):
+        engine.issue_primary(KO_SYMBOL, bob, Shares(50), Price("36"), regulation=Regulation.REG_S)
+    assert [p.key.split(":")[0] for p in engine.executor.pending()] == ["primary"]
+    engine = reopen(world, real)  # the operator restarts: the pending issue is finished first
+    assert engine.executor.pending() == []
+    books_agree(world, "KO", bob)
+    assert world.tokens("KO", bob) == 50

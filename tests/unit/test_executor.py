@@ -220,3 +220,43 @@ def test_a_plan_reads_back_as_written(
 ) -> None:
     plan = Plan("p", KO, tuple(Transfer(CASH, s, r, TokenAmount(a, 6)) for s, r, a in legs), undo=undo)
     assert plan_from_dict(plan_to_dict(plan), ()) == plan
+
+
+def test_identical_legs_are_all_sent_back_when_a_later_leg_is_refused() -> None:
+    # Review finding: the undo took the first back-transfer for both identical legs.
+    store, chain = MemoryStore(), FakeChain()
+    leg = Transfer(CASH, A, B, TokenAmount("5", 6))
+    plan = Plan("dup", KO, (leg, leg, Transfer(TOKEN, B, A, TokenAmount("1"))), undo=True)
+    ex = executor(store, chain)
+    intend(ex, store, plan)
+    chain.refuse = {(TOKEN, A)}
+    assert not ex.send(plan).done
+    assert len([s for s in chain.sent if s[1] == B and s[2] == A]) == 2
+
+
+def test_two_pending_plans_with_the_same_leg_do_not_take_the_same_log() -> None:
+    # Review finding: each recovery started with no claims, so both plans took the one log sent.
+    store, chain = MemoryStore(), FakeChain()
+    leg = Transfer(CASH, A, B, TokenAmount("5", 6))
+    first_plan, second_plan = Plan("p1", KO, (leg,)), Plan("p2", KO, (leg,))
+    first = executor(store, chain)
+    intend(first, store, first_plan)
+    intend(first, store, second_plan)
+    first.send(second_plan)  # the kill: the second sent, the first not
+    after = executor(store, chain)
+    for plan in after.pending():
+        outcome = after.recover(plan)
+        assert outcome.done
+        with store.transaction():
+            after.close(outcome, AT)
+        after.committed()
+    assert len(chain.sent) == 2  # each plan has its own transfer on chain
+
+
+@pytest.mark.parametrize(("field", "value"), [("undo", "false"), ("note", None), ("key", 7), ("symbol", 3)])
+def test_a_plan_record_of_the_wrong_shape_is_refused_not_coerced(field: str, value: object) -> None:
+    raw = plan_to_dict(dvp())
+    raw[field] = value
+    with pytest.raises(DomainError) as refused:
+        plan_from_dict(raw, ())
+    assert refused.value.code == "EVENT_MALFORMED"

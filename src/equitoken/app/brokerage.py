@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from equitoken.domain.errors import DomainError
+from equitoken.domain.errors import DomainError, InfrastructureError
 from equitoken.domain.ids import Symbol
 from equitoken.domain.instants import utc
 from equitoken.domain.trading import OrderType, Side
@@ -121,6 +121,8 @@ class Brokerage:
             self._open_orders.add(coid)
         try:
             state = self._broker.place(order)
+        except InfrastructureError:
+            raise  # not an answer: the broker may have taken it; the order stays open for sync to learn
         except DomainError as refused:
             self._close(coid, "refused", refused.code, utc(self._clock.now()))
             raise

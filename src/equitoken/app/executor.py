@@ -101,6 +101,9 @@ class Executor:
         self._event_kinds = event_kinds
         self._pending: dict[str, _Pending] | None = None
         self._recorded = 0
+        self._claims: list[str] = []
+        """Logs every recovery in this process has taken for a leg (``tx:log``): two pending plans with
+        the same leg never both take the one log that was sent."""
         self._changes: list[tuple[str, _Pending | None]] = []
         """(key, the entry before) for every change made in the open unit of work, oldest first."""
         self._recorded_before: int | None = None
@@ -206,7 +209,7 @@ class Executor:
 
     def send(self, plan: Plan) -> Outcome:
         """Send the legs of a recorded plan, in order (after the intent has committed)."""
-        return self._carry_on(self._entry(plan), 0, [])
+        return self._carry_on(self._entry(plan), 0, None)
 
     def recover(self, plan: Plan) -> Outcome:
         """Finish a plan recorded before a crash: find each leg on chain in order, send the rest."""
@@ -214,7 +217,7 @@ class Executor:
         if entry.undoing is not None:
             return self._finish_undo(entry)
         assert entry.plan is not None
-        claimed: list[str] = []
+        claimed = self._claims
         done = 0
         for leg in plan.legs:
             seen = self._find(plan.symbol, leg, entry.after_block, claimed)
@@ -231,12 +234,15 @@ class Executor:
             raise DomainError("PLAN_UNKNOWN", f"plan {plan.key} must be recorded before it is sent")
         return entry
 
-    def _carry_on(self, entry: _Pending, start: int, claimed: list[str]) -> Outcome:
+    def _carry_on(self, entry: _Pending, start: int, claimed: list[str] | None) -> Outcome:
+        """Send the legs from ``start`` on; recovering (``claimed`` given), claim each log it makes."""
         plan = entry.plan
         assert plan is not None
         for index in range(start, len(plan.legs)):
             try:
                 self._send(plan.symbol, plan.legs[index])
+                if claimed is not None:
+                    self._claim(plan.symbol, plan.legs[index], entry.after_block, claimed)
             except InfrastructureError:
                 raise  # unknown whether it happened: the plan stays pending, recovery finds out
             except DomainError as refused:
@@ -263,7 +269,7 @@ class Executor:
 
     def _finish_undo(self, entry: _Pending) -> Outcome:
         """After a crash mid-undo: the legs that happened are the ones to send back, minus those sent."""
-        plan, claimed = entry.plan, list[str]()
+        plan, claimed = entry.plan, self._claims
         assert plan is not None
         happened: list[Leg] = []
         for leg in plan.legs:
@@ -281,10 +287,13 @@ class Executor:
         for leg in reversed(legs):
             assert isinstance(leg, Transfer)  # a plan that undoes is made of transfers (Plan checks)
             back = leg.back()
-            if self._find(plan.symbol, back, entry.undoing, claimed) is not None:
-                continue  # sent back before the crash
+            found = self._find(plan.symbol, back, entry.undoing, claimed)
+            if found is not None:
+                claimed.append(found)  # sent back before the crash; an identical leg needs its own
+                continue
             try:
                 self._send(plan.symbol, back)
+                self._claim(plan.symbol, back, entry.undoing, claimed)
             except InfrastructureError:
                 raise
             except DomainError as failed:
@@ -292,6 +301,12 @@ class Executor:
                     plan, False, _incomplete(plan, failed, f"{back.amount.value} could not go back")
                 )
         return Outcome(plan, False, refusal or DomainError(SETTLEMENT_INCOMPLETE, f"plan {plan.key} undone"))
+
+    def _claim(self, symbol: Symbol | None, leg: Leg, after_block: int, claimed: list[str]) -> None:
+        """Take the log of a leg just sent (the first unclaimed match: earlier ones are claimed)."""
+        found = self._find(symbol, leg, after_block, claimed)
+        if found is not None:
+            claimed.append(found)
 
     def _send(self, symbol: Symbol | None, leg: Leg) -> None:
         chain = self._chain

@@ -600,14 +600,24 @@ class IssuanceEngine:
             entry_key = f"deposit:{holder.investor}:{self._deposits}"
         else:
             entry_key = f"deposit:{holder.investor}:key:{key}"
-            if self.store.entry(entry_key) is not None:
+            booked = self.store.entry(entry_key)
+            if booked is not None:
+                same = (
+                    booked.draft.metadata.get("amount") == str(amount.amount)
+                    and booked.draft.metadata.get("wallet") == holder.wallet.value
+                )
+                if not same:
+                    raise DomainError(
+                        "IDEMPOTENCY_CONFLICT",
+                        f"deposit {key!r} of {holder.investor} was made with another amount or wallet",
+                    )
                 return False
         draft = EntryDraft(
             entry_key,
             self.clock.now(),
             move(Asset.cash(), amount.amount, debit=investor_cash(holder.investor), credit=BANK),
             f"deposit {amount} by {holder.investor}",
-            {"investor": holder.investor.value, "wallet": holder.wallet.value},
+            {"investor": holder.investor.value, "wallet": holder.wallet.value, "amount": str(amount.amount)},
         )
         self.pay_out(holder.wallet, amount, draft, note=f"deposit {amount} to {holder.wallet}")
         return True
@@ -646,6 +656,7 @@ class IssuanceEngine:
         follow the regulation); the model books the register, the tokens and the payment.
         """
         model = self.model(symbol)
+        self._recover()  # an issue decided before a crash is finished before another is minted
         if (blackout := self.blacked_out(symbol)) is not None:
             raise DomainError(BLACKOUT, f"{symbol} does not trade now: {blackout}")
         if symbol in self._halted:
@@ -795,6 +806,7 @@ class IssuanceEngine:
         which is the one true record (crash-only: a restart is the recovery).
         """
         self._usable()
+        mirrored = dict(self._mirrored)  # a rolled-back unit un-books the transfers it mirrored
         try:
             with self.store.transaction():
                 yield
@@ -803,6 +815,7 @@ class IssuanceEngine:
             self.executor.rolled_back()
             raise
         except DomainError:
+            self._mirrored = mirrored
             self.executor.rolled_back()
             raise
         except BaseException as unexpected:
@@ -824,6 +837,8 @@ class IssuanceEngine:
     ) -> None:
         run.failure = failure
         symbol = model.listing.symbol
+        if failure.code in BREAKING:  # part of a trade moved and could not be undone
+            self.halt_minting(symbol, f"the {model.name} model: {failure.code}: {failure.message}")
         if isinstance(failure, InfrastructureError):
             run.crash = failure
             self.halt_minting(symbol, f"infrastructure failed in the {model.name} model: {failure}")

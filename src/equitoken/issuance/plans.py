@@ -178,6 +178,12 @@ def plan_from_dict(payload: Mapping[str, Any], events: Iterable[type]) -> Plan:
     """Return the plan ``plan_to_dict`` wrote; ``events`` are the event types its model journals."""
     kinds = tuple(events)
     try:
+        texts = (payload["key"], payload["note"])
+        symbol = payload["symbol"]
+        if not all(isinstance(t, str) for t in texts) or not isinstance(payload["undo"], bool):
+            raise TypeError("key and note are text, undo is true or false")
+        if symbol is not None and not isinstance(symbol, str):
+            raise TypeError("the symbol is text or null")
         return Plan(
             str(payload["key"]),
             None if payload["symbol"] is None else Symbol(payload["symbol"]),

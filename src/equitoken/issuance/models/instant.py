@@ -48,7 +48,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from equitoken.corporate_actions.units import shares_of
-from equitoken.domain.errors import DomainError
+from equitoken.domain.errors import DomainError, InfrastructureError
 from equitoken.domain.ids import WalletAddress
 from equitoken.domain.instants import utc
 from equitoken.domain.market import MarketStatus, ReferencePrice
@@ -618,6 +618,11 @@ class InstantModel:
         self._record(HedgeOpened(hedge))
         try:
             state = self._broker.place(self._order_of(hedge))
+        except InfrastructureError as unknown:
+            # No answer: the broker may have taken it. The hedge stays open under its id, and the next
+            # tick places that same id again (a harmless status read if it was taken) — never a new one.
+            log.warning("hedge unanswered", extra={"hedge": client_order_id, "code": unknown.code})
+            return
         except DomainError as refused:  # the commitments stay booked; the next open tick tries again
             log.warning("hedge refused", extra={"hedge": client_order_id, "code": refused.code})
             self._record(HedgeReleased(client_order_id))
