@@ -311,7 +311,11 @@ class IssuanceEngine:
         """Why a unit of work rolled back with the engine's memory ahead of the store, if one did."""
         if builders is not None:
             self._reopen(builders)
+        before = chain.block_number()
         self._recover()
+        # What recovery sent is the platform's own: the transfer mirror must not book it again as a
+        # holder's (it books the plan's entries itself).
+        self._own_blocks(before, chain.block_number())
         # An IOC order still working now lost its one attempt to a crash (any plan it had was finished
         # just above): it ends now, unfilled by us.
         for order in self.orders.working():
