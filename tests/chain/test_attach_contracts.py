@@ -66,3 +66,23 @@ def test_a_settlement_whose_signer_this_adapter_cannot_sign_for_is_refused(tmp_p
         second.attach_quote_settlement(settlement, again)
     assert unknown.value.code == "UNKNOWN_SIGNER"
     second.close()
+
+
+def test_a_new_process_can_mint_the_stablecoin_it_attached(tmp_path: Path) -> None:
+    # Found by make crash: a deposit recovered first thing in a new process was refused UNKNOWN_SIGNER,
+    # since the platform's key (the stablecoin's owner) is derived only when something deploys.
+    url = f"embedded://{tmp_path / 'chain.log'}"
+    first = build_chain(url, "attach")
+    coin = first.deploy_stablecoin()
+    holder = first.wallet("investor:inv-a")
+    first.close()
+    second = build_chain(url, "attach")
+    second.attach_stablecoin(coin)
+    second.mint_stablecoin(coin, holder, Money("5"))
+    assert second.stablecoin_balance(coin, holder) == Money("5")
+    second.close()
+    other = build_chain(url, "another seed")  # holds no key for the owner: refused at attach
+    with pytest.raises(DomainError) as unknown:
+        other.attach_stablecoin(coin)
+    assert unknown.value.code == "UNKNOWN_SIGNER"
+    other.close()

@@ -90,12 +90,18 @@ class Deployment(Sending):
     def attach_stablecoin(self, stablecoin: WalletAddress) -> WalletAddress:
         """Drive a stablecoin deployed earlier (a restart on a chain that kept it): its events decode.
 
-        ``NO_CONTRACT`` when nothing is deployed there (a wrong address, a node reset since).
+        ``NO_CONTRACT`` when nothing is deployed there (a wrong address, a node reset since);
+        ``UNKNOWN_SIGNER`` when this adapter holds no key for its owner (it could not mint).
         """
         coin = self._b(stablecoin)
         self._require_code(coin, stablecoin, "stablecoin")
         self._decimals[coin] = STABLE_DECIMALS
         self._kinds[coin] = "Stablecoin"
+        # Its owner mints deposits and dividends: derive the platform's key as the deploy did, and
+        # refuse now (UNKNOWN_SIGNER) rather than at the first payment if this adapter cannot sign.
+        self.platform_wallet_bytes()
+        (owner,) = self._view("Stablecoin", coin, "owner")
+        self.keyring.private_key(bytes.fromhex(str(owner).removeprefix("0x")))
         return stablecoin
 
     def attach_quote_settlement(self, settlement: WalletAddress, instrument: Instrument) -> WalletAddress:
