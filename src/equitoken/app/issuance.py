@@ -39,6 +39,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, runtime_checkable
 
 from equitoken.adapters.chain.facade import ChainFacade
@@ -606,9 +607,12 @@ class IssuanceEngine:
             entry_key = f"deposit:{holder.investor}:key:{key}"
             booked = self.store.entry(entry_key)
             if booked is not None:
+                credited = sum(
+                    (p.amount for p in booked.draft.postings if p.account == investor_cash(holder.investor)),
+                    Decimal(0),
+                )
                 same = (
-                    booked.draft.metadata.get("amount") == str(amount.amount)
-                    and booked.draft.metadata.get("wallet") == holder.wallet.value
+                    credited == amount.amount and booked.draft.metadata.get("wallet") == holder.wallet.value
                 )
                 if not same:
                     raise DomainError(
@@ -621,7 +625,7 @@ class IssuanceEngine:
             self.clock.now(),
             move(Asset.cash(), amount.amount, debit=investor_cash(holder.investor), credit=BANK),
             f"deposit {amount} by {holder.investor}",
-            {"investor": holder.investor.value, "wallet": holder.wallet.value, "amount": str(amount.amount)},
+            {"investor": holder.investor.value, "wallet": holder.wallet.value},
         )
         self.pay_out(holder.wallet, amount, draft, note=f"deposit {amount} to {holder.wallet}")
         return True
