@@ -30,14 +30,14 @@ def _embedded(keyring: KeyRing) -> EvmBackend:
     return EmbeddedBackend(keyring)
 
 
-def _durable(keyring: KeyRing) -> EvmBackend:
+def durable_engine(keyring: KeyRing) -> EvmBackend:
     # A fresh block log per backend: the durable engine must pass the suite as the in-memory one does.
     return DurableEmbeddedBackend(Path(tempfile.mkdtemp(prefix="eqt-chain-")) / "chain.log", keyring)
 
 
 ENGINES: dict[str, Callable[[KeyRing], EvmBackend]] = {
     "embedded": _embedded,
-    "durable": _durable,
+    "durable": durable_engine,
     "anvil": anvil_engine,  # one node per session; each backend reverts its snapshot on close
 }
 

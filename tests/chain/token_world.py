@@ -20,6 +20,7 @@ from equitoken.domain.ids import InvestorId, Symbol, WalletAddress
 from equitoken.domain.values import TokenAmount
 from equitoken.ports.chain import DevChain, Instrument, OnChainInvestor
 from tests.chain.anvil_support import anvil_engine
+from tests.chain.conftest import durable_engine
 
 GERMANY, SWITZERLAND, UNITED_STATES, NORTH_KOREA = 276, 756, 840, 408
 KYC_VALID_UNTIL = datetime(2100, 1, 1, tzinfo=UTC)
@@ -35,7 +36,11 @@ def _embedded(keyring: KeyRing) -> EvmBackend:
     return EmbeddedBackend(keyring)
 
 
-ENGINES: dict[str, Callable[[KeyRing], EvmBackend]] = {"embedded": _embedded, "anvil": anvil_engine}
+ENGINES: dict[str, Callable[[KeyRing], EvmBackend]] = {
+    "embedded": _embedded,
+    "durable": durable_engine,  # the embedded engine with its block log (adapters/chain/durable.py)
+    "anvil": anvil_engine,
+}
 
 
 @dataclass
