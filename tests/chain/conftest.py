@@ -8,6 +8,7 @@ A factory that needs a service which is not there calls ``tests.conftest.service
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -30,9 +31,17 @@ def _embedded(keyring: KeyRing) -> EvmBackend:
     return EmbeddedBackend(keyring)
 
 
+class _TemporaryDurable(DurableEmbeddedBackend):
+    """A durable chain on a block log of its own, removed with its directory when closed."""
+
+    def close(self) -> None:
+        super().close()
+        shutil.rmtree(self.path.parent, ignore_errors=True)
+
+
 def durable_engine(keyring: KeyRing) -> EvmBackend:
     # A fresh block log per backend: the durable engine must pass the suite as the in-memory one does.
-    return DurableEmbeddedBackend(Path(tempfile.mkdtemp(prefix="eqt-chain-")) / "chain.log", keyring)
+    return _TemporaryDurable(Path(tempfile.mkdtemp(prefix="eqt-chain-")) / "chain.log", keyring)
 
 
 ENGINES: dict[str, Callable[[KeyRing], EvmBackend]] = {
