@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from equitoken.adapters.clock import ManualClock
 from equitoken.adapters.store.memory import MemoryStore
 from equitoken.app.executor import Executor
-from equitoken.domain.errors import DomainError
+from equitoken.domain.errors import DomainError, InfrastructureError
 from equitoken.domain.ids import Symbol, WalletAddress
 from equitoken.domain.values import TokenAmount
 from equitoken.issuance.plans import Plan, Transfer, plan_from_dict, plan_to_dict
@@ -260,3 +260,27 @@ def test_a_plan_record_of_the_wrong_shape_is_refused_not_coerced(field: str, val
     with pytest.raises(DomainError) as refused:
         plan_from_dict(raw, ())
     assert refused.value.code == "EVENT_MALFORMED"
+
+
+def test_a_plan_recovered_twice_finds_its_own_legs_again() -> None:
+    # A recovery that found its first leg, then failed sending the second (the node did not answer),
+    # must find that first leg again next time, not send it once more.
+    store, chain = MemoryStore(), FakeChain()
+    plan = dvp()
+    first = executor(store, chain)
+    intend(first, store, plan)
+    cash = plan.legs[0]
+    assert isinstance(cash, Transfer)
+    chain.transfer(cash.token, cash.sender, cash.receiver, cash.amount)  # the dead process got this far
+    after = executor(store, chain)
+    original = chain.transfer
+
+    def down(*args: Any) -> ChainTx:
+        raise InfrastructureError("CHAIN_UNAVAILABLE", "the node did not answer")
+
+    chain.transfer = down  # type: ignore[method-assign]
+    with pytest.raises(InfrastructureError):
+        after.recover(plan)
+    chain.transfer = original  # type: ignore[method-assign]
+    outcome = after.recover(plan)
+    assert outcome.done and [s[0] for s in chain.sent] == [CASH, TOKEN]  # each leg once

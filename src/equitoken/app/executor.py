@@ -101,9 +101,10 @@ class Executor:
         self._event_kinds = event_kinds
         self._pending: dict[str, _Pending] | None = None
         self._recorded = 0
-        self._claims: list[str] = []
-        """Logs every recovery in this process has taken for a leg (``tx:log``): two pending plans with
-        the same leg never both take the one log that was sent."""
+        self._claims: dict[str, list[str]] = {}
+        """Per plan, the logs its recovery took for its legs (``tx:log``): two pending plans with the same
+        leg never both take the one log that was sent, and a plan recovered again (an earlier attempt
+        failed) finds its own logs again."""
         self._changes: list[tuple[str, _Pending | None]] = []
         """(key, the entry before) for every change made in the open unit of work, oldest first."""
         self._recorded_before: int | None = None
@@ -217,16 +218,24 @@ class Executor:
         if entry.undoing is not None:
             return self._finish_undo(entry)
         assert entry.plan is not None
-        claimed = self._claims
+        claimed = self._others(plan)
+        taken = len(claimed)
         done = 0
-        for leg in plan.legs:
-            seen = self._find(plan.symbol, leg, entry.after_block, claimed)
-            if seen is None:
-                break
-            claimed.append(seen)
-            done += 1
-        outcome = self._carry_on(entry, done, claimed)
+        try:
+            for leg in plan.legs:
+                seen = self._find(plan.symbol, leg, entry.after_block, claimed)
+                if seen is None:
+                    break
+                claimed.append(seen)
+                done += 1
+            outcome = self._carry_on(entry, done, claimed)
+        finally:
+            self._claims[plan.key] = claimed[taken:]
         return Outcome(outcome.plan, outcome.done, outcome.failure, found=done > 0)
+
+    def _others(self, plan: Plan) -> list[str]:
+        """Return the logs other plans' recoveries took (this plan may not take them)."""
+        return [log for key, logs in self._claims.items() if key != plan.key for log in logs]
 
     def _entry(self, plan: Plan) -> _Pending:
         entry = self._load().get(plan.key)
@@ -269,16 +278,21 @@ class Executor:
 
     def _finish_undo(self, entry: _Pending) -> Outcome:
         """After a crash mid-undo: the legs that happened are the ones to send back, minus those sent."""
-        plan, claimed = entry.plan, self._claims
+        plan = entry.plan
         assert plan is not None
+        claimed = self._others(plan)
+        taken = len(claimed)
         happened: list[Leg] = []
-        for leg in plan.legs:
-            seen = self._find(plan.symbol, leg, entry.after_block, claimed)
-            if seen is None:
-                break
-            claimed.append(seen)
-            happened.append(leg)
-        return self._send_back(entry, happened, claimed)
+        try:
+            for leg in plan.legs:
+                seen = self._find(plan.symbol, leg, entry.after_block, claimed)
+                if seen is None:
+                    break
+                claimed.append(seen)
+                happened.append(leg)
+            return self._send_back(entry, happened, claimed)
+        finally:
+            self._claims[plan.key] = claimed[taken:]
 
     def _send_back(self, entry: _Pending, legs: list[Leg], claimed: list[str]) -> Outcome:
         plan = entry.plan
