@@ -33,7 +33,7 @@ from decimal import Decimal
 from typing import Any
 
 from equitoken.domain.errors import DomainError, InfrastructureError
-from equitoken.domain.ids import Symbol, WalletAddress
+from equitoken.domain.ids import ZERO_ADDRESS_TEXT, Symbol, WalletAddress
 from equitoken.domain.instants import utc
 from equitoken.domain.keccak import keccak256
 from equitoken.domain.values import Money, TokenAmount
@@ -68,7 +68,7 @@ UNDOING = PlanUndoing.__name__
 DONE = PlanDone.__name__
 ABANDONED = PlanAbandoned.__name__
 SETTLEMENT_INCOMPLETE = "SETTLEMENT_INCOMPLETE"
-ZERO = WalletAddress("0x" + "0" * 40)
+ZERO = WalletAddress(ZERO_ADDRESS_TEXT)
 
 
 @dataclass

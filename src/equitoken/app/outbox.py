@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import Protocol
 
 from equitoken.domain.errors import DomainError
-from equitoken.domain.ids import Symbol, WalletAddress
+from equitoken.domain.ids import ZERO_ADDRESS_TEXT, Symbol, WalletAddress
 from equitoken.domain.values import Shares, TokenAmount
 from equitoken.issuance import journal
 from equitoken.issuance.mint_events import MINT_EVENTS, MintConfirmed, MintIntended, MintOutboxState
@@ -37,7 +37,7 @@ from equitoken.ports.store import Store
 STREAM = "outbox"
 INTENDED = MintIntended.__name__
 CONFIRMED = MintConfirmed.__name__
-ZERO = WalletAddress("0x" + "0" * 40)
+ZERO = WalletAddress(ZERO_ADDRESS_TEXT)
 
 
 class MintChain(Protocol):

@@ -32,7 +32,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -47,12 +46,11 @@ from equitoken.app.reserves import ReservesService
 from equitoken.app.settings import Settings
 from equitoken.bench.core import BenchOptions, Measurement
 from equitoken.bench.issuance import LISTED, START, _investor, _request, _seed_book
+from equitoken.bench.issuance import _builder as issuance_builder
 from equitoken.domain.ids import Symbol
 from equitoken.domain.trading import Side
 from equitoken.domain.values import Money, Shares
 from equitoken.issuance.models import ModelName
-from equitoken.issuance.models.inventory import InventorySettings, build_inventory_model
-from equitoken.simulation.week import model_builders
 
 PART = "history"
 WINDOW = 40
@@ -89,19 +87,8 @@ def _median(values: list[float]) -> float:
 
 
 def _builder(model: ModelName, orders: int) -> ModelBuilder:
-    """Return the week's settings, with an inventory deep (and funded) enough for every buy."""
-    if model is not ModelName.INVENTORY:
-        return model_builders()[model]
-    depth = Shares(orders + 50)
-    settings = InventorySettings(
-        capital=Money(1000 * depth.value),
-        initial_shares=depth,
-        low_watermark=Shares(10),
-        target=depth,
-        high_watermark=Shares(2 * depth.value),
-        stablecoin_float=Money("200000"),
-    )
-    return partial(build_inventory_model, settings=settings)
+    """Return the issuance bench's settings, with the inventory funded for every buy of the history."""
+    return issuance_builder(model, orders, capital=Money(1000 * (orders + 50)))
 
 
 class Durability:

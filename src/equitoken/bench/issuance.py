@@ -186,13 +186,16 @@ def run_model(model: ModelName, orders: int) -> ModelRun:
     return ModelRun(model, orders, filled, seconds, shares, raw)
 
 
-def _builder(model: ModelName, orders: int) -> ModelBuilder:
-    """Return the week's settings, with an inventory deep enough that every bench buy fills from it."""
+def _builder(model: ModelName, orders: int, capital: Money | None = None) -> ModelBuilder:
+    """Return the week's settings, with an inventory deep enough that every bench buy fills from it.
+
+    ``capital`` is the inventory's (2,000,000 USD unless given).
+    """
     if model is not ModelName.INVENTORY:
         return model_builders()[model]
     depth = Shares(orders + 50)
     settings = InventorySettings(
-        capital=Money("2000000"),
+        capital=capital or Money("2000000"),
         initial_shares=depth,
         low_watermark=Shares(10),
         target=depth,
