@@ -69,7 +69,7 @@ def reopen(world: World, chain: Any, builders: Mapping[ModelName, ModelBuilder] 
     platform = bootstrap(
         Settings(chain_seed="restart"), world.clock, store=world.store, chain=chain, chain_kept=True
     )
-    engine = open_engine(platform, brokers=lambda: next(accounts), builders=builders)
+    engine = open_engine(platform, brokers=lambda _symbol: next(accounts), builders=builders)
     world.engine = engine
     return engine
 
@@ -183,7 +183,7 @@ def test_a_refill_the_broker_took_before_the_kill_is_not_bought_twice() -> None:
     platform = bootstrap(
         Settings(chain_seed="restart"), world.clock, store=world.store, chain=chain, chain_kept=True
     )
-    world.engine = open_engine(platform, brokers=lambda: next(accounts), builders=BUILDERS)
+    world.engine = open_engine(platform, brokers=lambda _symbol: next(accounts), builders=BUILDERS)
     world.clock.set(ny(2012, 11, 19, 11, 0))
     try:
         world.engine.tick()
@@ -195,7 +195,7 @@ def test_a_refill_the_broker_took_before_the_kill_is_not_bought_twice() -> None:
     platform = bootstrap(
         Settings(chain_seed="restart"), world.clock, store=world.store, chain=chain, chain_kept=True
     )
-    engine = open_engine(platform, brokers=lambda: next(survivors), builders=BUILDERS)
+    engine = open_engine(platform, brokers=lambda _symbol: next(survivors), builders=BUILDERS)
     world.engine = engine
     engine.tick()  # the broker reports the refill's fill: booked and minted once, nothing bought again
     booked = [e for e in world.store.events("broker-inventory-AAPL") if e.type == "BrokerFillBooked"]
@@ -209,7 +209,7 @@ def test_a_refill_the_broker_took_before_the_kill_is_not_bought_twice() -> None:
         bootstrap(
             Settings(chain_seed="restart"), world.clock, store=world.store, chain=chain, chain_kept=True
         ),
-        brokers=lambda: real_broker,
+        brokers=lambda _symbol: real_broker,
         builders=BUILDERS,
     )
     again = restarted.model(Symbol("AAPL"))

@@ -74,7 +74,7 @@ def restart(world: World, builders: Mapping[ModelName, ModelBuilder] = BUILDERS)
     platform = bootstrap(  # the same in-process EVM: its contracts are still there
         Settings(chain_seed="restart"), world.clock, store=world.store, chain=old.chain, chain_kept=True
     )
-    engine = open_engine(platform, brokers=lambda: next(accounts), builders=builders)
+    engine = open_engine(platform, brokers=lambda _symbol: next(accounts), builders=builders)
     world.engine = engine
     return engine
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from equitoken.adapters.broker.durable import DurableSimulatedBroker
 from equitoken.adapters.clock import ManualClock
 from equitoken.app.settings import Settings
 from equitoken.domain.errors import DomainError
@@ -15,7 +16,6 @@ from equitoken.domain.ids import Symbol
 from equitoken.domain.trading import OrderType, Side
 from equitoken.domain.values import Bps, Price, Shares
 from equitoken.harness.crash import Progress, _market
-from equitoken.harness.faults import JournaledBroker
 from equitoken.ports.broker import BrokerOrder
 from equitoken.simulation.crash import START as FLOW_START
 from equitoken.simulation.crash import StepKind, consistency, differences, make_flow, ny
@@ -75,7 +75,7 @@ def test_the_journaled_broker_comes_back_as_it_was(tmp_path: Path) -> None:
     calendar, prices = _market(Settings())
     clock = ManualClock(ny(FLOW_START, 9, 0))
     path = tmp_path / "broker.log"
-    broker = JournaledBroker(path, clock, calendar, prices, Bps(5))
+    broker = DurableSimulatedBroker(path, clock, calendar, prices, Bps(5))
     broker.place(BrokerOrder("c1", Symbol("AAPL"), Side.BUY, Shares(10)))  # queued until the open
     broker.place(BrokerOrder("c2", Symbol("AAPL"), Side.BUY, Shares(3), OrderType.LIMIT, Price("1")))
     clock.set(ny(FLOW_START, 10, 0))
@@ -85,7 +85,7 @@ def test_the_journaled_broker_comes_back_as_it_was(tmp_path: Path) -> None:
     before = broker.positions()
     broker.close()
     clock.advance(timedelta(days=7))
-    again = JournaledBroker(path, clock, calendar, prices, Bps(5))
+    again = DurableSimulatedBroker(path, clock, calendar, prices, Bps(5))
     assert again.order("c1") is not None and again.order("c1").fills == tuple(fills)  # type: ignore[union-attr]
     assert again.positions() != before  # a week later the buy has settled: the replay kept its fill time
     assert again.poll() == []  # reported before the reopen: not again
@@ -93,12 +93,12 @@ def test_the_journaled_broker_comes_back_as_it_was(tmp_path: Path) -> None:
     # A torn last line is a call that never happened; a damaged middle line is refused.
     data = path.read_bytes()
     path.write_bytes(data[:-5])
-    JournaledBroker(path, clock, calendar, prices, Bps(5)).close()
+    DurableSimulatedBroker(path, clock, calendar, prices, Bps(5)).close()
     lines = path.read_bytes().split(b"\n")
     lines[1] = lines[1][:-3] + b"xyz"
     path.write_bytes(b"\n".join(lines))
     with pytest.raises(DomainError) as refused:
-        JournaledBroker(path, clock, calendar, prices, Bps(5))
+        DurableSimulatedBroker(path, clock, calendar, prices, Bps(5))
     assert refused.value.code == "STORE_CORRUPT"
 
 

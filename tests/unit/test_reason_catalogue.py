@@ -40,6 +40,7 @@ SINKS: dict[str, int] = {
     "Refusal": 0,
     "fail": 0,  # cli.output.fail(code, message); only as a bare name (``f.fail(field, why)`` is not it)
     "parse_json": 2,  # app.files.parse_json(text, where, code)
+    "problem": 0,  # api.problems.problem(code, detail): answers the framework's own errors
     "reject": -2,  # Order.reject(at, code, message) and the simulated broker's record.reject(code, why)
 }
 """Callee name → position of its code argument."""
@@ -350,6 +351,9 @@ def test_each_kind_has_its_status() -> None:
         Kind.REFUSED: 422,
         Kind.NOT_FOUND: 404,
         Kind.CONFLICT: 409,
+        Kind.UNAUTHENTICATED: 401,
+        Kind.FORBIDDEN: 403,
+        Kind.THROTTLED: 429,
         Kind.INTERNAL: 500,
         Kind.INFRASTRUCTURE: 503,
     }

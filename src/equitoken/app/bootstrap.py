@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING
 
 from equitoken.app.settings import Settings, load_settings
 from equitoken.domain.errors import DomainError
+from equitoken.domain.ids import Symbol
 from equitoken.ports import Broker, Clock, MarketCalendar, PriceSource, Store
 
 if TYPE_CHECKING:
     from equitoken.adapters.chain.facade import ChainFacade
+    from equitoken.app.sandbox import SandboxSpec
     from equitoken.compliance.sanctions import SanctionsList
 
 
@@ -29,6 +31,9 @@ class Platform:
     chain_kept: bool | None = None
     """Whether the chain keeps its state across engine restarts; ``None``: only a node does (a chain URL
     is set). A test or the scripted week that hands the same in-process EVM to a new engine sets it."""
+    broker_logs: Path | None = None
+    """Where each listing's broker account keeps its log so it outlives the process (``serve``);
+    ``None``: accounts are in memory, as in a scripted run."""
 
     def seal(self) -> None:
         """Refuse any later assignment: parts are chosen through ``bootstrap``, never patched in."""
@@ -104,6 +109,24 @@ class Platform:
         )
 
 
+    def broker_account(self, symbol: Symbol) -> Broker:
+        """Return a new broker account for ``symbol``'s listing: one account per listing.
+
+        With ``broker_logs``, the account is the simulated broker kept in ``SYMBOL.log`` there, so its
+        orders, fills and custody survive a restart as a real broker's would.
+        """
+        from equitoken.adapters.broker.simulated import SimulatedBroker
+
+        s = self.settings
+        if self.broker_logs is None:
+            return SimulatedBroker(self.clock, self.calendar, self.prices, s.broker_slippage_bps)
+        from equitoken.adapters.broker.durable import DurableSimulatedBroker
+
+        ensure_data_dir(self.broker_logs)
+        log = self.broker_logs / f"{symbol}.log"
+        return DurableSimulatedBroker(log, self.clock, self.calendar, self.prices, s.broker_slippage_bps)
+
+
 def ensure_data_dir(path: Path) -> None:
     """Create the data directory, or refuse with ``STORE_UNAVAILABLE`` when the system will not."""
     try:
@@ -124,6 +147,7 @@ def bootstrap(
     calendar: MarketCalendar | None = None,
     broker: Broker | None = None,
     chain_kept: bool | None = None,
+    broker_logs: Path | None = None,
 ) -> Platform:
     """Return the platform wired from ``settings`` (loaded from file and environment if omitted).
 
@@ -133,7 +157,10 @@ def bootstrap(
     from equitoken.adapters.clock import SystemClock
 
     platform = Platform(
-        settings=settings or load_settings(), clock=clock or SystemClock(), chain_kept=chain_kept
+        settings=settings or load_settings(),
+        clock=clock or SystemClock(),
+        chain_kept=chain_kept,
+        broker_logs=broker_logs,
     )
     chosen = {"store": store, "chain": chain, "prices": prices, "calendar": calendar, "broker": broker}
     for name, part in chosen.items():
@@ -141,3 +168,47 @@ def bootstrap(
             platform.__dict__[name] = part  # what the cached property would hold: chosen before first use
     platform.seal()
     return platform
+
+
+def bootstrap_service(settings: Settings, sandbox: SandboxSpec | None = None) -> Platform:
+    """Return the platform ``equitoken serve`` runs: every part outlives the process.
+
+    The store is the configured database; the chain the configured node, else the embedded chain kept
+    in ``data_dir/chain.log``; each listing's broker account is kept in ``data_dir/brokers/``. The
+    clock is the wall clock, or, for a sandbox, the wall clock moved onto its period of history (its
+    mapping journaled on first open, ``app.sandbox``). Outside a sandbox the public development seed is
+    refused: anything its keys sign could be signed by anyone.
+    """
+    from equitoken.adapters.chain.durable import chain_log_path
+    from equitoken.adapters.chain.factory import build_chain
+    from equitoken.adapters.clock import SandboxClock, SystemClock
+    from equitoken.app.sandbox import anchor
+    from equitoken.domain.chains import DEVELOPMENT_SEED
+
+    if sandbox is None and settings.chain_seed == DEVELOPMENT_SEED:
+        raise DomainError(
+            "DEV_KEY_ON_REAL_CHAIN",
+            "a live service signs with the operator's own keys: set EQUITOKEN_CHAIN_SEED (the keys of the "
+            "public development seed are public), or run a sandbox (--sandbox)",
+        )
+    probe = bootstrap(settings)  # the market parts do not depend on the clock
+    store = probe.store
+    wall = SystemClock()
+    clock: Clock = wall
+    if sandbox is not None:
+        opened = anchor(store, sandbox, probe.calendar, wall.now())
+        clock = SandboxClock(opened.origin, opened.wall_origin, opened.speed, wall)
+    url = settings.chain_url or f"embedded://{(settings.data_dir / 'chain.log').resolve()}"
+    log = chain_log_path(url)
+    fresh = log is not None and (not log.exists() or log.stat().st_size == 0)
+    chain = build_chain(url, settings.chain_seed, genesis=clock.now() if fresh else None)
+    return bootstrap(
+        settings,
+        clock,
+        store=store,
+        chain=chain,
+        calendar=probe.calendar,
+        prices=probe.prices,
+        chain_kept=True,
+        broker_logs=settings.data_dir / "brokers",
+    )

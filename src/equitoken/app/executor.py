@@ -297,7 +297,8 @@ class Executor:
     def _send_back(self, entry: _Pending, legs: list[Leg], claimed: list[str]) -> Outcome:
         plan = entry.plan
         assert plan is not None and entry.undoing is not None
-        refusal = DomainError(*entry.refusal.split(": ", 1)) if ": " in entry.refusal else None
+        code, _, sentence = entry.refusal.partition(": ")
+        refusal = DomainError(code, sentence) if ": " in entry.refusal else None
         for leg in reversed(legs):
             assert isinstance(leg, Transfer)  # a plan that undoes is made of transfers (Plan checks)
             back = leg.back()

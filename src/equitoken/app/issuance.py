@@ -258,7 +258,7 @@ class IssuanceEngine:
         clock: Clock,
         calendar: MarketCalendar,
         prices: PriceSource,
-        brokers: Callable[[], Broker],
+        brokers: Callable[[Symbol], Broker],
         *,
         fees: FeeSchedule | None = None,
         limits: RiskLimits | None = None,
@@ -354,7 +354,7 @@ class IssuanceEngine:
         """Build the model of a listing over its ports (its broker account, if it trades at one)."""
         listing = Listing(symbol, model, instrument, self.stablecoin, f"evm-{self.chain.chain_id}")
         funding = FUNDING.get(model)
-        broker = None if funding is None else self._brokers()
+        broker = None if funding is None else self._brokers(symbol)
         books = (
             None
             if broker is None or funding is None
@@ -1209,7 +1209,7 @@ def open_engine(
     fees: FeeSchedule | None = None,
     limits: RiskLimits | None = None,
     compliance: Callable[[ComplianceDesk], ComplianceCheck] = EngineCompliance,
-    brokers: Callable[[], Broker] | None = None,
+    brokers: Callable[[Symbol], Broker] | None = None,
     builders: Mapping[ModelName, ModelBuilder] | None = None,
 ) -> IssuanceEngine:
     """Return an engine over the platform's store, chain, clock and market, one simulated broker per model.
@@ -1218,16 +1218,9 @@ def open_engine(
     issuer runs one account per programme, so one model's fills and custody never mix with another's.
     ``compliance`` builds the order check from the desk (the engine's decision unless replaced).
     With ``builders``, the listings the store holds are reopened (a restart: see the module doc) on
-    a chain that kept its state (``Platform.keeps_chain``); ``brokers`` is then asked once per
-    listing, in listing order, for the account it traded through.
+    a chain that kept its state (``Platform.keeps_chain``); ``brokers`` is then asked, once per
+    listing, for the account that listing trades through (by default ``Platform.broker_account``).
     """
-    from equitoken.adapters.broker.simulated import SimulatedBroker
-
-    def simulated() -> Broker:
-        return SimulatedBroker(
-            platform.clock, platform.calendar, platform.prices, platform.settings.broker_slippage_bps
-        )
-
     keeps = platform.keeps_chain()
     desk = open_desk(platform, persistent=keeps)  # a kept in-process chain's contracts are reused too
     return IssuanceEngine(
@@ -1237,7 +1230,7 @@ def open_engine(
         platform.clock,
         platform.calendar,
         platform.prices,
-        brokers or simulated,
+        brokers or platform.broker_account,
         fees=fees or fee_schedule(platform.settings),
         limits=limits or risk_limits(platform.settings),
         compliance=compliance(desk),

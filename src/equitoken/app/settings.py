@@ -76,6 +76,8 @@ class Settings:
     log_level: str = "WARNING"
     log_format: str = "json"
     """``json`` (one object per line, for machines) or ``text``."""
+    api_rate_limit: int = 100
+    """Requests per second each API key may make (bursts up to twice that); beyond it, 429."""
 
     @property
     def effective_database_url(self) -> str:
@@ -158,6 +160,15 @@ def _existing_file(value: Any) -> Path | None:
     if path is not None and not path.is_file():
         raise ValueError("no such file" if not path.exists() else "not a regular file")
     return path
+
+
+def _rate(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError("expected a whole number of requests per second")
+    number = int(value)
+    if not 1 <= number <= 100_000:
+        raise ValueError("expected 1 to 100000 requests per second")
+    return number
 
 
 def _days(value: Any) -> int:
@@ -270,6 +281,7 @@ FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "trustee_key_file": ("EQUITOKEN_TRUSTEE_KEY_FILE", _existing_file),
     "log_level": ("EQUITOKEN_LOG_LEVEL", _choice(*_LOG_LEVELS)),
     "log_format": ("EQUITOKEN_LOG_FORMAT", _choice("json", "text")),
+    "api_rate_limit": ("EQUITOKEN_API_RATE_LIMIT", _rate),
 }
 assert set(FIELDS) == {f.name for f in fields(Settings)}, "every setting needs a variable and a parser"
 

@@ -140,7 +140,7 @@ def _engine(workdir: Path, clock: ManualClock, stages: StageClock, seed: str) ->
         calendar=Timed(market.calendar, "market", stages),
     )
 
-    def brokers() -> Broker:
+    def brokers(symbol: Symbol) -> Broker:
         inner = SimulatedBroker(
             clock, platform.calendar, platform.prices, platform.settings.broker_slippage_bps
         )

@@ -15,7 +15,7 @@ import typer
 
 from equitoken.app.logging import configure_logging
 from equitoken.app.settings import load_settings
-from equitoken.cli import bench, chain, config, demo, market
+from equitoken.cli import bench, chain, config, demo, market, serve
 from equitoken.cli.compliance import app as compliance_app
 from equitoken.cli.corporate_actions import app as corporate_actions_app
 from equitoken.cli.output import EXIT_BAD_INPUT
@@ -58,6 +58,7 @@ app.add_typer(chain.chain_app, name="chain")
 app.command("bench")(bench.command)
 app.command("demo")(demo.week_command)
 app.command("replay-day")(demo.day_command)
+app.command("serve")(serve.command)
 app.add_typer(config.app, name="config")
 app.add_typer(compliance_app, name="compliance")
 app.add_typer(corporate_actions_app, name="corporate-actions")

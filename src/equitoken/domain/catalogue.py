@@ -30,6 +30,9 @@ class Kind(StrEnum):
     REFUSED = "refused"
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"
+    UNAUTHENTICATED = "unauthenticated"
+    FORBIDDEN = "forbidden"
+    THROTTLED = "throttled"
     INTERNAL = "internal"
     INFRASTRUCTURE = "infrastructure"
 
@@ -55,6 +58,9 @@ _STATUS: Final[Mapping[Kind, int]] = MappingProxyType(
         Kind.REFUSED: 422,
         Kind.NOT_FOUND: 404,
         Kind.CONFLICT: 409,
+        Kind.UNAUTHENTICATED: 401,
+        Kind.FORBIDDEN: 403,
+        Kind.THROTTLED: 429,
         Kind.INTERNAL: 500,
         Kind.INFRASTRUCTURE: 503,
     }
@@ -67,6 +73,11 @@ _KIND_NOTES: Final[Mapping[Kind, str]] = MappingProxyType(
         Kind.REFUSED: "The request is well formed, but a rule, a policy or the market refuses it now.",
         Kind.NOT_FOUND: "The request names something that does not exist.",
         Kind.CONFLICT: "The request collides with what is already recorded, or comes in the wrong state.",
+        Kind.UNAUTHENTICATED: "The request carries no API key, or one the platform does not know or has "
+        "revoked.",
+        Kind.FORBIDDEN: "The caller is known, but its role (or the investor its key is bound to) may not do "
+        "this.",
+        Kind.THROTTLED: "The caller has sent too many requests; retry after the time the answer states.",
         Kind.INTERNAL: "Not an answer about the request: the platform's own records disagree, an invariant "
         "broke, or a dependency failed in a way not classed as infrastructure. Raised as `DomainError`; "
         "an operator must look.",
@@ -104,6 +115,18 @@ def _not_found(sentence: str) -> tuple[Kind, str]:
 
 def _conflict(sentence: str) -> tuple[Kind, str]:
     return Kind.CONFLICT, sentence
+
+
+def _unauthenticated(sentence: str) -> tuple[Kind, str]:
+    return Kind.UNAUTHENTICATED, sentence
+
+
+def _forbidden(sentence: str) -> tuple[Kind, str]:
+    return Kind.FORBIDDEN, sentence
+
+
+def _throttled(sentence: str) -> tuple[Kind, str]:
+    return Kind.THROTTLED, sentence
 
 
 def _internal(sentence: str) -> tuple[Kind, str]:
@@ -504,6 +527,18 @@ _TABLE: Final[dict[str, tuple[Kind, str]]] = {
     ),
     "STORE_INTEGRITY": _internal("the database refused a write as inconsistent"),
     "STORE_SCHEMA_MISMATCH": _internal("the database has a schema this version cannot migrate"),
+    # --- the service (app.access, api): who may call, and how often ---
+    "API_KEY_MISSING": _unauthenticated("the request carries no API key (Authorization: Bearer <key>)"),
+    "API_KEY_INVALID": _unauthenticated("the API key is not one this platform issued, or was revoked"),
+    "ACCESS_DENIED": _forbidden("the caller's role or investor binding does not allow this"),
+    "RATE_LIMITED": _throttled("too many requests from this API key; retry after the stated time"),
+    "INVALID_ROLE": _invalid("the role is not one of operator, compliance, investor, auditor"),
+    "INVALID_REQUEST": _invalid("the request body, a parameter or a header is malformed"),
+    "NO_SUCH_RESOURCE": _not_found("there is no resource at that path"),
+    "METHOD_NOT_ALLOWED": _invalid("the resource does not take that method"),
+    "INTERNAL_ERROR": _internal("the platform failed on a request; its log says why"),
+    "SANDBOX_MISMATCH": _conflict("the data directory holds a sandbox started on another period or speed"),
+    "NO_HISTORY": _refused("the bundled history has no prices for that period"),
     # --- the machinery failed (InfrastructureError) ---
     "BROKER_UNAVAILABLE": _down("the broker cannot be reached"),
     "CHAIN_BAD_RESPONSE": _down("the chain answered with something that cannot be read"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from equitoken.domain.catalogue import CATALOGUE, INFRASTRUCTURE_CODES, Kind
@@ -46,12 +47,15 @@ class DomainError(ValueError):
             cls = InfrastructureError
         return super().__new__(cls, *args, **kwargs)
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, details: Mapping[str, str] | None = None) -> None:
         if _REQUIRE_CATALOGUED and code not in CATALOGUE:
             raise UncataloguedCode(f"{code} is not in domain.catalogue (message: {message})")
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+        self.details: dict[str, str] = dict(details or {})
+        """Facts a caller can act on besides the sentence (the order a refusal is recorded as, the
+        seconds to wait): the API adds them to the problem as extension members."""
 
     def __reduce__(self) -> tuple[type[DomainError], tuple[str, str]]:
         return type(self), (self.code, self.message)  # so it survives pickling (worker processes)

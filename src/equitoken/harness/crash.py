@@ -4,7 +4,7 @@
 flow of ``simulation.crash`` twice: once in a child process that is never killed (the reference), and
 once in children that are killed and restarted until the flow completes. Each child opens what
 survives a kill — the SQLite file (or a PostgreSQL schema), the chain (the durable embedded chain's
-block log, or an anvil node, a process of its own), the broker accounts (``faults.JournaledBroker``)
+block log, or an anvil node, a process of its own), the broker accounts (``adapters.broker.durable``)
 and a progress file — and re-runs the flow from the first step it had not acknowledged: orders carry
 their idempotency keys, so re-submitting one is a retry; a deposit carries its step's index as its
 idempotency key, so making it again after a kill changes nothing.
@@ -46,6 +46,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from equitoken.adapters.broker.durable import DurableSimulatedBroker
 from equitoken.adapters.chain.facade import ChainFacade
 from equitoken.adapters.chain.keys import DeterministicKeyRing
 from equitoken.adapters.clock import ManualClock
@@ -65,7 +66,6 @@ from equitoken.domain.trading import OrderType, Side
 from equitoken.domain.values import Money, Price, Shares
 from equitoken.harness.faults import (
     CommitKiller,
-    JournaledBroker,
     KillingDurableChain,
     KillingRpcChain,
     SendCounter,
@@ -213,12 +213,10 @@ class World:
             calendar=calendar,
             prices=prices,
         )
-        accounts = iter(BROKER_SYMBOLS)
-        self.brokers: list[JournaledBroker] = []
+        self.brokers: list[DurableSimulatedBroker] = []
 
-        def account() -> JournaledBroker:
-            symbol = next(accounts)
-            broker = JournaledBroker(
+        def account(symbol: Symbol) -> DurableSimulatedBroker:
+            broker = DurableSimulatedBroker(
                 directory / f"broker-{symbol}.log",
                 self.clock,
                 platform.calendar,

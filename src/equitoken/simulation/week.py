@@ -28,7 +28,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -40,6 +39,7 @@ from equitoken.app.attestation import attest
 from equitoken.app.bootstrap import bootstrap, ensure_data_dir
 from equitoken.app.issuance import IssuanceEngine, ModelBuilder, open_engine
 from equitoken.app.package_dir import check_target
+from equitoken.app.programmes import default_builders
 from equitoken.app.reserves import ReservesService
 from equitoken.app.settings import Settings
 from equitoken.app.trustee import Trustee, load_trustee
@@ -54,9 +54,6 @@ from equitoken.domain.values import Money, Price, Shares
 from equitoken.issuance.models import ModelName
 from equitoken.issuance.models.base import Holder
 from equitoken.issuance.models.books import USD, fees
-from equitoken.issuance.models.direct import DirectSettings, build_direct_model
-from equitoken.issuance.models.instant import InstantSettings, build_instant_model
-from equitoken.issuance.models.inventory import InventorySettings, build_inventory_model
 from equitoken.issuance.orders import OrderRequest, OrderState, TimeInForce
 from equitoken.issuance.scorecard import ModelScore, score
 from equitoken.reserves.reconciliation import Reconciliation
@@ -216,27 +213,8 @@ def _reset(database: Path) -> None:
 
 
 def model_builders() -> dict[ModelName, ModelBuilder]:
-    """Return the week's model settings: illustrative sizes for a small programme."""
-    return {
-        ModelName.INVENTORY: partial(
-            build_inventory_model,
-            settings=InventorySettings(
-                capital=Money("250000"),
-                initial_shares=Shares("150"),
-                low_watermark=Shares("60"),
-                target=Shares("150"),
-                high_watermark=Shares("260"),
-                stablecoin_float=Money("100000"),
-            ),
-        ),
-        ModelName.INSTANT: partial(
-            build_instant_model,
-            settings=InstantSettings(
-                buffer=Money("100000"), exposure_cap=Money("40000"), stablecoin_float=Money("60000")
-            ),
-        ),
-        ModelName.DIRECT: partial(build_direct_model, settings=DirectSettings()),
-    }
+    """Return the week's model settings: the default programme's (``app.programmes``)."""
+    return default_builders()
 
 
 class Week:
@@ -368,7 +346,7 @@ class Week:
             prices=platform.prices,
         )
         self.platform = fresh
-        self.engine = open_engine(fresh, brokers=lambda: next(accounts), builders=model_builders())
+        self.engine = open_engine(fresh, brokers=lambda _symbol: next(accounts), builders=model_builders())
         self.desk = self.engine.desk
         self.reserves = ReservesService(self.engine)
         self.restarts += 1

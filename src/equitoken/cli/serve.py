@@ -1,0 +1,111 @@
+"""``equitoken serve``: the platform as a service — the REST API over the engine, on the wall clock.
+
+With ``--sandbox --from DAY [--speed N]`` the clock is moved onto that period of the bundled history
+(``app.sandbox``): the sandbox lists its stocks, onboards one funded sample investor, and writes an
+operator key and that investor's key into the data directory the first time it opens. Outside a
+sandbox the operator issues keys with the first key ``equitoken serve`` writes (``operator.key``).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from equitoken.app.access import Role
+from equitoken.app.sandbox import SandboxSpec
+from equitoken.app.service import Service
+from equitoken.app.settings import load_settings
+from equitoken.domain.errors import DomainError
+from equitoken.domain.ids import InvestorId
+from equitoken.domain.instants import utc
+
+OPERATOR_KEY = "operator.key"
+INVESTOR_KEY = "investor.key"
+
+
+def write_secret(path: Path, secret: str) -> None:
+    """Write a key's secret to ``path``, readable by its owner only, created new (never overwritten)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as error:
+        raise DomainError(
+            "STORE_UNAVAILABLE", f"cannot write the key file {path}: {error.strerror}"
+        ) from None
+    with os.fdopen(fd, "w") as out:
+        out.write(secret + "\n")
+
+
+def first_keys(service: Service, directory: Path) -> list[Path]:
+    """Issue the first operator key (and, in a sandbox, the sample investor's) into ``directory``, once."""
+    written: list[Path] = []
+    with service.lock:
+        if any(actor.role is Role.OPERATOR for actor, _ in service.keys.actors()):
+            return written
+        at = utc(service.clock.now())
+        operator = service.keys.issue(at, Role.OPERATOR, name="first operator key")
+        path = directory / OPERATOR_KEY
+        write_secret(path, operator.secret)
+        written.append(path)
+        sample = service.sample_investor
+        if sample is not None:
+            investor = service.keys.issue(
+                at, Role.INVESTOR, investor=InvestorId(sample), name="sample investor"
+            )
+            path = directory / INVESTOR_KEY
+            write_secret(path, investor.secret)
+            written.append(path)
+    return written
+
+
+def command(
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback unless you mean otherwise).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    sandbox: Annotated[
+        bool, typer.Option("--sandbox", help="Run on a period of the bundled history.")
+    ] = False,
+    start: Annotated[
+        str | None, typer.Option("--from", help="Sandbox: first day of history (YYYY-MM-DD).")
+    ] = None,
+    speed: Annotated[int, typer.Option(help="Sandbox: history seconds per wall-clock second.")] = 1,
+    tick: Annotated[float, typer.Option(help="Wall-clock seconds between two ticks of the engine.")] = 1.0,
+) -> None:
+    """Serve the REST API (OpenAPI at /openapi.json, docs at /docs) with the engine on the clock."""
+    import uvicorn
+
+    from equitoken.api.app import create_app
+
+    settings = load_settings()
+    spec = None
+    if sandbox:
+        first = date(2012, 11, 19) if start is None else _day(start)
+        spec = SandboxSpec(first, speed)
+    elif start is not None or speed != 1:
+        raise DomainError("USAGE", "--from and --speed are for a sandbox: add --sandbox")
+    if not 0.05 <= tick <= 3600:
+        raise DomainError("USAGE", f"--tick must be from 0.05 to 3600 seconds, not {tick}")
+    service = Service.open(settings, spec)
+    try:
+        for path in first_keys(service, settings.data_dir):
+            typer.echo(f"wrote {path.name} to {path} (keep it secret; it is shown nowhere else)")
+        service.start(tick)
+        where = f"http://{host}:{port}"
+        mode = "live" if spec is None else f"sandbox from {spec.start} at speed {spec.speed}"
+        typer.echo(f"equitoken serving on {where} ({mode}); docs at {where}/docs", err=True)
+        uvicorn.Server(
+            uvicorn.Config(create_app(service), host=host, port=port, log_level="warning", access_log=False)
+        ).run()
+    finally:
+        service.close()
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise DomainError("USAGE", f"--from must be a day as YYYY-MM-DD, not {text!r}") from None
