@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?= -n 2
 
-.PHONY: setup demo test lint typecheck imports bench bench-quick crash services anvil clean
+.PHONY: setup demo test lint typecheck imports bench bench-quick crash serve services anvil clean
 
 setup: $(STAMP)
 
@@ -34,6 +34,10 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
+## Serve the REST API on the embedded defaults: a sandbox on Thanksgiving week 2012 at 60x (docs at /docs).
+serve: setup
+	$(BIN)/equitoken serve --sandbox --from 2012-11-19 --speed 60
+
 ## Start the services the integration tests use (PostgreSQL), when this machine has them.
 services:
 	@scripts/services.sh
@@ -46,8 +50,9 @@ anvil:
 
 ## Kill the engine with SIGKILL at random points of seeded flows (a delay, after the Nth chain send,
 ## inside or after the Nth store commit), restart it until each flow completes, and compare with an
-## uninterrupted run: SQLite + the durable embedded chain (25 seeds x 10 kills), then PostgreSQL + anvil.
-## Prints kills, restarts, orders and mismatches; exits non-zero on any mismatch (both modes always run).
+## uninterrupted run: SQLite + the durable embedded chain (25 seeds x 10 kills), then PostgreSQL + anvil;
+## then the same through HTTP: `equitoken serve` killed mid-request and the client retrying with its keys.
+## Prints kills, restarts, orders and mismatches; exits non-zero on any mismatch (every mode always runs).
 CRASH_ARGS ?= --orders 20 --tick-hours 6
 crash: setup services anvil
 	@status=0; \
@@ -55,6 +60,8 @@ crash: setup services anvil
 	  --report crash-sqlite.json || status=1; \
 	$(BIN)/python -m equitoken.harness.crash --mode postgres --seeds 3 --kills 8 $(CRASH_ARGS) \
 	  --report crash-postgres.json || status=1; \
+	$(BIN)/python -m equitoken.harness.http_crash --seeds 3 --steps 80 --kills 12 \
+	  --report crash-http.json || status=1; \
 	exit $$status
 
 bench: setup services anvil

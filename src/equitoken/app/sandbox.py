@@ -68,7 +68,7 @@ def anchor(store: Store, spec: SandboxSpec, calendar: MarketCalendar, wall_now: 
             raise DomainError(
                 "SANDBOX_MISMATCH",
                 f"this data directory is a sandbox from {event.start} at speed {event.speed}, not "
-                f"{spec.start} at {spec.speed}: use those, or another data directory",
+                f"{spec.start} at {spec.speed}: use those, or remove the sandbox's directory to start anew",
             )
         opened: SandboxOpened = event
         return opened

@@ -229,7 +229,7 @@ class Service:
             try:
                 return run()
             except DomainError as refused:
-                outcome = refused.code
+                outcome = str(refused.code)  # an enum member of one of the code vocabularies, as text
                 raise
             finally:
                 end = utc(self.clock.now())

@@ -1,14 +1,16 @@
 """``equitoken serve``: the platform as a service — the REST API over the engine, on the wall clock.
 
 With ``--sandbox --from DAY [--speed N]`` the clock is moved onto that period of the bundled history
-(``app.sandbox``): the sandbox lists its stocks, onboards one funded sample investor, and writes an
-operator key and that investor's key into the data directory the first time it opens. Outside a
+(``app.sandbox``), with its own directory ``DATA_DIR/sandbox/`` unless a database URL is set: the
+sandbox lists its stocks, onboards one funded sample investor, and writes an operator key and that
+investor's key there the first time it opens. Outside a
 sandbox the operator issues keys with the first key ``equitoken serve`` writes (``operator.key``).
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -23,6 +25,8 @@ from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import InvestorId
 from equitoken.domain.instants import utc
 
+SANDBOX_DIR = "sandbox"
+"""The sandbox's own directory under the data directory (store, chain, broker logs, keys)."""
 OPERATOR_KEY = "operator.key"
 INVESTOR_KEY = "investor.key"
 
@@ -85,6 +89,8 @@ def command(
     if sandbox:
         first = date(2012, 11, 19) if start is None else _day(start)
         spec = SandboxSpec(first, speed)
+        if not settings.database_url:  # a sandbox's books never mix with the operator's own
+            settings = replace(settings, data_dir=settings.data_dir / SANDBOX_DIR)
     elif start is not None or speed != 1:
         raise DomainError("USAGE", "--from and --speed are for a sandbox: add --sandbox")
     if not 0.05 <= tick <= 3600:

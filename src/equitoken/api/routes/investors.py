@@ -145,14 +145,16 @@ def cost_basis(service: Service, investor: InvestorId, symbol: Symbol) -> Decima
         request = order.request
         if request.investor == investor and request.symbol == symbol:
             fills.extend((f.at, request.side, f) for f in order.fills)
-    with exact():
-        for _, side, fill in sorted(fills, key=lambda item: item[0]):
-            if side is Side.BUY:
+    for _, side, fill in sorted(fills, key=lambda item: item[0]):
+        if side is Side.BUY:
+            with exact():
                 shares += fill.shares.value
                 cost += fill.notional.amount
-            elif shares > 0:
-                sold = min(fill.shares.value, shares)
-                cost -= cost * sold / shares
+        elif shares > 0:
+            sold = min(fill.shares.value, shares)
+            # A sale takes its shares at the average cost: a division, rounded to the micro-unit.
+            cost = Money.rounded(cost * (shares - sold) / shares).amount
+            with exact():
                 shares -= sold
     return Money.rounded(cost).amount
 
