@@ -4,7 +4,9 @@ The ```sh blocks of ``README.md`` and ``docs/*.md`` are extracted and run line b
 checkout's files, with ``equitoken`` and ``.venv/bin/equitoken`` resolving to this interpreter's CLI and no
 ``EQUITOKEN_*`` variable set — what a new user has after ``make demo``. Lines that start with ``make`` are
 the two commands CI itself runs; here they are checked with ``make -n`` (the target exists and would run).
-A block fenced ```sh-service needs a running service and is shown, not run.
+A block fenced ```sh-served talks to a running ``equitoken serve``: the test starts the sandbox ``make serve``
+starts, in the copy, on a free loopback port (written ``127.0.0.1:8000`` on the page), and runs the block's
+lines against it.
 """
 
 from __future__ import annotations
@@ -18,15 +20,19 @@ from pathlib import Path
 
 import pytest
 
+from equitoken.harness.server import Server
+
 ROOT = Path(__file__).resolve().parents[2]
 BLOCK = re.compile(r"^```sh\n(.*?)^```", re.MULTILINE | re.DOTALL)
+SERVED = re.compile(r"^```sh-served\n(.*?)^```", re.MULTILINE | re.DOTALL)
+SERVED_AT = "127.0.0.1:8000"
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 
-def blocks(page: Path) -> list[list[str]]:
+def blocks(page: Path, fence: re.Pattern[str] = BLOCK) -> list[list[str]]:
     """Return the command lines of each ```sh block of ``page`` (comments and blank lines dropped)."""
     found = []
-    for match in BLOCK.finditer(page.read_text(encoding="utf-8")):
+    for match in fence.finditer(page.read_text(encoding="utf-8")):
         lines = [line.strip() for line in match.group(1).splitlines()]
         found.append([line for line in lines if line and not line.startswith("#")])
     return found
@@ -74,12 +80,37 @@ def test_every_command_of_the_page_runs_as_written(page: Path, tmp_path: Path) -
             command = line
             if line.startswith("make "):
                 command = "make -n " + line.removeprefix("make ").split("#")[0]
-            done = subprocess.run(
-                ["bash", "-c", f"set -o pipefail; {command}"],
-                cwd=checkout,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=240,
-            )
-            assert done.returncode == 0, f"{page.name}: {line}\n{done.stderr[-2000:]}"
+            run_line(page, line, command, checkout, env)
+    served = blocks(page, SERVED)
+    if not served:
+        return
+    server = Server(checkout / ".equitoken", args=SANDBOX, env={"PATH": env["PATH"]}).start()
+    try:
+        for block in served:
+            for line in block:
+                run_line(page, line, line.replace(SERVED_AT, f"127.0.0.1:{server.port}"), checkout, env)
+    finally:
+        server.stop()
+
+
+SANDBOX = ("--sandbox", "--from", "2012-11-19", "--speed", "60")
+"""What ``make serve`` starts (checked against the Makefile below)."""
+
+
+def test_the_served_blocks_run_against_what_make_serve_starts() -> None:
+    recipe = (ROOT / "Makefile").read_text().split("\nserve:", 1)[1].split("\n\n", 1)[0]
+    assert "equitoken serve " + " ".join(SANDBOX) in recipe
+
+
+def run_line(page: Path, line: str, command: str, checkout: Path, env: dict[str, str]) -> str:
+    """Run one line of a page in the checkout; fail the test with its stderr unless it succeeds."""
+    done = subprocess.run(
+        ["bash", "-c", f"set -o pipefail; {command}"],
+        cwd=checkout,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, f"{page.name}: {line}\n{done.stderr[-2000:]}"
+    return done.stdout

@@ -11,7 +11,7 @@ Part = Callable[[BenchOptions], list[Measurement]]
 
 def parts() -> dict[str, Part]:
     """Return the benchmark parts by name, importing each only when asked for."""
-    from equitoken.bench import chain, chain_embedded, chain_rpc, history, issuance, ledger, reserves
+    from equitoken.bench import chain, chain_embedded, chain_rpc, history, http, issuance, ledger, reserves
 
     # ``chain`` measures the port; the two engine parts measure what sits under it (the bare EVM,
     # one call per block vs batched, pre-signed arrays vs one request at a time).
@@ -22,5 +22,6 @@ def parts() -> dict[str, Part]:
         "engine-rpc": chain_rpc.run,
         "issuance": issuance.run,
         "history": history.run,
+        "http": http.run,
         "reserves": reserves.run,
     }
