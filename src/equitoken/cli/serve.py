@@ -10,6 +10,7 @@ sandbox the operator issues keys with the first key ``equitoken serve`` writes (
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -95,6 +96,7 @@ def command(
         raise DomainError("USAGE", "--from and --speed are for a sandbox: add --sandbox")
     if not 0.05 <= tick <= 3600:
         raise DomainError("USAGE", f"--tick must be from 0.05 to 3600 seconds, not {tick}")
+    check_address(host, port)  # before anything opens: a taken port must not cost a started service
     service = Service.open(settings, spec)
     try:
         for path in first_keys(service, settings.data_dir):
@@ -108,6 +110,25 @@ def command(
         ).run()
     finally:
         service.close()
+
+
+def check_address(host: str, port: int) -> None:
+    """Refuse (``ADDRESS_IN_USE``) an address something already listens on, or one that cannot be bound."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as error:
+        raise DomainError(
+            "USAGE", f"--host {host!r} is not an address this machine can resolve ({error})"
+        ) from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            raise DomainError(
+                "ADDRESS_IN_USE", f"cannot listen on {host}:{port}: {error.strerror or error}"
+            ) from None
 
 
 def _day(text: str) -> date:

@@ -537,6 +537,7 @@ _TABLE: Final[dict[str, tuple[Kind, str]]] = {
     "NO_SUCH_RESOURCE": _not_found("there is no resource at that path"),
     "METHOD_NOT_ALLOWED": _invalid("the resource does not take that method"),
     "INTERNAL_ERROR": _internal("the platform failed on a request; its log says why"),
+    "ADDRESS_IN_USE": _conflict("the address and port cannot be listened on: another process has them"),
     "SANDBOX_MISMATCH": _conflict("the data directory holds a sandbox started on another period or speed"),
     "NO_HISTORY": _refused("the bundled history has no prices for that period"),
     # --- the machinery failed (InfrastructureError) ---
