@@ -95,6 +95,7 @@ from equitoken.adapters.store._rules import (
     metadata_json,
     row_digest,
 )
+from equitoken.adapters.store._unit import BufferedEvent, Unit
 from equitoken.domain.errors import DomainError
 from equitoken.domain.instants import utc
 from equitoken.ledger.accounts import Account, Asset
@@ -223,19 +224,14 @@ _POSTINGS_BETWEEN = _POSTINGS_IN_ORDER.where(
     ledger_postings.c.entry_seq.between(bindparam("low"), bindparam("high"))
 )
 _POSTINGS_OF = _POSTINGS_IN_ORDER.where(ledger_postings.c.entry_seq.in_(bindparam("seqs", expanding=True)))
-_NEXT_SEQ = {
-    table.name: select(func.coalesce(func.max(table.c.seq), 0) + 1) for table in (ledger_entries, events)
-}
 _INSERT_ENTRY = insert(ledger_entries)
 _INSERT_POSTING = insert(ledger_postings)
 _INSERT_EVENT = insert(events)
+# The same lookups in plain SQL for the driver (``?`` becomes ``%s`` on PostgreSQL), see ``_scalar``.
+_EVENT_KEY_SQL = "SELECT 1 FROM events WHERE event_key = ?"
+_ENTRY_KEY_SQL = "SELECT 1 FROM ledger_entries WHERE idempotency_key = ?"
+_STREAM_HEAD_SQL = "SELECT row_digest FROM events WHERE stream = ? ORDER BY seq DESC LIMIT 1"
 _EVENT_BY_KEY = select(events).where(events.c.event_key == bindparam("key"))
-_STREAM_HEAD = (
-    select(events.c.row_digest)
-    .where(events.c.stream == bindparam("stream"))
-    .order_by(events.c.seq.desc())
-    .limit(1)
-)
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -281,20 +277,6 @@ def _reason(exc: BaseException) -> str:
     original = getattr(exc, "orig", None) or exc
     lines = str(original).strip().splitlines()
     return lines[0] if lines else type(original).__name__
-
-
-class _Unit:
-    """The open unit of work of one thread: its connection, whether an inner block failed, and what it
-    learned while holding every write lock (the next seq of each table, each stream's head digest):
-    nobody else can write until it ends, so it asks the database once per unit, not once per write."""
-
-    __slots__ = ("conn", "doomed", "heads", "next_seq")
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self.doomed = False
-        self.next_seq: dict[str, int] = {}
-        self.heads: dict[str, str] = {}
 
 
 class SqlStore:
@@ -365,8 +347,8 @@ class SqlStore:
                 "STORE_UNAVAILABLE", f"the database at {self.url} failed: {_reason(exc)}"
             ) from exc
 
-    def _unit(self) -> _Unit | None:
-        unit: _Unit | None = getattr(self._local, "unit", None)
+    def _unit(self) -> Unit | None:
+        unit: Unit | None = getattr(self._local, "unit", None)
         return unit
 
     @contextlib.contextmanager
@@ -390,7 +372,7 @@ class SqlStore:
         with self._guarded(exact=False), self._engine.connect() as conn:
             conn.execution_options(**{_WRITE: True})
             trans = conn.begin()
-            unit = _Unit(conn)
+            unit = Unit(conn)
             self._local.unit = unit
             try:
                 if self._postgres:
@@ -409,14 +391,27 @@ class SqlStore:
                         "TRANSACTION_ABORTED",
                         "a step of this unit of work failed, so none of it was recorded",
                     )
+                self._flush(unit)
                 trans.commit()
             finally:
                 self._local.unit = None
+
+    def _flush(self, unit: Unit) -> None:
+        """Write the unit's buffered rows: one multi-row insert per table (entries before postings)."""
+        conn = unit.conn
+        if unit.event_rows:
+            conn.execute(_INSERT_EVENT, unit.event_rows)
+            unit.event_rows = []
+        if unit.entry_rows:
+            conn.execute(_INSERT_ENTRY, unit.entry_rows)
+            conn.execute(_INSERT_POSTING, unit.posting_rows)
+            unit.entry_rows, unit.posting_rows = [], []
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[Connection]:
         unit = self._unit()
         if unit is not None:
+            self._flush(unit)  # the read must see the unit's own writes
             yield unit.conn
             return
         with self._engine.connect() as conn, conn.begin():
@@ -483,7 +478,25 @@ class SqlStore:
         unit = self._unit()
         if unit is not None and table.name in unit.next_seq:
             return unit.next_seq[table.name]
-        return int(conn.execute(_NEXT_SEQ[table.name]).scalar_one())
+        return int(self._scalar(conn, f"SELECT coalesce(max(seq), 0) + 1 FROM {table.name}", ()))
+
+    def _scalar(self, conn: Connection, sql: str, params: tuple[Any, ...]) -> Any:
+        """Run a one-value lookup on the driver itself, inside ``conn``'s transaction.
+
+        The hot lookups of every write (is this key new? where does this stream end?) cost far more in
+        SQLAlchemy's statement machinery than in the database; they return only keys, digests and
+        integers, which need none of its type handling.
+        """
+        raw = conn.connection.driver_connection
+        if self._postgres:
+            sql = sql.replace("?", "%s")
+        cursor = raw.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql, params)
+            found = cursor.fetchone()
+        finally:
+            cursor.close()
+        return None if found is None else found[0]
 
     def _used_seq(self, table: Table, next_seq: int) -> None:
         """Remember, inside a unit of work, the seq the table's next row takes."""
@@ -495,7 +508,7 @@ class SqlStore:
         unit = self._unit()
         if unit is not None and stream in unit.heads:
             return unit.heads[stream]
-        previous = conn.execute(_STREAM_HEAD, {"stream": stream}).scalar()
+        previous = self._scalar(conn, _STREAM_HEAD_SQL, (stream,))
         return GENESIS if previous is None else str(previous)
 
     # -- ledger -----------------------------------------------------------------------------------
@@ -524,8 +537,15 @@ class SqlStore:
 
     def _post_batch(self, batch: list[EntryDraft]) -> list[PostResult]:
         results: list[PostResult] = []
+        unit = self._unit()
         with self._writing(ledger_entries) as conn:
-            known = self._entries_by_key(conn, {draft.key for draft in batch})
+            keys = {draft.key for draft in batch}
+            known: dict[str, Entry] = {}
+            if unit is not None:  # the unit's own entries are not all in the database yet
+                known = {key: unit.entries[key] for key in keys if key in unit.entries}
+                keys -= known.keys()
+            if keys:
+                known |= self._entries_by_key(conn, keys)
             seq = self._next_seq(conn, ledger_entries)
             entry_rows: list[dict[str, Any]] = []
             posting_rows: list[dict[str, Any]] = []
@@ -561,14 +581,23 @@ class SqlStore:
                 )
                 seq += 1
             if entry_rows:
-                conn.execute(_INSERT_ENTRY, entry_rows)
-                conn.execute(_INSERT_POSTING, posting_rows)
+                if unit is None:
+                    conn.execute(_INSERT_ENTRY, entry_rows)
+                    conn.execute(_INSERT_POSTING, posting_rows)
+                else:  # written at the unit's commit (or its next read), with the rest of its rows
+                    unit.entry_rows += entry_rows
+                    unit.posting_rows += posting_rows
+                    for result in results:
+                        if result.created:
+                            unit.entries[result.entry.key] = result.entry
                 self._used_seq(ledger_entries, seq)
         return results
 
     def _entries_by_key(self, conn: Connection, keys: set[str]) -> dict[str, Entry]:
         rows: list[Row[Any]] = []
         ordered = sorted(keys)
+        if len(ordered) == 1 and self._scalar(conn, _ENTRY_KEY_SQL, (ordered[0],)) is None:
+            return {}  # the usual case, a new key: one plain lookup instead of the full read
         for start in range(0, len(ordered), _IN_CHUNK):
             chunk = ordered[start : start + _IN_CHUNK]
             rows.extend(conn.execute(_ENTRIES_BY_KEYS, {"keys": chunk}))
@@ -610,6 +639,9 @@ class SqlStore:
 
     def entry(self, key: str) -> Entry | None:
         """Return the entry posted under ``key``, if any."""
+        unit = self._unit()
+        if unit is not None and key in unit.entries:
+            return _as_read(unit.entries[key])
         with self._guarded(), self._reading() as conn:
             return self._entries_by_key(conn, {key}).get(key)
 
@@ -617,6 +649,11 @@ class SqlStore:
         """Return entries with ``seq`` greater than ``after_seq``, in order."""
         if limit is not None and limit < 0:
             raise DomainError("INVALID_LIMIT", f"limit must not be negative, got {limit}")
+        unit = self._unit()
+        if unit is not None:
+            own = unit.entries_after(after_seq)
+            if own is not None:  # all of them are the unit's: no need to write them first to read them
+                return [_as_read(entry) for entry in own[:limit]]
         query = select(ledger_entries).where(ledger_entries.c.seq > after_seq).order_by(ledger_entries.c.seq)
         if limit is not None:
             query = query.limit(limit)
@@ -671,8 +708,17 @@ class SqlStore:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _append(self, body: EventBody) -> StoredEvent:
+        unit = self._unit()
+        if unit is not None:
+            seen = unit.events.get(body.key)
+            if seen is not None:  # appended earlier in this unit, perhaps not written yet
+                if seen.body.body_hash != body.body_hash:
+                    raise event_conflict(body.key)
+                return _buffered(seen)
         with self._writing(events) as conn:
-            row = conn.execute(_EVENT_BY_KEY, {"key": body.key}).first()
+            row = None
+            if self._scalar(conn, _EVENT_KEY_SQL, (body.key,)) is not None:
+                row = conn.execute(_EVENT_BY_KEY, {"key": body.key}).first()
             if row is not None:
                 _check_row(row)
                 if row.body_hash != body.body_hash:
@@ -690,24 +736,24 @@ class SqlStore:
                 body.payload_json,
                 body.body_hash,
             )
-            conn.execute(
-                _INSERT_EVENT,
-                {
-                    "seq": seq,
-                    "stream": body.stream,
-                    "type": body.type,
-                    "event_key": body.key,
-                    "occurred_at": body.occurred_at,
-                    "payload_json": body.payload_json,
-                    "body_hash": body.body_hash,
-                    "prev_digest": previous,
-                    "row_digest": digest,
-                },
-            )
-            self._used_seq(events, seq + 1)
-            unit = self._unit()
-            if unit is not None:
+            values = {
+                "seq": seq,
+                "stream": body.stream,
+                "type": body.type,
+                "event_key": body.key,
+                "occurred_at": body.occurred_at,
+                "payload_json": body.payload_json,
+                "body_hash": body.body_hash,
+                "prev_digest": previous,
+                "row_digest": digest,
+            }
+            if unit is None:
+                conn.execute(_INSERT_EVENT, values)
+            else:  # written at the unit's commit (or its next read), with the rest of its rows
+                unit.event_rows.append(values)
+                unit.events[body.key] = BufferedEvent(body, seq)
                 unit.heads[body.stream] = digest
+            self._used_seq(events, seq + 1)
         return StoredEvent(seq, body.stream, body.type, body.key, body.occurred_at, body.payload())
 
     def events(self, stream: str | None = None, after_seq: int = 0) -> Sequence[StoredEvent]:
@@ -722,6 +768,19 @@ class SqlStore:
         """Release every connection; the store refuses further use."""
         self._closed = True
         self._engine.dispose()
+
+
+def _as_read(entry: Entry) -> Entry:
+    """Return ``entry`` as reading its row back would: every amount in its canonical spelling."""
+    postings = entry.postings
+    if all(canonical(p.amount) == str(p.amount) for p in postings):
+        return entry
+    lines = [Posting(p.account, p.asset, Decimal(canonical(p.amount))) for p in postings]
+    draft = entry.draft
+    return Entry(
+        seq=entry.seq,
+        draft=EntryDraft(draft.key, draft.effective_at, lines, draft.memo, dict(draft.metadata)),
+    )
 
 
 def _check_row(row: Row[Any]) -> None:
@@ -761,6 +820,11 @@ def _verified(rows: Iterable[Row[Any]], *, from_start: bool) -> list[StoredEvent
         heads[row.stream] = row.row_digest
         out.append(_stored(row))
     return out
+
+
+def _buffered(event: BufferedEvent) -> StoredEvent:
+    body = event.body
+    return StoredEvent(event.seq, body.stream, body.type, body.key, body.occurred_at, body.payload())
 
 
 def _stored(row: Row[Any]) -> StoredEvent:
