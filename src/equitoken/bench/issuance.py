@@ -56,6 +56,8 @@ from equitoken.ports.broker import Broker
 from equitoken.simulation.week import model_builders
 
 PART = "issuance"
+GROUP = 10
+"""Orders per batch in the group-commit rows (``submit_many``), and per transaction in the ceiling's."""
 STAGES = ("market", "compliance", "chain", "broker", "books", "commit", "engine")
 START = datetime(2013, 3, 4, 15, 0, tzinfo=UTC)  # a Monday, 10:00 in New York: the regular session
 LISTED: dict[ModelName, tuple[str, str]] = {
@@ -149,16 +151,24 @@ class ModelRun:
 
 
 def _engine(
-    workdir: Path, clock: ManualClock, stages: StageClock, seed: str, url: str | None = None
+    workdir: Path,
+    clock: ManualClock,
+    stages: StageClock,
+    seed: str,
+    url: str | None = None,
+    group: bool = False,
 ) -> IssuanceEngine:
-    """Return an engine on the embedded chain and SQLite (or the store at ``url``), every port timed."""
-    settings = Settings(data_dir=workdir)
+    """Return an engine on the embedded chain and SQLite (or the store at ``url``), every port timed;
+    ``group``: its store does group commit."""
+    settings = Settings(data_dir=workdir, group_commit=group)
     market = bootstrap(settings, clock)  # the market parts as the root builds them, to be wrapped
     # Duck-typed wrappers stand in for the adapters: the engine only calls their methods.
     platform = bootstrap(
         settings,
         clock,
-        store=Timed(SqlStore.open(url or f"sqlite:///{workdir}/bench.db"), "books", stages),
+        store=Timed(
+            SqlStore.open(url or f"sqlite:///{workdir}/bench.db", group_commit=group), "books", stages
+        ),
         chain=Timed(build_chain("", seed, genesis=START), "chain", stages),  # type: ignore[arg-type]
         prices=Timed(market.prices, "market", stages),
         calendar=Timed(market.calendar, "market", stages),
@@ -177,26 +187,37 @@ def _engine(
     )
 
 
-def run_model(model: ModelName, orders: int, postgres: str | None = None) -> ModelRun:
+def run_model(model: ModelName, orders: int, postgres: str | None = None, group: int = 1) -> ModelRun:
     """Run ``orders`` in-session buys through one model, on SQLite or (given its URL) on PostgreSQL.
 
     On PostgreSQL the store lives in a scratch schema, and the ceiling is raw psycopg's (in another).
+    ``group`` > 1: the store does group commit and the orders go in batches of ``group``
+    (``submit_many``: each batch answered after its last fsync).
     """
     with contextlib.ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="equitoken-bench-")))
         if postgres is None:
             database = workdir / "bench.db"
-            return _run(model, orders, workdir, None, lambda: mark(database), partial(ceiling, database))
+            return _run(
+                model, orders, group, workdir, None, lambda: mark(database), partial(ceiling, database)
+            )
         url, dsn = stack.enter_context(scratch_schema(postgres))
         _, copy = stack.enter_context(scratch_schema(postgres))
         return _run(
-            model, orders, workdir, url, lambda: mark_postgres(dsn), partial(ceiling_postgres, dsn, copy)
+            model,
+            orders,
+            group,
+            workdir,
+            url,
+            lambda: mark_postgres(dsn),
+            partial(ceiling_postgres, dsn, copy),
         )
 
 
 def _run(
     model: ModelName,
     orders: int,
+    group: int,
     workdir: Path,
     url: str | None,
     marker: Callable[[], Mark],
@@ -204,7 +225,7 @@ def _run(
 ) -> ModelRun:
     stages = StageClock()
     clock = ManualClock(START)
-    engine = _engine(workdir, clock, stages, f"bench-{model.value}", url)
+    engine = _engine(workdir, clock, stages, f"bench-{model.value}", url, group > 1)
     symbol, policy = LISTED[model]
     engine.list_stock(Symbol(symbol), model, policy, _builder(model, orders))
     direct = model is ModelName.DIRECT
@@ -216,12 +237,14 @@ def _run(
     stages.spent.clear()
     filled = 0
     start = time.perf_counter()
-    for i in range(orders):
-        clock.set(START + timedelta(milliseconds=50 * i))
-        holder = investors[i % len(investors)]
-        request = _request(f"b{i}", holder, symbol, Side.BUY, Shares(1))
-        if engine.submit(request).order.state in (OrderState.FILLED, OrderState.SETTLED):
-            filled += 1
+    for first in range(0, orders, group):
+        clock.set(START + timedelta(milliseconds=50 * first))
+        batch = [
+            _request(f"b{i}", investors[i % len(investors)], symbol, Side.BUY, Shares(1))
+            for i in range(first, min(first + group, orders))
+        ]
+        done = engine.submit_many(batch) if group > 1 else [engine.submit(batch[0])]
+        filled += sum(1 for s in done if s.order.state in (OrderState.FILLED, OrderState.SETTLED))
     seconds = time.perf_counter() - start
     engine.store.close()
     ceiling_rows = raw(since, orders)
@@ -311,18 +334,23 @@ def run(options: BenchOptions) -> list[Measurement]:
     found: list[Measurement] = []
     for model in (ModelName.INSTANT, ModelName.INVENTORY, ModelName.DIRECT):
         found += _rows(run_model(model, orders), "SQLite", "raw sqlite3", "synchronous=FULL", baseline)
+        grouped = run_model(model, orders, group=GROUP)
+        found += _rows(
+            grouped, f"SQLite, group commit of {GROUP}", "raw sqlite3", "synchronous=FULL", baseline
+        )
     if options.postgres_url:
-        for model in (ModelName.INSTANT, ModelName.INVENTORY, ModelName.DIRECT):
-            try:
-                result = run_model(model, orders, options.postgres_url)
-            except Unavailable as missing:
-                found.append(
-                    Measurement(
-                        PART, "orders end to end (PostgreSQL)", None, "orders/s", note=f"skipped: {missing}"
-                    )
+        try:
+            for model in (ModelName.INSTANT, ModelName.INVENTORY, ModelName.DIRECT):
+                for group in (1, GROUP):
+                    result = run_model(model, orders, options.postgres_url, group)
+                    backend = "PostgreSQL" + ("" if group == 1 else f", group commit of {group}")
+                    found += _rows(result, backend, "raw psycopg", "synchronous_commit=on", baseline)
+        except Unavailable as missing:
+            found.append(
+                Measurement(
+                    PART, "orders end to end (PostgreSQL)", None, "orders/s", note=f"skipped: {missing}"
                 )
-                break
-            found += _rows(result, "PostgreSQL", "raw psycopg", "synchronous_commit=on", baseline)
+            )
     return found
 
 

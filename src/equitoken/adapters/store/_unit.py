@@ -10,7 +10,9 @@ against these rows and the database together, so a call refuses exactly what it 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection
@@ -35,6 +37,8 @@ class Unit:
 
     conn: Connection
     doomed: bool = False
+    lazy: bool = False
+    """Group commit: the unit may commit without waiting for the disk (``Store.commit_lazily``)."""
     next_seq: dict[str, int] = field(default_factory=dict)
     heads: dict[str, str] = field(default_factory=dict)
     events: dict[str, BufferedEvent] = field(default_factory=dict)
@@ -65,3 +69,17 @@ class Unit:
         if after_seq + 1 < first:
             return None
         return [entry for entry in self.entries.values() if entry.seq > after_seq]
+
+
+def sync_file(path: Path) -> None:
+    """Flush ``path`` to the disk (``fsync`` acts on the file, whichever descriptor asks).
+
+    SQLite in WAL mode with ``synchronous=NORMAL`` writes each commit to the log without syncing it;
+    syncing the log afterwards makes that commit, and every one before it, as durable as
+    ``synchronous=FULL`` would have made each of them.
+    """
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

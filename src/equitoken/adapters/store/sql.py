@@ -95,7 +95,7 @@ from equitoken.adapters.store._rules import (
     metadata_json,
     row_digest,
 )
-from equitoken.adapters.store._unit import BufferedEvent, Unit
+from equitoken.adapters.store._unit import BufferedEvent, Unit, sync_file
 from equitoken.domain.errors import DomainError
 from equitoken.domain.instants import utc
 from equitoken.ledger.accounts import Account, Asset
@@ -282,11 +282,18 @@ def _reason(exc: BaseException) -> str:
 class SqlStore:
     """Persist entries and events in a SQL database; safe for many threads and processes at once."""
 
-    def __init__(self, engine: Engine, *, lock_timeout_ms: int = 30_000) -> None:
+    def __init__(self, engine: Engine, *, lock_timeout_ms: int = 30_000, group_commit: bool = False) -> None:
         """Wrap an engine whose schema is already migrated (use ``SqlStore.open`` instead)."""
         self._engine = engine
         self._lock_timeout_ms = int(lock_timeout_ms)
         self._postgres = engine.dialect.name == "postgresql"
+        self._group_commit = group_commit
+        # Group commit on a SQLite file: its connections commit with synchronous=NORMAL, and a durable
+        # unit syncs the write-ahead log itself (see ``_durable``).
+        database = engine.url.database
+        self._wal: Path | None = None
+        if group_commit and not self._postgres and database not in (None, "", ":memory:"):
+            self._wal = Path(f"{database}-wal")
         self._closed = False
         # A private in-memory SQLite database is one shared connection: serialise its users.
         shared = engine.dialect.name == "sqlite" and isinstance(engine.pool, StaticPool)
@@ -294,7 +301,7 @@ class SqlStore:
         self._local = threading.local()  # .unit: this thread's open unit of work, if any
 
     @classmethod
-    def open(cls, url: str, *, lock_timeout_ms: int = 30_000) -> Self:
+    def open(cls, url: str, *, lock_timeout_ms: int = 30_000, group_commit: bool = False) -> Self:
         """Connect to ``url``, migrate the schema to the newest revision and return the store.
 
         ``url`` is a SQLAlchemy URL: ``sqlite:////abs/path/equitoken.db`` or
@@ -302,9 +309,11 @@ class SqlStore:
         be parsed or a database that cannot be reached raises ``STORE_UNAVAILABLE``.
         ``lock_timeout_ms`` is how long a writer waits for another writer's lock before it gives up with
         ``STORE_UNAVAILABLE`` (SQLite's ``busy_timeout``, PostgreSQL's ``lock_timeout``).
+        ``group_commit``: a unit of work that calls ``commit_lazily`` commits without waiting for the
+        disk and becomes durable with the next unit that does wait (every other one does, as without it).
         """
-        engine = _engine(url, lock_timeout_ms)
-        store = cls(engine, lock_timeout_ms=lock_timeout_ms)
+        engine = _engine(url, lock_timeout_ms, group_commit=group_commit)
+        store = cls(engine, lock_timeout_ms=lock_timeout_ms, group_commit=group_commit)
         try:
             store._migrate()
         except BaseException:
@@ -392,9 +401,35 @@ class SqlStore:
                         "a step of this unit of work failed, so none of it was recorded",
                     )
                 self._flush(unit)
+                if unit.lazy and self._postgres:
+                    conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
                 trans.commit()
+                if not unit.lazy:
+                    self._durable()
             finally:
                 self._local.unit = None
+
+    def commit_lazily(self) -> None:
+        """Let the open unit commit without waiting for the disk, if this store does group commit.
+
+        The unit is then durable once the next durable unit commits (on SQLite the log is synced as a
+        whole; on PostgreSQL a durable commit waits for the log up to itself), so whoever calls this
+        must acknowledge and act on nothing the unit recorded until then.
+        """
+        unit = self._unit()
+        if unit is not None and self._group_commit:
+            unit.lazy = True
+
+    def _durable(self) -> None:
+        """Make every commit so far durable: sync the SQLite log (group commit; else the commit did)."""
+        if self._wal is None:
+            return
+        try:
+            sync_file(self._wal)
+        except OSError as exc:
+            raise DomainError(
+                "STORE_UNAVAILABLE", f"the database at {self.url} could not be synced: {exc.strerror}"
+            ) from exc
 
     def _flush(self, unit: Unit) -> None:
         """Write the unit's buffered rows: one multi-row insert per table (entries before postings)."""
@@ -436,6 +471,7 @@ class SqlStore:
                         f"LOCK TABLE {table.name} IN EXCLUSIVE MODE"
                     )
                 yield conn
+            self._durable()  # a write outside a unit is never lazy
 
     def _migrate(self) -> None:
         try:
@@ -838,7 +874,7 @@ def _stored(row: Row[Any]) -> StoredEvent:
     )
 
 
-def _engine(url: str, busy_timeout_ms: int) -> Engine:
+def _engine(url: str, busy_timeout_ms: int, *, group_commit: bool = False) -> Engine:
     """Build the engine for ``url`` with the per-backend settings the store relies on."""
     try:
         parsed: URL = make_url(url)
@@ -871,6 +907,8 @@ def _engine(url: str, busy_timeout_ms: int) -> Engine:
             cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             if not in_memory:
                 cursor.execute("PRAGMA journal_mode = WAL")
+                if group_commit:  # a durable unit syncs the log itself (SqlStore._durable)
+                    cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute("PRAGMA foreign_keys = ON")
         finally:
             cursor.close()
