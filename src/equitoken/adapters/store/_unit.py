@@ -72,7 +72,8 @@ class Unit:
 
 
 def sync_file(path: Path) -> None:
-    """Flush ``path`` to the disk (``fsync`` acts on the file, whichever descriptor asks).
+    """Flush ``path``'s data to the disk (``fdatasync`` where there is one, as SQLite itself syncs; it
+    acts on the file, whichever descriptor asks).
 
     SQLite in WAL mode with ``synchronous=NORMAL`` writes each commit to the log without syncing it;
     syncing the log afterwards makes that commit, and every one before it, as durable as
@@ -80,6 +81,6 @@ def sync_file(path: Path) -> None:
     """
     descriptor = os.open(path, os.O_RDONLY)
     try:
-        os.fsync(descriptor)
+        getattr(os, "fdatasync", os.fsync)(descriptor)
     finally:
         os.close(descriptor)
