@@ -82,8 +82,10 @@ class Backend:
     url: str | None
     opened: list[AnyStore] = field(default_factory=list)
 
-    def open(self) -> AnyStore:
-        store: AnyStore = MemoryStore() if self.url is None else SqlStore.open(self.url)
+    def open(self, *, group_commit: bool = False) -> AnyStore:
+        store: AnyStore = (
+            MemoryStore() if self.url is None else SqlStore.open(self.url, group_commit=group_commit)
+        )
         self.opened.append(store)
         return store
 
@@ -686,6 +688,26 @@ def test_a_refusal_caught_inside_a_unit_does_not_spoil_it(backend: Backend) -> N
             store.post_many([deposit("d2", "1"), deposit("d1", "999")])
         store.post(deposit("d3", "3"))
     assert [e.key for e in store.entries()] == ["d1", "d3"]
+
+
+@pytest.mark.parametrize("group_commit", [False, True])
+def test_a_lazy_unit_commits_like_any_other_and_a_later_durable_one_covers_it(
+    backend: Backend, group_commit: bool
+) -> None:
+    store = backend.open(group_commit=group_commit)
+    store.commit_lazily()  # outside a unit: ignored
+    with store.transaction():
+        store.post(deposit("d1", "100"))
+        store.append_event("orders", "OrderFilled", "ev-1", T0, {"qty": "1"})
+        store.commit_lazily()
+    with store.transaction():  # durable: it makes the lazy one durable too
+        store.post(deposit("d2", "1"))
+    store.append_event("orders", "OrderSettled", "ev-2", T0, {})  # outside a unit: never lazy
+    readers = [store] if backend.url is None else [store, backend.open()]
+    for reader in readers:
+        assert [e.key for e in reader.entries()] == ["d1", "d2"]
+        assert [e.key for e in reader.events()] == ["ev-1", "ev-2"]
+        assert reader.balance(INV1, USD) == 101
 
 
 def test_calls_outside_a_unit_still_commit_one_by_one(durable: Backend) -> None:

@@ -77,7 +77,7 @@ class Platform:
 
         if not self.settings.database_url:
             ensure_data_dir(self.settings.data_dir)
-        return SqlStore.open(self.settings.effective_database_url)
+        return SqlStore.open(self.settings.effective_database_url, group_commit=self.settings.group_commit)
 
     @cached_property
     def sanctions(self) -> SanctionsList:

@@ -35,6 +35,10 @@ class Settings:
     """Where the SQLite database and other local state live."""
     database_url: str = ""
     """SQLAlchemy URL; empty means SQLite in WAL mode at ``data_dir/equitoken.db``."""
+    group_commit: bool = False
+    """Let a batch of orders (``IssuanceEngine.submit_many``) share the store's durable commits: an
+    order's closing unit of work rides on the next one's fsync, and every order of the batch is
+    answered only after the batch's last fsync. Off: every unit of work waits for its own."""
     calendar: str = "XNYS"
     """Exchange calendar code (exchange_calendars)."""
     pre_market_open: time = time(4, 0)
@@ -246,6 +250,17 @@ def _seed(value: Any) -> str:
     return text
 
 
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError("expected true or false")
+
+
 def _choice(*options: str) -> Callable[[Any], str]:
     def parse(value: Any) -> str:
         text = str(value).strip()
@@ -261,6 +276,7 @@ def _choice(*options: str) -> Callable[[Any], str]:
 FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "data_dir": ("EQUITOKEN_DATA_DIR", _data_dir),
     "database_url": ("EQUITOKEN_DATABASE_URL", _database_url),
+    "group_commit": ("EQUITOKEN_GROUP_COMMIT", _flag),
     "calendar": ("EQUITOKEN_CALENDAR", _calendar),
     "pre_market_open": ("EQUITOKEN_PRE_MARKET_OPEN", _time),
     "after_hours_close": ("EQUITOKEN_AFTER_HOURS_CLOSE", _time),

@@ -222,6 +222,11 @@ def _scratch_schema(url: str) -> Iterator[tuple[str, str]]:
             admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
+scratch_schema = _scratch_schema
+"""A throw-away PostgreSQL schema (for the other parts' PostgreSQL rows)."""
+Unavailable = _Unavailable
+
+
 def _on_scratch(url: str, work: Callable[[str, str], Timing]) -> Timing:
     with _scratch_schema(url) as (scratch_url, dsn):
         return work(scratch_url, dsn)

@@ -40,8 +40,7 @@ def to_dict(event: Any) -> dict[str, Any]:
     """Return ``event`` (a dataclass instance) as a dict of plain JSON values, field by field."""
     if not dataclasses.is_dataclass(event) or isinstance(event, type):
         raise DomainError(MALFORMED, f"only dataclass events are encoded, not {type(event).__name__}")
-    hints = _hints(type(event))
-    return {f.name: _encode(getattr(event, f.name), hints[f.name]) for f in dataclasses.fields(event)}
+    return {name: _encode(getattr(event, name), kind) for name, kind in _kinds(type(event))}
 
 
 def from_dict(cls: type[E], payload: Mapping[str, Any]) -> E:
@@ -71,6 +70,19 @@ def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
+@cache
+def _kinds(cls: type) -> tuple[tuple[str, Any], ...]:
+    """Return each field of ``cls`` with its declared type (looked up once per class: every event
+    of a class has the same)."""
+    hints = _hints(cls)
+    return tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls))
+
+
+# Each question below asks of a declared type only, so its answer is kept per type (``cache``): the
+# codec runs for every journaled event, and asking ``typing`` again each time was most of its cost.
+
+
+@cache
 def _optional(kind: Any) -> Any | None:
     """Return ``X`` when ``kind`` is ``X | None``, else ``None``."""
     if typing.get_origin(kind) in (typing.Union, types.UnionType):
@@ -81,6 +93,7 @@ def _optional(kind: Any) -> Any | None:
     return None
 
 
+@cache
 def _id_type(kind: Any) -> bool:
     """Tell whether ``kind`` is an id type: a dataclass wrapping one ``value`` string."""
     if not (isinstance(kind, type) and dataclasses.is_dataclass(kind)):
@@ -99,6 +112,7 @@ def _nested(kind: Any) -> bool:
     )
 
 
+@cache
 def _json_object(kind: Any) -> bool:
     """Tell whether ``kind`` is ``Mapping[str, Any]`` (a JSON object kept as written)."""
     return typing.get_origin(kind) is Mapping and typing.get_args(kind) == (str, Any)
@@ -115,6 +129,12 @@ def _plain(value: Any, where: str) -> Any:
     raise DomainError(MALFORMED, f"{where} is not plain JSON: {type(value).__name__}")
 
 
+@cache
+def _tuple_of(kind: Any) -> Any | None:
+    """Return ``X`` when ``kind`` is ``tuple[X, ...]``, else ``None``."""
+    return typing.get_args(kind)[0] if typing.get_origin(kind) is tuple else None
+
+
 def _encode(value: Any, kind: Any) -> Any:
     if _json_object(kind):
         if not isinstance(value, Mapping):
@@ -123,8 +143,8 @@ def _encode(value: Any, kind: Any) -> Any:
     inner = _optional(kind)
     if inner is not None:
         return None if value is None else _encode(value, inner)
-    if typing.get_origin(kind) is tuple:
-        item = typing.get_args(kind)[0]
+    item = _tuple_of(kind)
+    if item is not None:
         return [_encode(v, item) for v in value]
     if kind in (str, int, bool):
         if type(value) is not kind:

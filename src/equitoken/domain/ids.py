@@ -10,6 +10,7 @@ import hashlib
 import re
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 
 from equitoken.domain.errors import DomainError
 from equitoken.domain.keccak import keccak256
@@ -21,6 +22,7 @@ _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _NAMESPACE = uuid.UUID("6f1c1c2e-6b7a-5a55-9d0e-65717569746f")  # fixed: ids must not change across releases
 
 
+@lru_cache(maxsize=4096)  # pure, and asked again for the same order many times per command
 def deterministic_id(kind: str, *parts: str) -> str:
     """Return a UUID (RFC 4122 v5 style) that depends only on ``kind`` and ``parts``.
 
@@ -170,7 +172,9 @@ class OrderId:
         """Return the id of the order a client asked for under ``idempotency_key``."""
         if not idempotency_key.strip():
             raise DomainError("MISSING_IDEMPOTENCY_KEY", "an order needs a non-empty idempotency key")
-        return cls(deterministic_id("order", client, idempotency_key))
+        if cls is not OrderId:
+            return cls(deterministic_id("order", client, idempotency_key))
+        return _order_id(client, idempotency_key)
 
     def __str__(self) -> str:
         return self.value
@@ -179,3 +183,9 @@ class OrderId:
 def content_hash(text: str) -> str:
     """Return a SHA-256 hex digest of ``text``: how bodies are compared for idempotency."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@lru_cache(maxsize=4096)
+def _order_id(client: str, idempotency_key: str) -> OrderId:
+    """Return the order id of a request (immutable, so one instance serves every caller that asks)."""
+    return OrderId(deterministic_id("order", client, idempotency_key))

@@ -47,6 +47,16 @@ class Store(Protocol):
         """
         ...
 
+    def commit_lazily(self) -> None:
+        """Let the open unit of work commit without waiting for the disk (group commit).
+
+        Only a store opened for group commit takes the hint: the unit then becomes durable with the next
+        unit that commits durably (every unit that does not call this), so the caller must acknowledge
+        nothing of it before such a commit — and must not act on it (send a transaction it records)
+        either. Any other store, and a call outside a unit, ignore it.
+        """
+        ...
+
     def post(self, draft: EntryDraft) -> PostResult:
         """Record a balanced entry exactly once."""
         ...

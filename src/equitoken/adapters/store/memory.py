@@ -35,6 +35,9 @@ class MemoryStore:
         self._depth = 0  # how many transaction() blocks the lock holder is inside
         self._doomed = False
 
+    def commit_lazily(self) -> None:
+        """Ignore the hint: nothing here waits for a disk."""
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         """Run the block as one unit of work: all its writes stay, or (if it raises) none of them.

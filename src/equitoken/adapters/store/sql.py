@@ -95,6 +95,7 @@ from equitoken.adapters.store._rules import (
     metadata_json,
     row_digest,
 )
+from equitoken.adapters.store._unit import BufferedEvent, Unit, sync_file
 from equitoken.domain.errors import DomainError
 from equitoken.domain.instants import utc
 from equitoken.ledger.accounts import Account, Asset
@@ -223,19 +224,14 @@ _POSTINGS_BETWEEN = _POSTINGS_IN_ORDER.where(
     ledger_postings.c.entry_seq.between(bindparam("low"), bindparam("high"))
 )
 _POSTINGS_OF = _POSTINGS_IN_ORDER.where(ledger_postings.c.entry_seq.in_(bindparam("seqs", expanding=True)))
-_NEXT_SEQ = {
-    table.name: select(func.coalesce(func.max(table.c.seq), 0) + 1) for table in (ledger_entries, events)
-}
 _INSERT_ENTRY = insert(ledger_entries)
 _INSERT_POSTING = insert(ledger_postings)
 _INSERT_EVENT = insert(events)
+# The same lookups in plain SQL for the driver (``?`` becomes ``%s`` on PostgreSQL), see ``_scalar``.
+_EVENT_KEY_SQL = "SELECT 1 FROM events WHERE event_key = ?"
+_ENTRY_KEY_SQL = "SELECT 1 FROM ledger_entries WHERE idempotency_key = ?"
+_STREAM_HEAD_SQL = "SELECT row_digest FROM events WHERE stream = ? ORDER BY seq DESC LIMIT 1"
 _EVENT_BY_KEY = select(events).where(events.c.event_key == bindparam("key"))
-_STREAM_HEAD = (
-    select(events.c.row_digest)
-    .where(events.c.stream == bindparam("stream"))
-    .order_by(events.c.seq.desc())
-    .limit(1)
-)
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -283,28 +279,21 @@ def _reason(exc: BaseException) -> str:
     return lines[0] if lines else type(original).__name__
 
 
-class _Unit:
-    """The open unit of work of one thread: its connection, whether an inner block failed, and what it
-    learned while holding every write lock (the next seq of each table, each stream's head digest):
-    nobody else can write until it ends, so it asks the database once per unit, not once per write."""
-
-    __slots__ = ("conn", "doomed", "heads", "next_seq")
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self.doomed = False
-        self.next_seq: dict[str, int] = {}
-        self.heads: dict[str, str] = {}
-
-
 class SqlStore:
     """Persist entries and events in a SQL database; safe for many threads and processes at once."""
 
-    def __init__(self, engine: Engine, *, lock_timeout_ms: int = 30_000) -> None:
+    def __init__(self, engine: Engine, *, lock_timeout_ms: int = 30_000, group_commit: bool = False) -> None:
         """Wrap an engine whose schema is already migrated (use ``SqlStore.open`` instead)."""
         self._engine = engine
         self._lock_timeout_ms = int(lock_timeout_ms)
         self._postgres = engine.dialect.name == "postgresql"
+        self._group_commit = group_commit
+        # Group commit on a SQLite file: its connections commit with synchronous=NORMAL, and a durable
+        # unit syncs the write-ahead log itself (see ``_durable``).
+        database = engine.url.database
+        self._wal: Path | None = None
+        if group_commit and not self._postgres and database not in (None, "", ":memory:"):
+            self._wal = Path(f"{database}-wal")
         self._closed = False
         # A private in-memory SQLite database is one shared connection: serialise its users.
         shared = engine.dialect.name == "sqlite" and isinstance(engine.pool, StaticPool)
@@ -312,7 +301,7 @@ class SqlStore:
         self._local = threading.local()  # .unit: this thread's open unit of work, if any
 
     @classmethod
-    def open(cls, url: str, *, lock_timeout_ms: int = 30_000) -> Self:
+    def open(cls, url: str, *, lock_timeout_ms: int = 30_000, group_commit: bool = False) -> Self:
         """Connect to ``url``, migrate the schema to the newest revision and return the store.
 
         ``url`` is a SQLAlchemy URL: ``sqlite:////abs/path/equitoken.db`` or
@@ -320,9 +309,11 @@ class SqlStore:
         be parsed or a database that cannot be reached raises ``STORE_UNAVAILABLE``.
         ``lock_timeout_ms`` is how long a writer waits for another writer's lock before it gives up with
         ``STORE_UNAVAILABLE`` (SQLite's ``busy_timeout``, PostgreSQL's ``lock_timeout``).
+        ``group_commit``: a unit of work that calls ``commit_lazily`` commits without waiting for the
+        disk and becomes durable with the next unit that does wait (every other one does, as without it).
         """
-        engine = _engine(url, lock_timeout_ms)
-        store = cls(engine, lock_timeout_ms=lock_timeout_ms)
+        engine = _engine(url, lock_timeout_ms, group_commit=group_commit)
+        store = cls(engine, lock_timeout_ms=lock_timeout_ms, group_commit=group_commit)
         try:
             store._migrate()
         except BaseException:
@@ -365,8 +356,8 @@ class SqlStore:
                 "STORE_UNAVAILABLE", f"the database at {self.url} failed: {_reason(exc)}"
             ) from exc
 
-    def _unit(self) -> _Unit | None:
-        unit: _Unit | None = getattr(self._local, "unit", None)
+    def _unit(self) -> Unit | None:
+        unit: Unit | None = getattr(self._local, "unit", None)
         return unit
 
     @contextlib.contextmanager
@@ -390,7 +381,7 @@ class SqlStore:
         with self._guarded(exact=False), self._engine.connect() as conn:
             conn.execution_options(**{_WRITE: True})
             trans = conn.begin()
-            unit = _Unit(conn)
+            unit = Unit(conn)
             self._local.unit = unit
             try:
                 if self._postgres:
@@ -409,14 +400,53 @@ class SqlStore:
                         "TRANSACTION_ABORTED",
                         "a step of this unit of work failed, so none of it was recorded",
                     )
+                self._flush(unit)
+                if unit.lazy and self._postgres:
+                    conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
                 trans.commit()
+                if not unit.lazy:
+                    self._durable()
             finally:
                 self._local.unit = None
+
+    def commit_lazily(self) -> None:
+        """Let the open unit commit without waiting for the disk, if this store does group commit.
+
+        The unit is then durable once the next durable unit commits (on SQLite the log is synced as a
+        whole; on PostgreSQL a durable commit waits for the log up to itself), so whoever calls this
+        must acknowledge and act on nothing the unit recorded until then.
+        """
+        unit = self._unit()
+        if unit is not None and self._group_commit:
+            unit.lazy = True
+
+    def _durable(self) -> None:
+        """Make every commit so far durable: sync the SQLite log (group commit; else the commit did)."""
+        if self._wal is None:
+            return
+        try:
+            sync_file(self._wal)
+        except OSError as exc:
+            raise DomainError(
+                "STORE_UNAVAILABLE", f"the database at {self.url} could not be synced: {exc.strerror}"
+            ) from exc
+
+    def _flush(self, unit: Unit) -> None:
+        """Write the unit's buffered rows: one multi-row insert per table (entries before postings)."""
+        conn = unit.conn
+        if unit.event_rows:
+            conn.execute(_INSERT_EVENT, unit.event_rows)
+            unit.event_rows = []
+        if unit.entry_rows:
+            conn.execute(_INSERT_ENTRY, unit.entry_rows)
+            conn.execute(_INSERT_POSTING, unit.posting_rows)
+            unit.entry_rows, unit.posting_rows = [], []
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[Connection]:
         unit = self._unit()
         if unit is not None:
+            self._flush(unit)  # the read must see the unit's own writes
             yield unit.conn
             return
         with self._engine.connect() as conn, conn.begin():
@@ -441,6 +471,7 @@ class SqlStore:
                         f"LOCK TABLE {table.name} IN EXCLUSIVE MODE"
                     )
                 yield conn
+            self._durable()  # a write outside a unit is never lazy
 
     def _migrate(self) -> None:
         try:
@@ -483,7 +514,25 @@ class SqlStore:
         unit = self._unit()
         if unit is not None and table.name in unit.next_seq:
             return unit.next_seq[table.name]
-        return int(conn.execute(_NEXT_SEQ[table.name]).scalar_one())
+        return int(self._scalar(conn, f"SELECT coalesce(max(seq), 0) + 1 FROM {table.name}", ()))
+
+    def _scalar(self, conn: Connection, sql: str, params: tuple[Any, ...]) -> Any:
+        """Run a one-value lookup on the driver itself, inside ``conn``'s transaction.
+
+        The hot lookups of every write (is this key new? where does this stream end?) cost far more in
+        SQLAlchemy's statement machinery than in the database; they return only keys, digests and
+        integers, which need none of its type handling.
+        """
+        raw = conn.connection.driver_connection
+        if self._postgres:
+            sql = sql.replace("?", "%s")
+        cursor = raw.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql, params)
+            found = cursor.fetchone()
+        finally:
+            cursor.close()
+        return None if found is None else found[0]
 
     def _used_seq(self, table: Table, next_seq: int) -> None:
         """Remember, inside a unit of work, the seq the table's next row takes."""
@@ -495,7 +544,7 @@ class SqlStore:
         unit = self._unit()
         if unit is not None and stream in unit.heads:
             return unit.heads[stream]
-        previous = conn.execute(_STREAM_HEAD, {"stream": stream}).scalar()
+        previous = self._scalar(conn, _STREAM_HEAD_SQL, (stream,))
         return GENESIS if previous is None else str(previous)
 
     # -- ledger -----------------------------------------------------------------------------------
@@ -524,8 +573,15 @@ class SqlStore:
 
     def _post_batch(self, batch: list[EntryDraft]) -> list[PostResult]:
         results: list[PostResult] = []
+        unit = self._unit()
         with self._writing(ledger_entries) as conn:
-            known = self._entries_by_key(conn, {draft.key for draft in batch})
+            keys = {draft.key for draft in batch}
+            known: dict[str, Entry] = {}
+            if unit is not None:  # the unit's own entries are not all in the database yet
+                known = {key: unit.entries[key] for key in keys if key in unit.entries}
+                keys -= known.keys()
+            if keys:
+                known |= self._entries_by_key(conn, keys)
             seq = self._next_seq(conn, ledger_entries)
             entry_rows: list[dict[str, Any]] = []
             posting_rows: list[dict[str, Any]] = []
@@ -561,14 +617,23 @@ class SqlStore:
                 )
                 seq += 1
             if entry_rows:
-                conn.execute(_INSERT_ENTRY, entry_rows)
-                conn.execute(_INSERT_POSTING, posting_rows)
+                if unit is None:
+                    conn.execute(_INSERT_ENTRY, entry_rows)
+                    conn.execute(_INSERT_POSTING, posting_rows)
+                else:  # written at the unit's commit (or its next read), with the rest of its rows
+                    unit.entry_rows += entry_rows
+                    unit.posting_rows += posting_rows
+                    for result in results:
+                        if result.created:
+                            unit.entries[result.entry.key] = result.entry
                 self._used_seq(ledger_entries, seq)
         return results
 
     def _entries_by_key(self, conn: Connection, keys: set[str]) -> dict[str, Entry]:
         rows: list[Row[Any]] = []
         ordered = sorted(keys)
+        if len(ordered) == 1 and self._scalar(conn, _ENTRY_KEY_SQL, (ordered[0],)) is None:
+            return {}  # the usual case, a new key: one plain lookup instead of the full read
         for start in range(0, len(ordered), _IN_CHUNK):
             chunk = ordered[start : start + _IN_CHUNK]
             rows.extend(conn.execute(_ENTRIES_BY_KEYS, {"keys": chunk}))
@@ -610,6 +675,9 @@ class SqlStore:
 
     def entry(self, key: str) -> Entry | None:
         """Return the entry posted under ``key``, if any."""
+        unit = self._unit()
+        if unit is not None and key in unit.entries:
+            return _as_read(unit.entries[key])
         with self._guarded(), self._reading() as conn:
             return self._entries_by_key(conn, {key}).get(key)
 
@@ -617,6 +685,11 @@ class SqlStore:
         """Return entries with ``seq`` greater than ``after_seq``, in order."""
         if limit is not None and limit < 0:
             raise DomainError("INVALID_LIMIT", f"limit must not be negative, got {limit}")
+        unit = self._unit()
+        if unit is not None:
+            own = unit.entries_after(after_seq)
+            if own is not None:  # all of them are the unit's: no need to write them first to read them
+                return [_as_read(entry) for entry in own[:limit]]
         query = select(ledger_entries).where(ledger_entries.c.seq > after_seq).order_by(ledger_entries.c.seq)
         if limit is not None:
             query = query.limit(limit)
@@ -671,8 +744,17 @@ class SqlStore:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _append(self, body: EventBody) -> StoredEvent:
+        unit = self._unit()
+        if unit is not None:
+            seen = unit.events.get(body.key)
+            if seen is not None:  # appended earlier in this unit, perhaps not written yet
+                if seen.body.body_hash != body.body_hash:
+                    raise event_conflict(body.key)
+                return _buffered(seen)
         with self._writing(events) as conn:
-            row = conn.execute(_EVENT_BY_KEY, {"key": body.key}).first()
+            row = None
+            if self._scalar(conn, _EVENT_KEY_SQL, (body.key,)) is not None:
+                row = conn.execute(_EVENT_BY_KEY, {"key": body.key}).first()
             if row is not None:
                 _check_row(row)
                 if row.body_hash != body.body_hash:
@@ -690,24 +772,24 @@ class SqlStore:
                 body.payload_json,
                 body.body_hash,
             )
-            conn.execute(
-                _INSERT_EVENT,
-                {
-                    "seq": seq,
-                    "stream": body.stream,
-                    "type": body.type,
-                    "event_key": body.key,
-                    "occurred_at": body.occurred_at,
-                    "payload_json": body.payload_json,
-                    "body_hash": body.body_hash,
-                    "prev_digest": previous,
-                    "row_digest": digest,
-                },
-            )
-            self._used_seq(events, seq + 1)
-            unit = self._unit()
-            if unit is not None:
+            values = {
+                "seq": seq,
+                "stream": body.stream,
+                "type": body.type,
+                "event_key": body.key,
+                "occurred_at": body.occurred_at,
+                "payload_json": body.payload_json,
+                "body_hash": body.body_hash,
+                "prev_digest": previous,
+                "row_digest": digest,
+            }
+            if unit is None:
+                conn.execute(_INSERT_EVENT, values)
+            else:  # written at the unit's commit (or its next read), with the rest of its rows
+                unit.event_rows.append(values)
+                unit.events[body.key] = BufferedEvent(body, seq)
                 unit.heads[body.stream] = digest
+            self._used_seq(events, seq + 1)
         return StoredEvent(seq, body.stream, body.type, body.key, body.occurred_at, body.payload())
 
     def events(self, stream: str | None = None, after_seq: int = 0) -> Sequence[StoredEvent]:
@@ -722,6 +804,19 @@ class SqlStore:
         """Release every connection; the store refuses further use."""
         self._closed = True
         self._engine.dispose()
+
+
+def _as_read(entry: Entry) -> Entry:
+    """Return ``entry`` as reading its row back would: every amount in its canonical spelling."""
+    postings = entry.postings
+    if all(canonical(p.amount) == str(p.amount) for p in postings):
+        return entry
+    lines = [Posting(p.account, p.asset, Decimal(canonical(p.amount))) for p in postings]
+    draft = entry.draft
+    return Entry(
+        seq=entry.seq,
+        draft=EntryDraft(draft.key, draft.effective_at, lines, draft.memo, dict(draft.metadata)),
+    )
 
 
 def _check_row(row: Row[Any]) -> None:
@@ -763,6 +858,11 @@ def _verified(rows: Iterable[Row[Any]], *, from_start: bool) -> list[StoredEvent
     return out
 
 
+def _buffered(event: BufferedEvent) -> StoredEvent:
+    body = event.body
+    return StoredEvent(event.seq, body.stream, body.type, body.key, body.occurred_at, body.payload())
+
+
 def _stored(row: Row[Any]) -> StoredEvent:
     return StoredEvent(
         seq=row.seq,
@@ -774,7 +874,7 @@ def _stored(row: Row[Any]) -> StoredEvent:
     )
 
 
-def _engine(url: str, busy_timeout_ms: int) -> Engine:
+def _engine(url: str, busy_timeout_ms: int, *, group_commit: bool = False) -> Engine:
     """Build the engine for ``url`` with the per-backend settings the store relies on."""
     try:
         parsed: URL = make_url(url)
@@ -807,6 +907,8 @@ def _engine(url: str, busy_timeout_ms: int) -> Engine:
             cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             if not in_memory:
                 cursor.execute("PRAGMA journal_mode = WAL")
+                if group_commit:  # a durable unit syncs the log itself (SqlStore._durable)
+                    cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute("PRAGMA foreign_keys = ON")
         finally:
             cursor.close()
