@@ -48,6 +48,7 @@ from equitoken.issuance.plan_events import (
 )
 from equitoken.issuance.plans import (
     Burn,
+    BurnStablecoin,
     Leg,
     Mint,
     MintStablecoin,
@@ -336,6 +337,8 @@ class Executor:
                 chain.settle_quote(chain.sign_quote(leg.quote))
             case MintStablecoin():
                 chain.mint_stablecoin(leg.stablecoin, leg.wallet, Money(leg.amount.value))
+            case BurnStablecoin():
+                chain.burn_stablecoin(leg.stablecoin, leg.wallet, Money(leg.amount.value))
 
     # -- matching ------------------------------------------------------------------------------
 
@@ -355,6 +358,10 @@ class Executor:
             case MintStablecoin():
                 return _transfer(
                     self._events(leg.stablecoin, after_block), ZERO, leg.wallet, leg.amount, claimed
+                )
+            case BurnStablecoin():
+                return _transfer(
+                    self._events(leg.stablecoin, after_block), leg.wallet, ZERO, leg.amount, claimed
                 )
             case SettleQuote():
                 wanted = keccak256(b"quote:" + leg.quote.quote_id.encode())
