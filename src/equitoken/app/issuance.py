@@ -726,7 +726,13 @@ class IssuanceEngine:
             raise DomainError("WRONG_MODEL", f"{symbol} is listed under {model.name}: no primary issuance")
         self.sync_chain_time()
         at = self.clock.now()
-        acquired = acquired_at or at
+        # The holding's lockup goes on chain in whole seconds: a fraction would be refused after the mint
+        # (the desk mints before the plan, issue 10), so it is refused, or dropped from now, before.
+        acquired = acquired_at or at.replace(microsecond=0)
+        if acquired.microsecond:
+            raise DomainError(
+                "SUBSECOND_TIME", f"acquired at {acquired.isoformat()}: the chain counts seconds"
+            )
         refusal = model.primary_refusal(holder.wallet, shares, price)
         if refusal is not None:
             raise DomainError(refusal.code, refusal.message)

@@ -56,7 +56,7 @@ def issue(
                 if body.regulation is not None
                 else per_investor(service, investor)
             )
-            at = acquired or now
+            at = acquired or now.replace(microsecond=0)  # the chain counts whole seconds
             engine.issue_primary(listing, holder, shares, price, acquired_at=at, regulation=regulation)
             return regulation, at
 
