@@ -298,8 +298,8 @@ class Executor:
     def _send_back(self, entry: _Pending, legs: list[Leg], claimed: list[str]) -> Outcome:
         plan = entry.plan
         assert plan is not None and entry.undoing is not None
-        code, _, sentence = entry.refusal.partition(": ")
-        refusal = DomainError(code, sentence) if ": " in entry.refusal else None
+        # The refusal recorded when the undo began ("CODE: sentence"), handed on as it was raised.
+        refusal = DomainError(*_code_and_sentence(entry.refusal)) if ": " in entry.refusal else None
         for leg in reversed(legs):
             assert isinstance(leg, Transfer)  # a plan that undoes is made of transfers (Plan checks)
             back = leg.back()
@@ -381,6 +381,11 @@ def _incomplete(plan: Plan, failed: DomainError, what: str) -> DomainError:
         f"{plan.note or plan.key}: a later leg was refused ({failed.code}: {failed.message}); {what}; "
         "reconcile by hand",
     )
+
+
+def _code_and_sentence(refusal: str) -> tuple[str, str]:
+    code, _, sentence = refusal.partition(": ")
+    return code, sentence
 
 
 def _amount(value: Any) -> Decimal | None:
