@@ -48,6 +48,7 @@ from equitoken.issuance.plan_events import (
 )
 from equitoken.issuance.plans import (
     Burn,
+    BurnStablecoin,
     Leg,
     Mint,
     MintStablecoin,
@@ -297,8 +298,8 @@ class Executor:
     def _send_back(self, entry: _Pending, legs: list[Leg], claimed: list[str]) -> Outcome:
         plan = entry.plan
         assert plan is not None and entry.undoing is not None
-        code, _, sentence = entry.refusal.partition(": ")
-        refusal = DomainError(code, sentence) if ": " in entry.refusal else None
+        # The refusal recorded when the undo began ("CODE: sentence"), handed on as it was raised.
+        refusal = DomainError(*_code_and_sentence(entry.refusal)) if ": " in entry.refusal else None
         for leg in reversed(legs):
             assert isinstance(leg, Transfer)  # a plan that undoes is made of transfers (Plan checks)
             back = leg.back()
@@ -336,6 +337,8 @@ class Executor:
                 chain.settle_quote(chain.sign_quote(leg.quote))
             case MintStablecoin():
                 chain.mint_stablecoin(leg.stablecoin, leg.wallet, Money(leg.amount.value))
+            case BurnStablecoin():
+                chain.burn_stablecoin(leg.stablecoin, leg.wallet, Money(leg.amount.value))
 
     # -- matching ------------------------------------------------------------------------------
 
@@ -356,6 +359,10 @@ class Executor:
                 return _transfer(
                     self._events(leg.stablecoin, after_block), ZERO, leg.wallet, leg.amount, claimed
                 )
+            case BurnStablecoin():
+                return _transfer(
+                    self._events(leg.stablecoin, after_block), leg.wallet, ZERO, leg.amount, claimed
+                )
             case SettleQuote():
                 wanted = keccak256(b"quote:" + leg.quote.quote_id.encode())
                 for event in self._events(leg.quote.settlement, after_block):
@@ -374,6 +381,11 @@ def _incomplete(plan: Plan, failed: DomainError, what: str) -> DomainError:
         f"{plan.note or plan.key}: a later leg was refused ({failed.code}: {failed.message}); {what}; "
         "reconcile by hand",
     )
+
+
+def _code_and_sentence(refusal: str) -> tuple[str, str]:
+    code, _, sentence = refusal.partition(": ")
+    return code, sentence
 
 
 def _amount(value: Any) -> Decimal | None:

@@ -438,6 +438,7 @@ _TABLE: Final[dict[str, tuple[Kind, str]]] = {
     "DUPLICATE_ACTION": _conflict("the corporate action was already applied"),
     "DUPLICATE_ORDER": _conflict("the order already rests in the book"),
     "INSTRUMENT_EXISTS": _conflict("the instrument is already registered"),
+    "INSUFFICIENT_CASH": _refused("the investor's cash does not cover the redemption or withdrawal"),
     "INVESTOR_EXISTS": _conflict("the investor is already onboarded"),
     "KEY_LABEL_TAKEN": _conflict("the label already names another key"),
     "KYC_OUT_OF_ORDER": _conflict("a KYC change predates the last one"),
@@ -481,6 +482,9 @@ _TABLE: Final[dict[str, tuple[Kind, str]]] = {
     "TOO_MANY_SNAPSHOTS": _refused("too many chain snapshots are outstanding"),
     "TRUSTEE_UNCHECKED": _refused("the attestation's trustee could not be checked against the registry"),
     "VOTING_OPEN": _refused("voting is still open"),
+    "WITHDRAWAL_TO_PLATFORM_WALLET": _refused(
+        "a withdrawal leaves the platform: it cannot go to a wallet the platform keeps for an investor"
+    ),
     "WALLET_ALREADY_BOUND": _conflict("the wallet is already bound to the investor"),
     "WALLET_BOUND_ELSEWHERE": _conflict("the wallet belongs to another investor"),
     "WALLET_NOT_BOUND": _conflict("the wallet is not bound to the investor"),

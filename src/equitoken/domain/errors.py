@@ -51,7 +51,9 @@ class DomainError(ValueError):
         if _REQUIRE_CATALOGUED and code not in CATALOGUE:
             raise UncataloguedCode(f"{code} is not in domain.catalogue (message: {message})")
         super().__init__(f"{code}: {message}")
-        self.code = code
+        # A code given as a member of one of the catalogue's enums is kept as its text: it is journaled
+        # (the audit's Answered outcome) and serialised, and an enum member is neither.
+        self.code = str(code)
         self.message = message
         self.details: dict[str, str] = dict(details or {})
         """Facts a caller can act on besides the sentence (the order a refusal is recorded as, the

@@ -6,8 +6,8 @@ once in children that are killed and restarted until the flow completes. Each ch
 survives a kill — the SQLite file (or a PostgreSQL schema), the chain (the durable embedded chain's
 block log, or an anvil node, a process of its own), the broker accounts (``adapters.broker.durable``)
 and a progress file — and re-runs the flow from the first step it had not acknowledged: orders carry
-their idempotency keys, so re-submitting one is a retry; a deposit carries its step's index as its
-idempotency key, so making it again after a kill changes nothing.
+their idempotency keys, so re-submitting one is a retry; a deposit, a redemption or a withdrawal
+carries its step's index as its idempotency key, so making it again after a kill changes nothing.
 
 How a child dies (one way per run, drawn from the seed; none during the setup — listings, investors,
 first deposits — which the first child runs before it arms its kill):
@@ -61,7 +61,7 @@ from equitoken.app.settings import Settings
 from equitoken.compliance.actions import Regulation
 from equitoken.compliance.investors import InvestorCategory, PersonKind
 from equitoken.domain.errors import DomainError, InfrastructureError
-from equitoken.domain.ids import InvestorId, OrderId, Symbol
+from equitoken.domain.ids import InvestorId, OrderId, Symbol, WalletAddress
 from equitoken.domain.trading import OrderType, Side
 from equitoken.domain.values import Money, Price, Shares
 from equitoken.harness.faults import (
@@ -78,6 +78,7 @@ from equitoken.simulation.crash import (
     END,
     INVESTORS,
     LISTINGS,
+    OUTSIDE_WALLET,
     SETTLED_BY,
     START,
     Flow,
@@ -254,6 +255,8 @@ class World:
                     engine.cancel(OrderId.for_request(CLIENT, step.key))
                 case StepKind.DEPOSIT:
                     self._deposit(step, flow)
+                case StepKind.REDEEM | StepKind.WITHDRAW:
+                    self._cash_out(step)
                 case StepKind.LIST:
                     symbol, model, policy = next(item for item in LISTINGS if item[0] == step.symbol)
                     engine.list_stock(
@@ -312,6 +315,14 @@ class World:
     def _deposit(self, step: Step, flow: Flow) -> None:
         """Deposit once: the step's index is the deposit's idempotency key, so a retry changes nothing."""
         self.engine.deposit(self.holder(step.investor), Money(step.amount), key=f"flow-step-{step.index}")
+
+    def _cash_out(self, step: Step) -> None:
+        """Redeem or withdraw once, under the step's index as its key (as a deposit)."""
+        holder, amount, key = self.holder(step.investor), Money(step.amount), f"flow-step-{step.index}"
+        if step.kind is StepKind.REDEEM:
+            self.engine.redeem(holder, amount, key=key)
+        else:
+            self.engine.withdraw(holder, WalletAddress(OUTSIDE_WALLET), amount, key=key)
 
     def figures(self, *, custody: bool = True) -> dict[str, Any]:
         """Return the end state as JSON-able text (``simulation.crash.Figures``).

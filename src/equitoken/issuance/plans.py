@@ -73,8 +73,21 @@ class MintStablecoin:
     amount: TokenAmount
 
 
-Leg = Transfer | SettleQuote | Mint | Burn | MintStablecoin
-LEGS: tuple[type, ...] = (Transfer, SettleQuote, Mint, Burn, MintStablecoin)
+@dataclass(frozen=True, slots=True)
+class BurnStablecoin:
+    """Burn ``amount`` of the settlement stablecoin held by ``wallet`` (a redemption leaving for the bank).
+
+    The wallet burns its own coins (the stablecoin lets any holder burn, never anyone else's), so
+    ``wallet`` is one the platform signs for.
+    """
+
+    stablecoin: WalletAddress
+    wallet: WalletAddress
+    amount: TokenAmount
+
+
+Leg = Transfer | SettleQuote | Mint | Burn | MintStablecoin | BurnStablecoin
+LEGS: tuple[type, ...] = (Transfer, SettleQuote, Mint, Burn, MintStablecoin, BurnStablecoin)
 
 
 @dataclass(frozen=True, slots=True)

@@ -390,6 +390,10 @@ class StablecoinChain(Protocol):
         """Create ``amount`` of USD stablecoin for ``to`` (as the stablecoin's owner)."""
         ...
 
+    def burn_stablecoin(self, stablecoin: WalletAddress, holder: WalletAddress, amount: Money) -> ChainTx:
+        """Destroy ``amount`` of ``holder``'s stablecoin, sent by ``holder`` (its key the adapter's)."""
+        ...
+
     def stablecoin_balance(self, stablecoin: WalletAddress, wallet: WalletAddress) -> Money:
         """Return a wallet's stablecoin balance."""
         ...

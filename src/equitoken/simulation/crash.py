@@ -8,8 +8,9 @@ text), within one run (``consistency``) and between two runs (``differences``).
 
 The flow covers the three models (AAPL under inventory, MSFT under instant execution, KO under direct
 ownership) over two weeks of August 2012 on the bundled real prices: buys and sells, market and limit
-orders, IOC, DAY and GTC, cancels, stablecoin deposits, off-hours and weekend times, AAPL's and MSFT's
-cash dividends (reinvested) and KO's 2:1 split (a blackout from four sessions before its ex-date).
+orders, IOC, DAY and GTC, cancels, stablecoin deposits, redemptions and withdrawals, off-hours and
+weekend times, AAPL's and MSFT's cash dividends (reinvested) and KO's 2:1 split (a blackout from four
+sessions before its ex-date).
 Limits are an offset in bps from the reference price at the step's instant, resolved by the runner:
 the flow is fixed before any price is read, and a retried step resolves to the same order.
 """
@@ -36,6 +37,8 @@ LISTINGS: tuple[tuple[str, str, str], ...] = (
     ("KO", "direct", "direct-ownership"),
 )
 """Symbol, model, compliance policy, in listing order (the broker accounts are handed out in it)."""
+OUTSIDE_WALLET = "0x" + "c0" * 20
+"""Where the flow's withdrawals go: an address no investor of the platform holds."""
 
 
 class StepKind(StrEnum):
@@ -44,6 +47,8 @@ class StepKind(StrEnum):
     LIST = "list"
     ONBOARD = "onboard"
     DEPOSIT = "deposit"
+    REDEEM = "redeem"
+    WITHDRAW = "withdraw"
     WHITELIST = "whitelist"
     PRIMARY = "primary"
     ORDER = "order"
@@ -92,7 +97,7 @@ class Step:
     key: str = ""
     """The order's idempotency key; for a cancel, the key of the order it cancels."""
     amount: str = ""
-    """A deposit's USD, or a primary issue's shares."""
+    """A deposit's, redemption's or withdrawal's USD, or a primary issue's shares."""
 
     def to_dict(self) -> dict[str, Any]:
         """Return the step as JSON-able values."""
@@ -224,6 +229,10 @@ def make_flow(seed: str, orders: int = 60, tick_hours: int = 3) -> Flow:
                 investor=investor.key,
                 amount=str(rng.randint(1, 20) * 1000),
             )
+        # Cash out now and then, drawing nothing from the generator: the other steps stay as they were.
+        if number % 4 == 2:
+            way = StepKind.REDEEM if number % 8 == 2 else StepKind.WITHDRAW
+            add(at + timedelta(minutes=2), way, investor=investor.key, amount="1500")
     # Stable order: by instant, ticks before commands at the same instant, then generation order.
     ordered = sorted(enumerate(steps), key=lambda item: (item[1][0], item[1][1], item[0]))
     built = tuple(Step(index=i, at=at, **fields) for i, (_, (at, _, fields)) in enumerate(ordered))

@@ -25,6 +25,7 @@ from equitoken.api.schemas import (
     text,
 )
 from equitoken.app.access import Actor, Permission
+from equitoken.app.lockups import locked_until
 from equitoken.app.service import Service
 from equitoken.compliance.book import ChangeKyc
 from equitoken.compliance.investors import InvestorCategory, PersonKind
@@ -163,6 +164,7 @@ def holdings_out(service: Service, investor: InvestorId) -> HoldingsOut:
     """Return an investor's cash and positions, from the ledger and the chain."""
     engine = service.engine
     holder = service.holder(investor)
+    now = service.clock.now()
     rows = []
     for symbol, model in sorted(engine.models().items()):
         listing = model.listing
@@ -173,6 +175,8 @@ def holdings_out(service: Service, investor: InvestorId) -> HoldingsOut:
         multiplier = engine.chain.multiplier(listing.instrument)
         with exact():
             shares = tokens * multiplier
+        # While the investor's lockup runs, the contract refuses every transfer from it: all its tokens.
+        until = locked_until(engine.desk, symbol, investor, now)
         rows.append(
             HoldingOut(
                 symbol=str(symbol),
@@ -181,8 +185,8 @@ def holdings_out(service: Service, investor: InvestorId) -> HoldingsOut:
                 shares=text(shares),
                 ledger_tokens=text(booked),
                 cost=text(cost_basis(service, investor, symbol)),
-                locked="0",
-                lockup_until=None,
+                locked=text(tokens) if until is not None else "0",
+                lockup_until=until,
             )
         )
     cash = service.store.balance(investor_cash(investor), Asset.cash())

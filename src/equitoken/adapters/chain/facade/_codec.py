@@ -57,6 +57,8 @@ SEL_TOTAL_SUPPLY: Final = selector("totalSupply()")
 SEL_DECIMALS: Final = selector("decimals()")
 SEL_MINT: Final = selector("mint(address,uint256)")
 SEL_BURN: Final = selector("burn(address,uint256)")
+SEL_BURN_OWN: Final = selector("burn(uint256)")
+"""The stablecoin's burn: a holder destroys its own coins."""
 SEL_RESTRICTION: Final = selector("transferRestriction(address,address,uint256)")
 
 

@@ -1,4 +1,4 @@
-"""``StablecoinChain``: minting and reading the platform's 6-decimal USD token."""
+"""``StablecoinChain``: minting, burning and reading the platform's 6-decimal USD token."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from equitoken.adapters.chain.facade._codec import (
     GAS_TRANSFER,
     PAD12,
     SEL_BALANCE_OF,
+    SEL_BURN_OWN,
     SEL_MINT,
     money_from_units,
     money_units,
@@ -26,6 +27,11 @@ class Stablecoins(Sending):
         (owner,) = self._view("Stablecoin", coin, "owner")
         data = SEL_MINT + PAD12 + self._b(to) + money_units(amount).to_bytes(32, "big")
         return self._send_one(RawCall(bytes.fromhex(owner[2:]), coin, data, 0, GAS_TRANSFER))
+
+    def burn_stablecoin(self, stablecoin: WalletAddress, holder: WalletAddress, amount: Money) -> ChainTx:
+        """Destroy ``amount`` of ``holder``'s stablecoin, sent by ``holder`` (its key the adapter's)."""
+        data = SEL_BURN_OWN + money_units(amount).to_bytes(32, "big")
+        return self._send_one(RawCall(self._b(holder), self._b(stablecoin), data, 0, GAS_TRANSFER))
 
     def stablecoin_balance(self, stablecoin: WalletAddress, wallet: WalletAddress) -> Money:
         """Return a wallet's stablecoin balance."""
