@@ -408,6 +408,7 @@ _TABLE: Final[dict[str, tuple[Kind, str]]] = {
     "MINT_NOT_FOUND": _not_found("no unbooked mint of that amount is on chain"),
     "NOT_A_HOLDER": _not_found("the wallet holds nothing in this attestation"),
     "NOT_ATTESTED": _not_found("the attestation has no line for that symbol"),
+    "UNKNOWN_ATTESTATION": _not_found("no attestation with that number has been published"),
     "NOT_LISTED": _not_found("the symbol is not listed on this engine"),
     "NO_PRICE": _not_found("no price for the symbol at that instant"),
     "NO_PRICE_HISTORY": _not_found("the bundled price history does not cover that day"),
