@@ -287,6 +287,7 @@ _TABLE: Final[dict[str, tuple[Kind, str]]] = {
     "AMOUNT_TOO_LARGE": _invalid("the amount does not fit a uint256 in base units"),
     "BAD_CHECKSUM": _invalid("the identifier's check digit is wrong"),
     "BATCH_TOO_LARGE": _invalid("the batch has more items than one transaction takes"),
+    "BODY_TOO_LARGE": _invalid("the request body is larger than the platform reads"),
     "CONFIG_NOT_FOUND": _not_found("the config file does not exist"),
     "DECIMALS_MISMATCH": _invalid("the amount has other decimals than the token"),
     "DUPLICATE_HOLDER": _invalid("the holders file lists a holder twice"),
