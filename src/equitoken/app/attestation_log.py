@@ -14,6 +14,7 @@ store alone, and the document's bytes â€” whose keccak-256 the registry holds â€
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -102,10 +103,17 @@ def published(event: AttestationPublished) -> Published:
 class AttestationLog:
     """The published attestations, folded from stream ``attestations``; publish a new one."""
 
-    def __init__(self, engine: IssuanceEngine, reserves: ReservesService, trustee: Trustee) -> None:
+    def __init__(
+        self, engine: IssuanceEngine, reserves: ReservesService, trustee: Callable[[], Trustee]
+    ) -> None:
+        """Keep the log over ``engine``; ``trustee`` loads the key when an attestation is published.
+
+        The key is loaded then, not now, so a key file that cannot be read refuses only an attempt to
+        attest, never a reader of the history.
+        """
         self._engine = engine
         self._reserves = reserves
-        self._trustee = trustee
+        self._load_trustee = trustee
         self._published: list[Published] = []
         self._seen = 0
 
@@ -143,11 +151,12 @@ class AttestationLog:
         """
         self.refresh()
         chain = self._engine.chain
-        signer = self._trustee.for_chain(chain.chain_id)
+        trustee = self._load_trustee()
+        signer = trustee.for_chain(chain.chain_id)
         if signer.address != chain.wallet(TRUSTEE_LABEL):
             raise DomainError(
                 "UNSUPPORTED",
-                f"the trustee key ({self._trustee.origin}) is not the chain's trustee wallet, so the "
+                f"the trustee key ({trustee.origin}) is not the chain's trustee wallet, so the "
                 "service cannot post its roots; attest with `equitoken reserves attest` instead",
             )
         registry = self._registry(signer.address)

@@ -87,12 +87,13 @@ class ProofsOut(BaseModel):
 
 
 def attestations_of(request: Request) -> AttestationLog:
-    """Return the app's attestation log (made at first use: the trustee key is loaded only if needed)."""
+    """Return the app's attestation log (made at first use; it loads the trustee key only to attest)."""
     service = service_of(request)
     with service.lock:
         found: AttestationLog | None = getattr(request.app.state, "attestations", None)
         if found is None:
-            found = AttestationLog(service.engine, service.reserves, load_trustee(service.settings))
+            settings = service.settings
+            found = AttestationLog(service.engine, service.reserves, lambda: load_trustee(settings))
             request.app.state.attestations = found
         return found
 
