@@ -3,7 +3,8 @@
 The body carries what the CLI prints — the stable ``code`` and the raise site's sentence (``detail``) —
 plus the catalogue's sentence for the code as ``title`` and the HTTP ``status`` its kind maps to
 (``domain.catalogue.Kind.status``). Bad input is a 4xx, never a 5xx: validation failures of the
-framework are ``INVALID_REQUEST`` (400), unknown paths ``NO_SUCH_RESOURCE`` (404). Only a failure of
+framework are ``INVALID_REQUEST`` (400), unknown paths ``NO_SUCH_RESOURCE`` (404), a body over
+``MAX_BODY`` bytes ``BODY_TOO_LARGE`` (413, refused before it is read: ``BodyLimit``). Only a failure of
 the machinery is a 5xx (503, ``Retry-After`` set), or a bug (500, with no internals in the body).
 """
 
@@ -17,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from equitoken.domain.catalogue import CATALOGUE, Kind
 from equitoken.domain.errors import DomainError
@@ -24,6 +26,10 @@ from equitoken.domain.errors import DomainError
 log = logging.getLogger(__name__)
 
 MEDIA_TYPE = "application/problem+json"
+MAX_BODY = 1024 * 1024
+"""The largest request body read, in bytes: a request here is a few hundred bytes, so a megabyte is
+generous, and a body never grows the server's memory beyond it."""
+TOO_LARGE = "BODY_TOO_LARGE"
 
 
 class Problem(BaseModel):
@@ -98,6 +104,8 @@ def install(app: FastAPI) -> None:
         assert isinstance(error, HTTPException)
         if error.status_code == 404:
             return problem("NO_SUCH_RESOURCE", f"there is no resource at {request.url.path}", status=404)
+        if error.status_code == 413:
+            return problem(TOO_LARGE, str(error.detail), status=413, instance=request.url.path)
         if error.status_code == 405:
             return problem(
                 "METHOD_NOT_ALLOWED", f"{request.url.path} does not take {request.method}", status=405
@@ -108,10 +116,49 @@ def install(app: FastAPI) -> None:
         log.exception("unhandled error", extra={"path": request.url.path})
         return problem("INTERNAL_ERROR", "the platform failed on this request; its log says why", status=500)
 
+    app.add_middleware(BodyLimit)
     app.add_exception_handler(DomainError, refused)
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(HTTPException, http)
     app.add_exception_handler(Exception, bug)
+
+
+class BodyLimit:
+    """Refuse a request body over ``limit`` bytes (413): by its Content-Length at once, else as it arrives.
+
+    A body sent without a length (chunked) is counted as it is read; once past the limit, the read
+    fails with a 413 that the route's body parsing passes on, so nothing past it is buffered.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer the request, refusing its body if it is too large."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            path = str(scope.get("path", ""))
+            await problem(TOO_LARGE, self._sentence(), status=413, instance=path)(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise HTTPException(413, self._sentence())
+            return message
+
+        await self.app(scope, counted, send)
+
+    def _sentence(self) -> str:
+        return f"the request body is larger than {self.limit} bytes"
 
 
 def _first_error(errors: Any) -> str:
@@ -131,6 +178,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
         (404, "No such resource"),
         (409, "A conflict with what is recorded (IDEMPOTENCY_CONFLICT, states)"),
         (422, "Refused by a rule, a policy or the market"),
+        (413, "The request body is larger than the platform reads (BODY_TOO_LARGE)"),
         (429, "Rate limited: retry after the Retry-After seconds"),
         (503, "The machinery failed: retry after the Retry-After seconds"),
     )

@@ -60,7 +60,7 @@ def get_investor(request: Request, caller: Caller, investor_id: InvestorText) ->
         return investor_out(service.engine.desk.investors.book.get(investor))
 
 
-@router.post("/v1/investors", status_code=201)
+@router.post("/v1/investors", status_code=201, response_model=InvestorOut)
 def onboard(request: Request, caller: Caller, body: InvestorIn, key: IdempotencyKey = None) -> JSONResponse:
     """Onboard an investor: identity, jurisdiction, category, KYC, and a wallet the platform keeps."""
     service = service_of(request)
@@ -89,7 +89,7 @@ def onboard(request: Request, caller: Caller, body: InvestorIn, key: Idempotency
     return write(request, caller, key, body, run, status=201)
 
 
-@router.post("/v1/investors/{investor_id}/kyc")
+@router.post("/v1/investors/{investor_id}/kyc", response_model=InvestorOut)
 def change_kyc(
     request: Request, caller: Caller, investor_id: InvestorText, body: KycIn, key: IdempotencyKey = None
 ) -> JSONResponse:
@@ -115,7 +115,7 @@ def change_kyc(
     return write(request, caller, key, body, run)
 
 
-@router.post("/v1/investors/{investor_id}/whitelist")
+@router.post("/v1/investors/{investor_id}/whitelist", response_model=InvestorOut)
 def whitelist(
     request: Request, caller: Caller, investor_id: InvestorText, body: WhitelistIn, key: IdempotencyKey = None
 ) -> JSONResponse:
@@ -209,7 +209,7 @@ def holdings(request: Request, caller: Caller, investor_id: InvestorText) -> Hol
         return holdings_out(service, investor)
 
 
-@router.post("/v1/investors/{investor_id}/deposits", status_code=201)
+@router.post("/v1/investors/{investor_id}/deposits", status_code=201, response_model=CashOut)
 def deposit(
     request: Request, caller: Caller, investor_id: InvestorText, body: AmountIn, key: IdempotencyKey = None
 ) -> JSONResponse:

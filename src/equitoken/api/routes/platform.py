@@ -144,7 +144,7 @@ def get_listing(request: Request, caller: Caller, symbol: SymbolText) -> Listing
         return listing_out(service, Symbol(symbol))
 
 
-@router.post("/v1/listings", tags=["listings"], status_code=201)
+@router.post("/v1/listings", tags=["listings"], status_code=201, response_model=ListingOut)
 def list_stock(request: Request, caller: Caller, body: ListingIn, key: IdempotencyKey = None) -> JSONResponse:
     """List a stock under a model and a compliance policy (deploys its contracts)."""
     service = service_of(request)
@@ -171,7 +171,7 @@ def halts(request: Request, caller: Caller) -> list[HaltOut]:
         return [HaltOut(symbol=str(s), reason=r) for s, r in sorted(service.engine.halted().items())]
 
 
-@router.post("/v1/halts/{symbol}/lift", tags=["reserves"])
+@router.post("/v1/halts/{symbol}/lift", tags=["reserves"], response_model=HaltOut)
 def lift(
     request: Request, caller: Caller, symbol: SymbolText, body: LiftIn, key: IdempotencyKey = None
 ) -> JSONResponse:
@@ -203,7 +203,7 @@ def reconciliation_out(result: Reconciliation) -> ReconciliationOut:
     )
 
 
-@router.post("/v1/reconciliations", tags=["reserves"])
+@router.post("/v1/reconciliations", tags=["reserves"], response_model=ReconciliationsOut)
 def reconcile(
     request: Request,
     caller: Caller,

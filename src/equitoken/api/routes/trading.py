@@ -52,7 +52,7 @@ def client_of(caller: Actor) -> str:
     return f"api-key:{caller.key_id}"
 
 
-@router.post("/v1/orders", status_code=201)
+@router.post("/v1/orders", status_code=201, response_model=OrderOut)
 def submit(request: Request, caller: Caller, body: OrderIn, key: IdempotencyKey = None) -> JSONResponse:
     """Submit an order; it is decided (compliance, price, limits) and executed at once if it can be.
 
@@ -139,7 +139,7 @@ def get_order(request: Request, caller: Caller, order_id: str) -> OrderOut:
         return order_out(order)
 
 
-@router.post("/v1/orders/{order_id}/cancel")
+@router.post("/v1/orders/{order_id}/cancel", response_model=OrderOut)
 def cancel(
     request: Request, caller: Caller, order_id: str, body: CancelIn, key: IdempotencyKey = None
 ) -> JSONResponse:
