@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from equitoken import __version__
 from equitoken.api import problems
 from equitoken.api.guard import Answers, RateLimiter
-from equitoken.api.routes import investors, platform, trading
+from equitoken.api.routes import corporate_actions, enforcement, investors, platform, trading, voting
 from equitoken.app.service import Service
 
 DESCRIPTION = """Tokenized stocks as a service: listings under three models (inventory, instant execution,
@@ -36,6 +36,6 @@ def create_app(service: Service) -> FastAPI:
     app.state.answers = Answers(service)
     app.state.limiter = RateLimiter(service.settings.api_rate_limit)
     problems.install(app)
-    for module in (platform, investors, trading):
+    for module in (platform, investors, trading, enforcement, corporate_actions, voting):
         app.include_router(module.router)
     return app
