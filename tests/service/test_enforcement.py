@@ -1,4 +1,4 @@
-"""Enforcement over HTTP: pause, freezes, forced transfers and recoveries on the real server, on the record."""
+"""Enforcement over HTTP on the real server: pause, freezes, forced transfers, recoveries, on the record."""
 
 from __future__ import annotations
 

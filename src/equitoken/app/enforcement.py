@@ -12,10 +12,11 @@ token account to the receiving one's, at once (the service calls it after the tr
 reserve check runs after it. A pause or a freeze moves nothing.
 
 Crash safety: these transactions go to the chain directly, not through the executor's outbox. A crash
-after the transaction and before ``EnforcementTaken`` leaves an ``EnforcementIntended`` without its end:
-``unfinished`` lists them (a clean refusal by the chain is journaled as ``EnforcementRefused``) for an officer to check against the chain before acting again (a forced
-transfer sent twice moves twice). The ledger side is safe either way: the mirror books the chain's
-``Transfer`` once, by its log, whenever it next looks.
+after the transaction and before its end is journaled leaves an ``EnforcementIntended`` alone (a clean
+refusal by the chain is journaled as ``EnforcementRefused``): ``unfinished`` lists them for an officer
+to check against the chain before acting again — a forced transfer sent twice moves twice. The ledger
+side is safe either way: the mirror books the chain's ``Transfer`` once, by its log, whenever it next
+looks.
 """
 
 from __future__ import annotations
