@@ -1,4 +1,4 @@
-"""Corporate actions over HTTP on the real server: announce, survive a restart, apply once, see the multiplier.
+"""Corporate actions over HTTP on the real server: announce, survive a restart, apply once, the multiplier.
 
 The sandbox here runs at 3600× (a wall second is an hour of history), so the next trading days' opens
 come within a minute; KO (direct ownership) is split, and nothing else in this module trades it.
