@@ -89,6 +89,17 @@ class Enforced:
 
 
 @dataclass(frozen=True, slots=True)
+class Target:
+    """Whom an action touches: a wallet (and its investor), a receiving wallet, an amount of tokens."""
+
+    wallet: WalletAddress | None = None
+    investor: InvestorId | None = None
+    to_wallet: WalletAddress | None = None
+    to_investor: InvestorId | None = None
+    tokens: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PartialFreeze:
     """Part of a wallet's balance that is frozen."""
 
@@ -129,12 +140,12 @@ class EnforcementService:
     def pause(self, symbol: Symbol, key_id: str, reason: str) -> Enforced:
         """Stop every transfer, mint and burn of ``symbol``'s token."""
         instrument = self._instrument(symbol)
-        return self._do("pause", symbol, key_id, reason, lambda: self._chain.pause(instrument))
+        return self._do("pause", symbol, key_id, reason, lambda: self._chain.pause(instrument), Target())
 
     def unpause(self, symbol: Symbol, key_id: str, reason: str) -> Enforced:
         """Let ``symbol``'s token move again."""
         instrument = self._instrument(symbol)
-        return self._do("unpause", symbol, key_id, reason, lambda: self._chain.unpause(instrument))
+        return self._do("unpause", symbol, key_id, reason, lambda: self._chain.unpause(instrument), Target())
 
     def freeze(
         self, symbol: Symbol, wallet: WalletAddress, key_id: str, reason: str, tokens: Decimal | None = None
@@ -148,7 +159,7 @@ class EnforcementService:
                 key_id,
                 reason,
                 lambda: self._chain.set_address_frozen(instrument, wallet, True),
-                wallet=wallet,
+                Target(wallet=wallet),
             )
         amount = self._amount(instrument, tokens)
         return self._do(
@@ -157,8 +168,7 @@ class EnforcementService:
             key_id,
             reason,
             lambda: self._chain.freeze_partial_tokens(instrument, wallet, amount),
-            wallet=wallet,
-            tokens=tokens,
+            Target(wallet=wallet, tokens=tokens),
         )
 
     def unfreeze(
@@ -173,7 +183,7 @@ class EnforcementService:
                 key_id,
                 reason,
                 lambda: self._chain.set_address_frozen(instrument, wallet, False),
-                wallet=wallet,
+                Target(wallet=wallet),
             )
         amount = self._amount(instrument, tokens)
         return self._do(
@@ -182,8 +192,7 @@ class EnforcementService:
             key_id,
             reason,
             lambda: self._chain.unfreeze_partial_tokens(instrument, wallet, amount),
-            wallet=wallet,
-            tokens=tokens,
+            Target(wallet=wallet, tokens=tokens),
         )
 
     def forced_transfer(
@@ -207,11 +216,7 @@ class EnforcementService:
             key_id,
             reason,
             lambda: self._chain.forced_transfer(instrument, source, target, amount),
-            wallet=source,
-            investor=sender,
-            to_wallet=target,
-            to_investor=receiver,
-            tokens=tokens,
+            Target(wallet=source, investor=sender, to_wallet=target, to_investor=receiver, tokens=tokens),
         )
 
     def recover(
@@ -249,11 +254,7 @@ class EnforcementService:
             key_id,
             reason,
             lambda: self._chain.recovery_address(instrument, lost, new, investor),
-            wallet=lost,
-            investor=investor,
-            to_wallet=new,
-            to_investor=investor,
-            tokens=tokens,
+            Target(wallet=lost, investor=investor, to_wallet=new, to_investor=investor, tokens=tokens),
         )
 
     # -- reads ---------------------------------------------------------------------------------
@@ -327,7 +328,7 @@ class EnforcementService:
         key_id: str,
         reason: str,
         send: Callable[[], ChainTx],
-        **subject: object,
+        target: Target,
     ) -> Enforced:
         """Journal the intent, send the transaction, journal its hash; mirror what it moved; check."""
         engine = self._engine
@@ -335,7 +336,19 @@ class EnforcementService:
         request = uuid.uuid4().hex
         engine.sync_chain_time()
         at = utc(engine.clock.now())
-        intended = EnforcementIntended(at, request, action, symbol, key_id, reason, **subject)  # type: ignore[arg-type]
+        intended = EnforcementIntended(
+            at,
+            request,
+            action,
+            symbol,
+            key_id,
+            reason,
+            target.wallet,
+            target.investor,
+            target.to_wallet,
+            target.to_investor,
+            target.tokens,
+        )
         journal.append(self._store, STREAM, f"intended:{request}", at, intended)
         try:
             tx = send()
