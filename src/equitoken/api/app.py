@@ -14,7 +14,18 @@ from fastapi import FastAPI
 from equitoken import __version__
 from equitoken.api import problems
 from equitoken.api.guard import Answers, RateLimiter
-from equitoken.api.routes import attestations, cash, events, investors, issuance, platform, trading
+from equitoken.api.routes import (
+    attestations,
+    cash,
+    corporate_actions,
+    enforcement,
+    events,
+    investors,
+    issuance,
+    platform,
+    trading,
+    voting,
+)
 from equitoken.app.service import Service
 
 DESCRIPTION = """Tokenized stocks as a service: listings under three models (inventory, instant execution,
@@ -36,6 +47,7 @@ def create_app(service: Service) -> FastAPI:
     app.state.answers = Answers(service)
     app.state.limiter = RateLimiter(service.settings.api_rate_limit)
     problems.install(app)
-    for module in (platform, investors, trading, cash, issuance, events, attestations):
+    routers = (platform, investors, trading, cash, issuance, enforcement, corporate_actions, voting)
+    for module in (*routers, events, attestations):
         app.include_router(module.router)
     return app

@@ -46,6 +46,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
+from equitoken.app import announcements
 from equitoken.app.issuance import FUNDING, IssuanceEngine
 from equitoken.corporate_actions import dividends, lifecycle, postings, reinvest
 from equitoken.corporate_actions.actions import CashDividend, CorporateAction, Split, from_bar
@@ -141,6 +142,9 @@ class CorporateActionService:
         """Steps ``due`` could not take (each retried at the next ``due``), with the refusal."""
         self._seen_seq = 0
         self._state = CorporateActionsState()
+        # What was announced through the service before a restart is applied after it, as if never
+        # stopped: the announcements are journaled (``app.announcements``), read again here.
+        self.announce(announcements.recorded(engine.store))
 
     def _journal(self) -> CorporateActionsState:
         """Fold the journal's new events into the state (each event read once, ever); return it."""
@@ -193,6 +197,59 @@ class CorporateActionService:
                 start = calendar.session_bounds(calendar.add_trading_days(action.ex_date, -lead))[0]
                 reason = f"{action.label} split of {action.symbol} goes ex on {action.ex_date}"
                 self._engine.black_out(action.symbol, start, reason)
+
+    def declare(self, action: CorporateAction) -> CorporateAction:
+        """Announce one action on the record (journaled first, so a restarted service applies it too).
+
+        The same terms again return the action already announced. Refused: an unlisted symbol
+        (``NOT_LISTED``), an ex-date that is no trading day (``NOT_A_TRADING_DAY``) or whose open has
+        come (``EX_DATE_PASSED``: an action is announced ahead), other terms under an id already
+        announced (``ACTION_EXISTS``), a dividend paid on no trading day.
+        """
+        engine = self._engine
+        engine.model(action.symbol)
+        known = self._announced.get(action.action_id)
+        if known is not None:
+            if known != action:
+                raise DomainError(
+                    "ACTION_EXISTS", f"{action.action_id} was announced with other terms: {known}"
+                )
+            return known
+        days = [action.ex_date] if isinstance(action, Split) else [action.ex_date, action.pay_date]
+        for day in days:
+            if not engine.calendar.is_trading_day(day):
+                raise DomainError("NOT_A_TRADING_DAY", f"{day} is not a trading day")
+        now = utc(engine.clock.now())
+        if self._ex_open(action) <= now:
+            raise DomainError(
+                "EX_DATE_PASSED",
+                f"{action.action_id} would go ex at {self._ex_open(action).isoformat()}, already past",
+            )
+        announcements.record(engine.store, now, action)
+        self.announce([action])
+        return action
+
+    def announced(self) -> list[CorporateAction]:
+        """Return every announced action, in ex-date order."""
+        return sorted(self._announced.values(), key=_order)
+
+    def announced_action(self, action_id: str) -> CorporateAction:
+        """Return the announced action ``action_id`` (``UNKNOWN_ACTION`` if none is)."""
+        found = self._announced.get(action_id)
+        if found is None:
+            raise DomainError("UNKNOWN_ACTION", f"no corporate action {action_id!r} was announced")
+        return found
+
+    def stage(self, action: CorporateAction) -> str:
+        """Return where ``action`` stands: ``announced``, ``effective`` (its ex-date open has come, not
+        applied yet), ``applied`` (a split applied, a dividend's holders recorded) or ``paid``."""
+        if self.paid(action.action_id):
+            return "paid"
+        if self.applied(action.action_id):
+            return "applied"
+        if self._ex_open(action) <= utc(self._engine.clock.now()):
+            return "effective"
+        return "announced"
 
     def feed(self, start: date, end: date) -> list[CorporateAction]:
         """Announce every action the bars hold between ``start`` and ``end``; return them."""

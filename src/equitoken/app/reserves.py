@@ -22,6 +22,7 @@ from equitoken.app.issuance import HALTS, IssuanceEngine
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import Symbol
 from equitoken.domain.instants import utc
+from equitoken.domain.values import exact
 from equitoken.issuance import journal
 from equitoken.issuance.models.books import custody, hedge_pending, in_flight, token_supply
 from equitoken.ledger.running import RunningBalances
@@ -88,7 +89,11 @@ class ReservesService:
                 else Custodian(position.settled.value, position.pending_in.value, position.pending_out.value)
             )
         elif isinstance(model, Register):
-            custodian = Custodian(model.cap_table.total().value, register=True)
+            # The register counts tokens, wallet by wallet as the chain does; the shares they stand for
+            # after a split are tokens × the multiplier, as custody in the ledger counts them.
+            with exact():
+                shares = model.cap_table.total().value * chain.multiplier(listing.instrument)
+            custodian = Custodian(shares, register=True)
             # Wallet by wallet: a register can add up and still hold the wrong owners. A transfer the
             # register cannot even take (to a wallet of no known investor) is a mismatch too.
             try:
