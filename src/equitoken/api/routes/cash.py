@@ -46,7 +46,7 @@ def moved_out(
     )
 
 
-@router.post("/v1/investors/{investor_id}/redemptions", status_code=201)
+@router.post("/v1/investors/{investor_id}/redemptions", status_code=201, response_model=CashMovedOut)
 def redeem(
     request: Request,
     caller: Caller,
@@ -77,7 +77,7 @@ def redeem(
     return write(request, caller, key, body, run, status=201)
 
 
-@router.post("/v1/investors/{investor_id}/withdrawals", status_code=201)
+@router.post("/v1/investors/{investor_id}/withdrawals", status_code=201, response_model=CashMovedOut)
 def withdraw(
     request: Request,
     caller: Caller,

@@ -63,7 +63,7 @@ def action_of(body: CorporateActionIn) -> CorporateAction:
     )
 
 
-@router.post("/v1/corporate-actions", status_code=201)
+@router.post("/v1/corporate-actions", status_code=201, response_model=CorporateActionOut)
 def announce(
     request: Request, caller: Caller, body: CorporateActionIn, key: IdempotencyKey = None
 ) -> JSONResponse:
@@ -106,7 +106,7 @@ def get_action(request: Request, caller: Caller, action_id: ActionIdText) -> Cor
         return shown(service.actions, service.actions.announced_action(action_id))
 
 
-@router.post("/v1/corporate-actions/{action_id}/apply")
+@router.post("/v1/corporate-actions/{action_id}/apply", response_model=AppliedOut)
 def apply(
     request: Request, caller: Caller, action_id: ActionIdText, key: IdempotencyKey = None
 ) -> JSONResponse:

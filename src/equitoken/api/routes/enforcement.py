@@ -57,7 +57,7 @@ def _enforce(
     return write(request, caller, key, body, answered, status=201)
 
 
-@router.post("/v1/listings/{symbol}/pause", status_code=201)
+@router.post("/v1/listings/{symbol}/pause", status_code=201, response_model=EnforcementOut)
 def pause(
     request: Request, caller: Caller, symbol: SymbolText, body: EnforceIn, key: IdempotencyKey = None
 ) -> JSONResponse:
@@ -73,7 +73,7 @@ def pause(
     )
 
 
-@router.post("/v1/listings/{symbol}/unpause", status_code=201)
+@router.post("/v1/listings/{symbol}/unpause", status_code=201, response_model=EnforcementOut)
 def unpause(
     request: Request, caller: Caller, symbol: SymbolText, body: EnforceIn, key: IdempotencyKey = None
 ) -> JSONResponse:
@@ -99,7 +99,7 @@ def _wallet(tools: EnforcementService, body: FreezeIn) -> WalletAddress:
     return tools.wallet_of(InvestorId(body.investor_id))
 
 
-@router.post("/v1/listings/{symbol}/freezes", status_code=201)
+@router.post("/v1/listings/{symbol}/freezes", status_code=201, response_model=EnforcementOut)
 def freeze(
     request: Request, caller: Caller, symbol: SymbolText, body: FreezeIn, key: IdempotencyKey = None
 ) -> JSONResponse:
@@ -116,7 +116,7 @@ def freeze(
     )
 
 
-@router.post("/v1/listings/{symbol}/unfreezes", status_code=201)
+@router.post("/v1/listings/{symbol}/unfreezes", status_code=201, response_model=EnforcementOut)
 def unfreeze(
     request: Request, caller: Caller, symbol: SymbolText, body: FreezeIn, key: IdempotencyKey = None
 ) -> JSONResponse:
@@ -135,7 +135,7 @@ def unfreeze(
     )
 
 
-@router.post("/v1/listings/{symbol}/forced-transfers", status_code=201)
+@router.post("/v1/listings/{symbol}/forced-transfers", status_code=201, response_model=EnforcementOut)
 def forced_transfer(
     request: Request, caller: Caller, symbol: SymbolText, body: ForcedTransferIn, key: IdempotencyKey = None
 ) -> JSONResponse:
@@ -161,7 +161,7 @@ def forced_transfer(
     )
 
 
-@router.post("/v1/listings/{symbol}/recoveries", status_code=201)
+@router.post("/v1/listings/{symbol}/recoveries", status_code=201, response_model=EnforcementOut)
 def recovery(
     request: Request, caller: Caller, symbol: SymbolText, body: RecoveryIn, key: IdempotencyKey = None
 ) -> JSONResponse:

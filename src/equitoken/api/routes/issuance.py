@@ -27,7 +27,7 @@ router = APIRouter(responses=RESPONSES, tags=["listings"])
 Caller = Annotated[Actor, Depends(actor)]
 
 
-@router.post("/v1/listings/{symbol}/issuance", status_code=201)
+@router.post("/v1/listings/{symbol}/issuance", status_code=201, response_model=IssuanceOut)
 def issue(
     request: Request, caller: Caller, symbol: SymbolText, body: IssuanceIn, key: IdempotencyKey = None
 ) -> JSONResponse:

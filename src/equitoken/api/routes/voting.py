@@ -50,7 +50,7 @@ def shown(service: Service, proposal: Proposal) -> ProposalOut:
     return proposal_out(proposal, now, ballots, result)
 
 
-@router.post("/v1/proposals", status_code=201)
+@router.post("/v1/proposals", status_code=201, response_model=ProposalOut)
 def propose(request: Request, caller: Caller, body: ProposalIn, key: IdempotencyKey = None) -> JSONResponse:
     """Put a question to the holders of a directly owned stock (the same terms again: the same proposal)."""
     service = service_of(request)
@@ -104,7 +104,7 @@ def ballots(request: Request, caller: Caller, proposal_id: str) -> list[BallotOu
         return [ballot_out(proposal, b) for b in service.voting.ballots(proposal_id)]
 
 
-@router.post("/v1/proposals/{proposal_id}/ballots", status_code=201)
+@router.post("/v1/proposals/{proposal_id}/ballots", status_code=201, response_model=BallotOut)
 def cast(
     request: Request, caller: Caller, proposal_id: str, body: BallotIn, key: IdempotencyKey = None
 ) -> JSONResponse:
@@ -130,7 +130,9 @@ def cast(
 # -- primary issuance (until the listings' own issuance route lands) ----------------------------
 
 
-@router.post("/v1/listings/{symbol}/primary-issues", status_code=201, tags=["listings"])
+@router.post(
+    "/v1/listings/{symbol}/primary-issues", status_code=201, tags=["listings"], response_model=HoldingsOut
+)
 def issue(
     request: Request, caller: Caller, symbol: SymbolText, body: IssueIn, key: IdempotencyKey = None
 ) -> JSONResponse:
