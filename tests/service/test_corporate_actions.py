@@ -50,7 +50,7 @@ def test_a_split_announced_before_a_restart_is_applied_after_it_once(fast: Serve
         ok(operator.post(f"/v1/investors/{SAMPLE}/whitelist", json={"symbol": "KO"}))
         price = ok(operator.get("/v1/listings/KO"))["reference_price"]
         issue = {"investor_id": SAMPLE, "shares": "10", "price": price}
-        ok(operator.post("/v1/listings/KO/primary-issues", json=issue), 201)
+        ok(operator.post("/v1/listings/KO/issuance", json=issue), 201)
         ex = trading_days_after(operator, 2)[1]  # two opens ahead: time for a restart before it
         body = {"kind": "split", "symbol": "KO", "ratio": "2", "ex_date": ex.isoformat()}
         first = operator.post("/v1/corporate-actions", json=body, headers={"Idempotency-Key": "ko-split"})

@@ -47,8 +47,8 @@ def test_a_holder_of_record_votes_and_the_result_counts_its_shares(server: Serve
         ok(operator.post(f"/v1/investors/{SAMPLE}/whitelist", json={"symbol": "KO"}))
         price = ok(operator.get("/v1/listings/KO"))["reference_price"]
         issue = {"investor_id": SAMPLE, "shares": "50", "price": price}
-        held = ok(operator.post("/v1/listings/KO/primary-issues", json=issue), 201)
-        assert {h["symbol"]: h["tokens"] for h in held["holdings"]}["KO"] == "50"
+        held = ok(operator.post("/v1/listings/KO/issuance", json=issue), 201)
+        assert held["tokens"] == "50"
         body = {"investor_id": OUTSIDER, "name": "No Shares", "residence": "DE", "category": "professional"}
         ok(operator.post("/v1/investors", json=body), 201)
 

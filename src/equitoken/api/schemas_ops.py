@@ -319,11 +319,3 @@ def proposal_out(proposal: Proposal, at: datetime, ballots: int, result: Tally |
         ballots=ballots,
         result=None if result is None else result_out(result),
     )
-
-
-class IssueIn(Strict):
-    """Issue new shares of a directly owned stock to an investor, paid from its stablecoin."""
-
-    investor_id: InvestorText
-    shares: DecimalText
-    price: DecimalText

@@ -479,7 +479,13 @@ class CorporateActionService:
             reason = f"multiplier nonce {nonce} of {symbol} is taken on chain by another action"
             self._engine.halt_minting(symbol, reason)
             raise DomainError("MULTIPLIER_NONCE_CONFLICT", reason + "; finish or reconcile it first")
-        chain.schedule_multiplier(instrument, MultiplierUpdate(multiplier, at.replace(microsecond=0), nonce))
+        at = max(at.replace(microsecond=0), chain.block_time())
+        if chain.dev is not None:
+            # A development node's clock runs on by itself (anvil's moves with the wall clock): a second
+            # passing between reading the block time and mining the schedule would make the chain refuse
+            # it as in the past (MULTIPLIER_EFFECTIVE_TIME_IN_THE_PAST), at random. Pin that block to it.
+            chain.dev.set_next_block_time(at)
+        chain.schedule_multiplier(instrument, MultiplierUpdate(multiplier, at, nonce))
 
     # -- dividends -----------------------------------------------------------------------------
 

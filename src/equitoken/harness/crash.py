@@ -390,6 +390,9 @@ class World:
                 "fills": len(log.fills),
                 "failures": list(log.failures),
                 "breaks": list(log.breaks),
+                # A corporate action the service could not apply (its code and sentence): it is logged
+                # and retried at the next tick, so without this the first cause would be invisible.
+                "action_failures": list(self.service.failures),
             },
         }
 
@@ -736,6 +739,7 @@ def run_trial(
         # end state's consistency, and the restart checks after every kill.
         for figures in (reference, crashed):
             figures["engine_log"].pop("breaks", None)
+            figures["engine_log"].pop("action_failures", None)  # per process: a restart starts afresh
         trial.mismatches.extend(f"consistency: {m}" for m in consistency(crashed))
         trial.mismatches.extend(f"vs uninterrupted: {m}" for m in differences(reference, crashed))
     trial.seconds = round(time.perf_counter() - started, 2)

@@ -16,12 +16,9 @@ from fastapi.responses import JSONResponse
 
 from equitoken.api.guard import IdempotencyKey, actor, service_of, write
 from equitoken.api.problems import RESPONSES
-from equitoken.api.routes.investors import holdings_out
-from equitoken.api.schemas import HoldingsOut, SymbolText
 from equitoken.api.schemas_ops import (
     BallotIn,
     BallotOut,
-    IssueIn,
     ProposalIn,
     ProposalOut,
     ballot_out,
@@ -33,7 +30,6 @@ from equitoken.corporate_actions.voting import Ballot, Proposal, Tally
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import InvestorId, Symbol
 from equitoken.domain.instants import utc
-from equitoken.domain.values import Price, Shares
 
 router = APIRouter(responses=RESPONSES, tags=["voting"])
 Caller = Annotated[Actor, Depends(actor)]
@@ -123,35 +119,5 @@ def cast(
             caller, Permission.VOTE, "vote", voted, investor=investor, subject=f"{proposal_id} {investor}"
         )
         return ballot_out(proposal, ballot)
-
-    return write(request, caller, key, body, run, status=201)
-
-
-# -- primary issuance (until the listings' own issuance route lands) ----------------------------
-
-
-@router.post(
-    "/v1/listings/{symbol}/primary-issues", status_code=201, tags=["listings"], response_model=HoldingsOut
-)
-def issue(
-    request: Request, caller: Caller, symbol: SymbolText, body: IssueIn, key: IdempotencyKey = None
-) -> JSONResponse:
-    """Issue new shares of a directly owned stock to an investor, paid from its stablecoin at ``price``.
-
-    The investor must be on the listing's whitelist; the holding's lockup follows the regulation the
-    policy assigns. Not idempotent by itself: send an ``Idempotency-Key`` to make a retry safe.
-    """
-    service = service_of(request)
-    investor = InvestorId(body.investor_id)
-
-    def run() -> HoldingsOut:
-        def issued() -> None:
-            shares, price = Shares(body.shares), Price(body.price)
-            if shares.is_zero():
-                raise DomainError("INVALID_AMOUNT", "a primary issue is of a positive number of shares")
-            service.engine.issue_primary(Symbol(symbol), service.holder(investor), shares, price)
-
-        service.write(caller, Permission.OPERATE, "primary-issue", issued, subject=f"{symbol} {investor}")
-        return holdings_out(service, investor)
 
     return write(request, caller, key, body, run, status=201)
