@@ -82,7 +82,7 @@ from equitoken.issuance.models import ModelName
 from equitoken.issuance.models.books import custody, hedge_pending, in_flight
 from equitoken.ledger.entries import EntryDraft
 from equitoken.ports.broker import BrokerOrder, CustodyPosition
-from equitoken.ports.chain import MultiplierUpdate
+from equitoken.ports.chain import CorporateActionsChain, DevChain, Instrument, MultiplierUpdate
 
 log = logging.getLogger(__name__)
 
@@ -479,13 +479,7 @@ class CorporateActionService:
             reason = f"multiplier nonce {nonce} of {symbol} is taken on chain by another action"
             self._engine.halt_minting(symbol, reason)
             raise DomainError("MULTIPLIER_NONCE_CONFLICT", reason + "; finish or reconcile it first")
-        at = max(at.replace(microsecond=0), chain.block_time())
-        if chain.dev is not None:
-            # A development node's clock runs on by itself (anvil's moves with the wall clock): a second
-            # passing between reading the block time and mining the schedule would make the chain refuse
-            # it as in the past (MULTIPLIER_EFFECTIVE_TIME_IN_THE_PAST), at random. Pin that block to it.
-            chain.dev.set_next_block_time(at)
-        chain.schedule_multiplier(instrument, MultiplierUpdate(multiplier, at, nonce))
+        schedule_multiplier(chain, chain.dev, instrument, multiplier, at, nonce)
 
     # -- dividends -----------------------------------------------------------------------------
 
@@ -689,3 +683,34 @@ def _figures(part: object) -> dict[str, Any]:
 
 def _repeat(action: CorporateAction, at: datetime, current: InstrumentVersion) -> Outcome:
     return Outcome(action.action_id, action.symbol, "repeat", at, current.version, current.multiplier)
+
+
+class TimedChain(CorporateActionsChain, Protocol):
+    """A chain that schedules multipliers and tells the latest block's time."""
+
+    def block_time(self) -> datetime:
+        """Return the latest block's time."""
+        ...
+
+
+def schedule_multiplier(
+    chain: TimedChain,
+    dev: DevChain | None,
+    instrument: Instrument,
+    multiplier: Decimal,
+    at: datetime,
+    nonce: int,
+) -> MultiplierUpdate:
+    """Schedule ``multiplier`` from ``at`` (or the latest block's time if later); return the update.
+
+    A development node's clock runs on by itself (anvil's moves with the wall clock): a second passing
+    between reading the block time and mining the schedule would have the chain refuse it as in the
+    past (``MULTIPLIER_EFFECTIVE_TIME_IN_THE_PAST``), at random. On such a chain (``dev``) the block
+    that carries the schedule is pinned to its effective time.
+    """
+    effective = max(at.replace(microsecond=0), chain.block_time())
+    if dev is not None:
+        dev.set_next_block_time(effective)
+    update = MultiplierUpdate(multiplier, effective, nonce)
+    chain.schedule_multiplier(instrument, update)
+    return update
