@@ -234,6 +234,27 @@ def test_direct_pays_holders_of_record_even_after_they_sell_holds_unclaimed_and_
     assert world.backed()
 
 
+@pytest.mark.parametrize("model", MODELS)
+def test_a_dividend_too_small_to_pay_a_cent_of_is_done_with_nothing_moved(model: ModelName) -> None:
+    # A thousandth of a share at $0.0001 is a gross below a micro-dollar: the funding entry had no
+    # postings, was refused (UNBALANCED_ENTRY) and retried at every tick, never marked paid (found by
+    # the crash harness, where an instant listing's holders had all sold before the record instant).
+    made = setup(model, shares="0.001")
+    world, engine, alice = made.world, made.world.engine, made.alice
+    action = dividend("0.0001")
+    made.service.announce([action])
+    cash_before = world.cash(alice)
+
+    made.due_at(EX_OPEN)
+    made.due_at(PAY_OPEN)
+
+    assert made.service.failures == []
+    assert made.service.paid(action.action_id)
+    assert world.cash(alice) == cash_before
+    assert world.backed()
+    assert made.due_at(ny(2012, 12, 5, 10, 0)) == [] and made.service.failures == []
+
+
 @pytest.mark.parametrize("model", [ModelName.INVENTORY, ModelName.INSTANT])
 def test_a_reinvested_dividend_raises_the_multiplier_exactly_to_the_shares_bought(model: ModelName) -> None:
     made = setup(model, shares="100")

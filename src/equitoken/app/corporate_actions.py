@@ -530,12 +530,15 @@ class CorporateActionService:
         name = model.name.value
         now = self._pay_open(action)
         funded = f"ca:{action.action_id}:funded"
-        if engine.store.entry(funded) is None:
+        lines = postings.dividend_funded(name, split.gross, split.withheld, split.unclaimed_total)
+        # No holder of record (every token sold before the record instant), or a gross below a cent:
+        # nothing moves, and an entry of no postings would be refused (UNBALANCED_ENTRY) at every tick.
+        if lines and engine.store.entry(funded) is None:
             engine.store.post(
                 EntryDraft(
                     funded,
                     now,
-                    postings.dividend_funded(name, split.gross, split.withheld, split.unclaimed_total),
+                    lines,
                     f"{symbol} dividend {action.per_share}/sh: gross {split.gross},"
                     f" withheld {split.withheld}, unclaimed {split.unclaimed_total}, dust {split.dust}",
                     {"action_id": action.action_id, "dust": str(split.dust.amount)},
@@ -581,14 +584,15 @@ class CorporateActionService:
         rate = Bps(recorded.withholding)
         due = dividends.entitlement(recorded.issuer_shares, action.per_share, rate)
         received = f"ca:{action.action_id}:received"
-        if engine.store.entry(received) is None:
+        lines = postings.dividend_received(funding, name, due.gross, due.withheld, due.dust)
+        if lines and engine.store.entry(received) is None:  # nothing of record, nothing to post
             engine.store.post(
                 EntryDraft(
                     received,
                     # The issuer's entitlement is fixed at the record instant; the broker's cash follows on
                     # the pay date (the funding account fronts the purchase until then).
                     utc(engine.clock.now()),
-                    postings.dividend_received(funding, name, due.gross, due.withheld, due.dust),
+                    lines,
                     f"{symbol} dividend {action.per_share}/sh on {recorded.issuer_shares} shares: gross"
                     f" {due.gross}, withheld {due.withheld}, dust {due.dust}",
                     {"action_id": action.action_id},
