@@ -240,7 +240,7 @@ def test_a_dividend_too_small_to_pay_a_cent_of_is_done_with_nothing_moved(model:
     # postings, was refused (UNBALANCED_ENTRY) and retried at every tick, never marked paid (found by
     # the crash harness, where an instant listing's holders had all sold before the record instant).
     made = setup(model, shares="0.001")
-    world, engine, alice = made.world, made.world.engine, made.alice
+    world, alice = made.world, made.alice
     action = dividend("0.0001")
     made.service.announce([action])
     cash_before = world.cash(alice)
