@@ -606,7 +606,12 @@ class CorporateActionService:
             reference = engine.prices.reference_price(symbol, now)
             if reference.stale:
                 raise DomainError("STALE_PRICE", f"no fresh {symbol} price to reinvest at")
-            purchase = reinvest.plan(backing.tokens, backing.held, budget, reference.price, self._pad)
+            if backing.tokens == 0:
+                # No token outstanding: there is no one to pass a purchase on to. Nothing is bought;
+                # what the budget holds waits in the carry for the holders of a later one.
+                purchase = reinvest.ReinvestPlan(Shares(0), current.multiplier, Shares(0))
+            else:
+                purchase = reinvest.plan(backing.tokens, backing.held, budget, reference.price, self._pad)
             price = reference.price.amount
             planned = ReinvestmentPlanned(
                 action.action_id, symbol, purchase.shares, purchase.multiplier, purchase.step, budget, price
