@@ -131,6 +131,11 @@ def reason_of(reason: str) -> str:
     return kept
 
 
+def _refused_again(code: str, sentence: str) -> DomainError:
+    """Return the refusal a retry answers: the code the chain refused the first try with."""
+    return DomainError(code, sentence)
+
+
 class EnforcementService:
     """The pauser's and agent's tools over the engine's chain, journaled (rules: module doc)."""
 
@@ -407,7 +412,7 @@ class EnforcementService:
         if prior.taken is not None:
             return prior
         if prior.refused is not None:
-            raise DomainError(prior.refused, f"the chain refused {asked.action} of {asked.symbol} before")
+            raise _refused_again(prior.refused, f"the chain refused {asked.action} of {asked.symbol} before")
         found = self._on_chain(asked)
         if found is not None:
             return self._taken(asked, found)
