@@ -59,15 +59,20 @@ def actor(request: Request, credentials: Credentials) -> Actor:
     service = service_of(request)
     with service.lock:
         caller = service.keys.authenticate(credentials.credentials)
+    charge(request, caller.key_id, "this key")
+    return caller
+
+
+def charge(request: Request, bucket: str, who: str) -> None:
+    """Spend one request of ``bucket``'s rate limit (429 ``RATE_LIMITED`` with ``Retry-After`` if empty)."""
     limiter: RateLimiter = request.app.state.limiter
-    wait = limiter.take(caller.key_id)
+    wait = limiter.take(bucket)
     if wait > 0:
         raise DomainError(
             "RATE_LIMITED",
-            f"too many requests from this key; retry in {wait:.1f} s",
+            f"too many requests from {who}; retry in {wait:.1f} s",
             {"retry_after": str(max(1, math.ceil(wait)))},
         )
-    return caller
 
 
 class RateLimiter:

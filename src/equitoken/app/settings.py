@@ -82,6 +82,10 @@ class Settings:
     """``json`` (one object per line, for machines) or ``text``."""
     api_rate_limit: int = 100
     """Requests per second each API key may make (bursts up to twice that); beyond it, 429."""
+    public_chain_url: str = ""
+    """The JSON-RPC URL the public transparency page gives browsers to read ``ReserveRegistry`` with;
+    empty means none (the page then checks proofs against the attestation and says so). Never taken
+    from ``chain_url`` by itself: a node URL often carries an API key, and this one is published."""
 
     @property
     def effective_database_url(self) -> str:
@@ -182,6 +186,15 @@ def _days(value: Any) -> int:
     if not 0 <= number <= 3650:
         raise ValueError("expected 0 to 3650 days")
     return number
+
+
+def _public_chain_url(value: Any) -> str:
+    text = _chain_url(value)
+    if text.startswith("embedded:"):
+        raise ValueError("a browser reads a chain over http(s) JSON-RPC: not an embedded chain")
+    if text and (urlsplit(text).username is not None or urlsplit(text).password is not None):
+        raise ValueError("the URL is published to every visitor: it must not carry a user or password")
+    return text
 
 
 def _chain_url(value: Any) -> str:
@@ -298,6 +311,7 @@ FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "log_level": ("EQUITOKEN_LOG_LEVEL", _choice(*_LOG_LEVELS)),
     "log_format": ("EQUITOKEN_LOG_FORMAT", _choice("json", "text")),
     "api_rate_limit": ("EQUITOKEN_API_RATE_LIMIT", _rate),
+    "public_chain_url": ("EQUITOKEN_PUBLIC_CHAIN_URL", _public_chain_url),
 }
 assert set(FIELDS) == {f.name for f in fields(Settings)}, "every setting needs a variable and a parser"
 

@@ -540,7 +540,7 @@ _TABLE: Final[dict[str, tuple[Kind, str]]] = {
     "API_KEY_MISSING": _unauthenticated("the request carries no API key (Authorization: Bearer <key>)"),
     "API_KEY_INVALID": _unauthenticated("the API key is not one this platform issued, or was revoked"),
     "ACCESS_DENIED": _forbidden("the caller's role or investor binding does not allow this"),
-    "RATE_LIMITED": _throttled("too many requests from this API key; retry after the stated time"),
+    "RATE_LIMITED": _throttled("too many requests from this API key or address; retry after the stated time"),
     "INVALID_ROLE": _invalid("the role is not one of operator, compliance, investor, auditor"),
     "INVALID_REQUEST": _invalid("the request body, a parameter or a header is malformed"),
     "NO_SUCH_RESOURCE": _not_found("there is no resource at that path"),

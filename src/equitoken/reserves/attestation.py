@@ -51,6 +51,21 @@ def _invalid(message: str) -> DomainError:
     return DomainError("INVALID_ATTESTATION", message)
 
 
+def collateral_ratio(
+    supply: Decimal, multiplier: Decimal, custody: Decimal, in_flight: Decimal
+) -> Decimal | None:
+    """Return (custody + in flight) / (supply × multiplier), cut to 9 places; ``None`` with no supply.
+
+    The one rule for the ratio an attestation states and the transparency page shows for now.
+    """
+    with exact():  # the default 28-digit context would round an 18-decimal supply silently
+        owed = supply * multiplier
+        backing = custody + in_flight
+    if owed == 0:
+        return None
+    return quantize(ROUNDING.divide(backing, owed), RATIO_DECIMALS, ROUND_DOWN)
+
+
 @dataclass(frozen=True, slots=True)
 class ReserveLine:
     """One symbol's figures: tokens out, shares per token, shares held and on their way, holder tree."""
@@ -88,12 +103,7 @@ class ReserveLine:
     @property
     def collateral_ratio(self) -> Decimal | None:
         """Return (custody + in flight) / (supply × multiplier), cut to 9 places; ``None`` with no supply."""
-        with exact():  # the default 28-digit context would round an 18-decimal supply silently
-            owed = self.supply.value * self.multiplier
-            backing = self.custody.value + self.in_flight.value
-        if owed == 0:
-            return None
-        return quantize(ROUNDING.divide(backing, owed), RATIO_DECIMALS, ROUND_DOWN)
+        return collateral_ratio(self.supply.value, self.multiplier, self.custody.value, self.in_flight.value)
 
     def as_dict(self) -> dict[str, Any]:
         """Return the line as JSON-ready data (decimals as canonical strings)."""
