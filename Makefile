@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?= -n 2
 
-.PHONY: setup demo test lint typecheck imports bench bench-quick crash serve services anvil clean
+.PHONY: setup demo test lint typecheck imports bench bench-quick crash serve services anvil browser page clean
 
 setup: $(STAMP)
 
@@ -22,7 +22,7 @@ demo: setup
 	$(BIN)/equitoken demo
 
 ## The whole suite: import rule, lint, types, then unit, property, conformance and integration tests.
-test: setup services anvil imports lint typecheck
+test: setup services anvil browser imports lint typecheck
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 imports: setup
@@ -48,6 +48,18 @@ anvil:
 	@scripts/install-anvil.sh >/dev/null || { [ "$${CI:-}" != true ] && \
 	  echo "anvil: could not install; the JSON-RPC chain tests will skip" >&2; }
 
+## Install Debian's chromium and chromium-driver when missing (the transparency page's browser tests and
+## its bench row drive them). Locally a failed install only warns (those tests then skip); under CI=true
+## it fails the run.
+browser:
+	@scripts/install-browser.sh || { [ "$${CI:-}" != true ] && \
+	  echo "browser: could not install chromium; the browser tests will skip" >&2; }
+
+## Rebuild the transparency page's script from web/ and its lock file (npm ci + esbuild) into
+## src/equitoken/api/static/, with web/LICENSES.md and web/bundle.sha256; commit the three.
+page:
+	@scripts/build-page.sh
+
 ## Kill the engine with SIGKILL at random points of seeded flows (a delay, after the Nth chain send,
 ## inside or after the Nth store commit), restart it until each flow completes, and compare with an
 ## uninterrupted run: SQLite + the durable embedded chain (25 seeds x 10 kills), then PostgreSQL + anvil;
@@ -64,10 +76,10 @@ crash: setup services anvil
 	  --report crash-http.json || status=1; \
 	exit $$status
 
-bench: setup services anvil
+bench: setup services anvil browser
 	$(BIN)/equitoken bench all --save bench-results/latest.json
 
-bench-quick: setup services anvil
+bench-quick: setup services anvil browser
 	$(BIN)/equitoken bench all --quick
 
 clean:
