@@ -1,4 +1,4 @@
-"""The committed bundle cannot drift from its sources: its hashes match, and a rebuild makes the same bytes."""
+"""The committed bundle cannot drift from its sources: its hashes match; a rebuild makes the same bytes."""
 
 from __future__ import annotations
 
@@ -59,4 +59,3 @@ def test_every_file_the_page_loads_ships_in_the_package() -> None:
     for name in ("transparency.html", "transparency.css"):
         text = (STATIC / name).read_text()
         assert "http://" not in text and "https://" not in text, name
-

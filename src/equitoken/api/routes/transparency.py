@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 from functools import cache
 from importlib import resources
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
@@ -52,7 +52,7 @@ PUBLIC = "/public"
 PAGE = "/transparency"
 ASSETS = ("transparency.js", "transparency.css")
 """The page's files under ``api/static/``: the bundle ``make page`` builds from ``web/``, and its styles."""
-_KEYLESS = {status: RESPONSES[status] for status in (400, 404, 413, 422, 429, 503)}
+_KEYLESS: dict[int | str, dict[str, Any]] = {status: RESPONSES[status] for status in (400, 404, 413, 422, 429, 503)}
 """What a public route may answer besides its success: no key is taken, so never 401 or 403."""
 
 
@@ -105,7 +105,8 @@ def public_listings(request: Request) -> list[PublicListingOut]:
             )
             found.append(
                 PublicListingOut(
-                    **listing.model_dump(), collateral_ratio=None if ratio is None else canonical_decimal(ratio)
+                    **listing.model_dump(),
+                    collateral_ratio=None if ratio is None else canonical_decimal(ratio),
                 )
             )
         return found
@@ -171,7 +172,9 @@ def public_corporate_actions(
     service = service_of(request)
     with service.lock:
         found = [shown(service.actions, a) for a in service.actions.announced()]
-    return [a for a in found if (symbol is None or a.symbol == symbol) and (state is None or a.state == state)]
+    return [
+        a for a in found if (symbol is None or a.symbol == symbol) and (state is None or a.state == state)
+    ]
 
 
 @router.get(f"{PUBLIC}/chain")
@@ -194,7 +197,9 @@ def public_chain(request: Request) -> ChainOut:
 CONTENT_TYPES = {"html": "text/html; charset=utf-8", "js": "text/javascript", "css": "text/css"}
 # The bundle runs nothing fetched from elsewhere: scripts, styles and images from this origin only;
 # the page's own fetches go to this origin and, when one is published, to the node (connect-src).
-POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src {connect}"
+POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src {connect}"
+)
 
 
 @cache
