@@ -66,6 +66,8 @@ from equitoken.domain.market import MarketStatus, ReferencePrice
 from equitoken.domain.trading import Side
 from equitoken.domain.values import Money, Price, Shares, TokenAmount
 from equitoken.issuance import journal
+from equitoken.issuance.custody_events import CUSTODY_EVENTS, CustodyState, SelfCustodyRegistered
+from equitoken.issuance.custody_events import STREAM as CUSTODY_STREAM
 from equitoken.issuance.engine_events import (
     ENGINE_EVENTS,
     LOG_EVENTS,
@@ -233,6 +235,8 @@ class _Run:
     events: list[OrderEvent] = field(default_factory=list)
     failure: DomainError | None = None
     crash: BaseException | None = None
+    waiting: bool = False
+    """A plan was left for its investor to settle (a firm quote): its order stays working."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,11 +317,25 @@ class IssuanceEngine:
         """Block ranges the engine's own commands mined (inclusive)."""
         self._mirrored: dict[Symbol, int] = {}
         """Per listing, the last block whose token transfers the ledger has seen."""
+        self.custody = CustodyState()
+        """The self-custody investors' wallets (stream ``custody``): the platform holds no key for them."""
+        for event in journal.read(store, CUSTODY_STREAM, CUSTODY_EVENTS):
+            self.custody.apply(event)
         # The keys of the wallets the engine made for its investors are derived from their labels: a new
         # process derives them again before anything (a recovered plan may pay from such a wallet).
+        # A self-custody investor has no such wallet: nothing is derived for it.
         for investor in desk.investors.book.investors():
-            chain.wallet(investor_label(investor.investor_id))
-        self.executor = Executor(store, chain, clock, self._instrument_of, self._plan_events)
+            if investor.investor_id not in self.custody.wallets:
+                chain.wallet(investor_label(investor.investor_id))
+        self.executor = Executor(
+            store,
+            chain,
+            clock,
+            self._instrument_of,
+            self._plan_events,
+            settles_itself=self.custody.settles_itself,
+            chain_time=chain.block_time,
+        )
         self._stale: str | None = None
         self._lazy_close = False  # submit_many: the order's closing unit may skip its own fsync
         """Why a unit of work rolled back with the engine's memory ahead of the store, if one did."""
@@ -329,9 +347,10 @@ class IssuanceEngine:
         # holder's (it books the plan's entries itself).
         self._own_blocks(before, chain.block_number())
         # An IOC order still working now lost its one attempt to a crash (any plan it had was finished
-        # just above): it ends now, unfilled by us.
+        # just above): it ends now, unfilled by us — unless its firm quote waits for its investor.
+        awaiting = self.executor.awaiting()
         for order in self.orders.working():
-            if order.request.time_in_force is TimeInForce.IOC:
+            if order.request.time_in_force is TimeInForce.IOC and order.order_id not in awaiting:
                 self.orders.end_attempt(order.order_id)
         self._deposits = _deposits_booked(store)
         """Deposits booked so far (their keys number on from the ledger's, across restarts)."""
@@ -571,14 +590,22 @@ class IssuanceEngine:
         kyc: KycState = KycState.VERIFIED,
         kyc_expires: date | None = None,
         kyc_reason: str = "",
+        wallet: WalletAddress | None = None,
     ) -> Holder:
-        """Onboard an investor with one wallet whose key the chain adapter holds; return the holder.
+        """Onboard an investor with one wallet; return the holder.
 
-        Refusals (a US person declared otherwise, a KYC transition the rules forbid) come from the
-        investor book and leave nothing recorded for this investor past the refused command.
+        Without ``wallet`` the chain adapter derives the wallet and holds its key. With ``wallet`` the
+        investor holds its own key (self-custody): the address is journaled (stream ``custody``) before
+        it is bound, and refused if the platform holds its key or another investor has it. Whitelisting
+        and the identity registry then cover it as any bound wallet. Refusals (a US person declared
+        otherwise, a KYC transition the rules forbid) come from the investor book and leave nothing
+        recorded for this investor past the refused command.
         """
         at = self.clock.now()
-        wallet = self.chain.wallet(investor_label(investor))
+        if wallet is None:
+            wallet = self.chain.wallet(investor_label(investor))
+        else:
+            self._register_self_custody(investor, wallet, utc(at))
         service = self.desk.investors
         service.execute(
             OnboardInvestor(
@@ -601,6 +628,32 @@ class IssuanceEngine:
             service.execute(ChangeKyc(investor, at, kyc, expires if verified else None, kyc_reason))
         self.desk.sync_all()
         return Holder(investor, wallet)
+
+    def _register_self_custody(self, investor: InvestorId, wallet: WalletAddress, at: datetime) -> None:
+        """Journal that ``investor`` signs for ``wallet`` itself (once; the same again is no change)."""
+        if self.chain.holds_key(wallet):
+            raise DomainError(
+                "WALLET_KEPT_BY_PLATFORM",
+                f"{wallet} is a wallet whose key the platform holds: a self-custody wallet is the investor's own",
+            )
+        book = self.desk.investors.book
+        owner = book.owner_of(wallet)
+        if owner is not None and owner.investor_id != investor:
+            raise DomainError("WALLET_BOUND_ELSEWHERE", f"{wallet} belongs to investor {owner.investor_id}")
+        known = self.custody.wallets.get(investor)
+        if known == wallet:
+            return  # a retry after a crash between this record and the onboarding
+        if book.find(investor) is not None:  # never turn a kept wallet's investor into a self-custody one
+            raise DomainError("INVESTOR_EXISTS", f"investor {investor} is already onboarded")
+        event = SelfCustodyRegistered(at, investor, wallet)
+        probe = CustodyState(dict(self.custody.wallets), dict(self.custody.owners))
+        probe.apply(event)  # refused before it is journaled
+        journal.append(self.store, CUSTODY_STREAM, f"custody:{investor}", at, event)
+        self.custody.apply(event)
+
+    def custody_wallet(self, investor: InvestorId) -> WalletAddress | None:
+        """Return the self-custody wallet of ``investor``, or ``None`` when the platform keeps its wallet."""
+        return self.custody.wallets.get(investor)
 
     @platform_command
     def deposit(self, holder: Holder, amount: Money, *, key: str | None = None) -> bool:
@@ -790,7 +843,7 @@ class IssuanceEngine:
             run.events[:0] = list(submission.events)
             if run.failure is not None:
                 run.events += self._fail(model, order.order_id, run.failure)
-            if request.time_in_force is TimeInForce.IOC:
+            if request.time_in_force is TimeInForce.IOC and not run.waiting:
                 ended = self.orders.end_attempt(order.order_id)
                 run.events += ended
                 if ended:
@@ -874,7 +927,10 @@ class IssuanceEngine:
         while plan is not None:
             outcome = self.executor.send(plan)  # raises only when what happened is unknown: still pending
             with self._unit():
-                self._close(model, outcome, run)
+                if outcome.waiting:  # a firm quote: the plan stays pending until its investor settles
+                    run.waiting = True
+                else:
+                    self._close(model, outcome, run)
                 plan = take(outcome)  # the model hears how its plan went, then decides the next
                 if plan is None:
                     finish(run)
@@ -970,6 +1026,8 @@ class IssuanceEngine:
             if plan.symbol is not None and model is None:
                 continue  # its listing is not open on this engine: it is finished when it reopens
             outcome = self.executor.recover(plan)
+            if outcome.waiting:
+                continue  # a firm quote neither settled nor expired: looked for again next time
             with self._unit():
                 refused = self._close(model, outcome)
                 if refused and model is not None:
@@ -1000,7 +1058,14 @@ class IssuanceEngine:
 
     @platform_command
     def cancel(self, order_id: OrderId, reason: str = "cancelled by the client") -> Order:
-        """Cancel a working order and tell its model to forget it."""
+        """Cancel a working order and tell its model to forget it (not one whose firm quote is out)."""
+        plan = self.executor.awaiting().get(order_id)
+        if plan is not None:
+            raise DomainError(
+                "FIRM_QUOTE_OUTSTANDING",
+                f"order {order_id} has a signed quote its investor may still settle ({plan.key}); "
+                "it ends when the quote settles or expires",
+            )
         with self._unit():
             order = self.orders.order(order_id)
             self.orders.cancel(order_id, reason)
@@ -1239,9 +1304,12 @@ class IssuanceEngine:
     def _recheck_compliance(self) -> None:
         """Cancel resting orders whose investor compliance would now refuse (with the rule's code)."""
         now = utc(self.clock.now())
+        # A signed firm quote can still be settled by its investor: cancelling its order here would
+        # refuse a fill that happened. The token's compliance hook decides that mint on chain instead.
+        awaiting = self.executor.awaiting()
         for order in self.orders.working():
             request = order.request
-            if request.symbol not in self._models:
+            if request.symbol not in self._models or order.order_id in awaiting:
                 continue
             decision = self._compliance.decide(request, self.prices.reference_price(request.symbol, now), now)
             if decision.allowed:
