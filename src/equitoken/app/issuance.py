@@ -50,6 +50,7 @@ from equitoken.app.compliance_desk import ComplianceDesk, open_desk
 from equitoken.app.executor import Executor
 from equitoken.app.orders import ComplianceCheck, EngineCompliance, OrderService, VenueCheck
 from equitoken.app.settings import Settings
+from equitoken.app.settlement_audit import SettlementAudit, describe
 from equitoken.compliance.actions import Regulation
 from equitoken.compliance.book import BindWallet, ChangeKyc, OnboardInvestor
 from equitoken.compliance.countries import country
@@ -179,6 +180,16 @@ class Resumable(Protocol):
 
     def resume(self, working: Sequence[Order]) -> None:
         """Rebuild the model's state from durable records and the listing's ``working`` orders."""
+        ...
+
+
+@runtime_checkable
+class QuoteSettling(Protocol):
+    """A model whose fills settle as quotes on a settlement contract (instant execution)."""
+
+    @property
+    def settlement(self) -> WalletAddress:
+        """Return the listing's quote-settlement contract."""
         ...
 
 
@@ -327,6 +338,7 @@ class IssuanceEngine:
         for investor in desk.investors.book.investors():
             if investor.investor_id not in self.custody.wallets:
                 chain.wallet(investor_label(investor.investor_id))
+        self._audit = SettlementAudit(store)
         self.executor = Executor(
             store,
             chain,
@@ -634,7 +646,7 @@ class IssuanceEngine:
         if self.chain.holds_key(wallet):
             raise DomainError(
                 "WALLET_KEPT_BY_PLATFORM",
-                f"{wallet} is a wallet whose key the platform holds: a self-custody wallet is the investor's own",
+                f"the platform holds the key of {wallet}: a self-custody wallet is the investor's own",
             )
         book = self.desk.investors.book
         owner = book.owner_of(wallet)
@@ -1056,6 +1068,52 @@ class IssuanceEngine:
         found = self._models.get(symbol)
         return None if found is None else found.plan_events
 
+    def book_settlements(self) -> tuple[OrderId, ...]:
+        """Book the firm quotes the chain shows settled since the last look; return their orders.
+
+        Each waiting plan (``app.executor``) is looked for on chain: one settled is closed with its
+        records (entries, commitment, hedge, fill) in one unit of work, exactly once; one expired ends
+        its order ``QUOTE_EXPIRED``. Then any ``QuoteSettled`` log the platform never issued halts the
+        listing (``audit_settlements``). Every command and tick does the first part too.
+        """
+        waiting = self.executor.awaiting()
+        self._recover()
+        left = self.executor.awaiting()
+        self.audit_settlements()
+        with self._unit():
+            self.check()
+        return tuple(
+            order_id
+            for order_id in waiting
+            if order_id not in left
+            and self.orders.order(order_id).state in (OrderState.FILLED, OrderState.SETTLED)
+        )
+
+    def audit_settlements(self) -> int:
+        """Halt every listing whose settlement contract settled a quote the platform never issued.
+
+        Fail closed (``app.settlement_audit``): the stranger is recorded as a failure and the listing's
+        minting halts with its quote id and transaction, for reconciliation. Return how many were found.
+        """
+        settlements: dict[Symbol, tuple[WalletAddress, int]] = {}
+        for symbol, model in self._models.items():
+            listed = self._state.listings.get(symbol)
+            if isinstance(model, QuoteSettling) and listed is not None:
+                settlements[symbol] = (model.settlement, listed.block)
+        if not settlements:
+            return 0
+        latest = self.chain.block_number()
+        with self._unit():
+            strangers = self._audit.audit(
+                settlements, self.chain.events, latest, self.executor.pending(), utc(self.clock.now())
+            )
+            for symbol, event in strangers:
+                sentence = describe(symbol, event)
+                self._note_failure(sentence)
+                self.halt_minting(symbol, sentence)
+                log.error("unknown settlement", extra={"symbol": str(symbol), "tx": event.tx_hash})
+        return len(strangers)
+
     @platform_command
     def cancel(self, order_id: OrderId, reason: str = "cancelled by the client") -> Order:
         """Cancel a working order and tell its model to forget it (not one whose firm quote is out)."""
@@ -1093,6 +1151,10 @@ class IssuanceEngine:
             self.mirror_transfers()
             self._expire_due()
             self._recheck_compliance()
+        try:
+            self.audit_settlements()
+        except DomainError as failed:  # the audit must not stop time; it is tried again next tick
+            log.error("settlement audit not done", extra={"code": failed.code, "reason": failed.message})
         done: list[ModelFill] = []
         for symbol, model in self._models.items():
             halted = symbol in self._halted

@@ -19,7 +19,7 @@ STREAM = "custody"
 
 @dataclass(frozen=True, slots=True)
 class SelfCustodyRegistered:
-    """An investor was onboarded with a wallet whose key it holds itself (the platform has the address only)."""
+    """An investor was onboarded with a wallet whose key it holds itself (the platform has the address)."""
 
     at: datetime
     investor: InvestorId

@@ -189,7 +189,7 @@ class SignedTransaction:
 
 
 class RelayChain(Protocol):
-    """Submit transactions signed outside the platform (self-custody wallets) and read their senders' nonces."""
+    """Submit transactions signed outside the platform (self-custody wallets); read senders' nonces."""
 
     def decode_transaction(self, raw: bytes) -> SignedTransaction:
         """Return what a raw signed transaction asks (``TX_MALFORMED`` if it is not one)."""
