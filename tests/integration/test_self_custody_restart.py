@@ -79,7 +79,9 @@ def test_a_settlement_made_while_nothing_books_is_booked_once_after_restart(tmp_
         ["address", "uint256"], [quote.quote.settlement.value, 10**30]
     )
     engine.chain.submit_transaction(raw_tx(wallet, engine.stablecoin, approve, 0, chain_id))
-    settled = engine.chain.submit_transaction(raw_tx(wallet, quote.quote.settlement, quote.calldata, 1, chain_id))
+    settled = engine.chain.submit_transaction(
+        raw_tx(wallet, quote.quote.settlement, quote.calldata, 1, chain_id)
+    )
     assert any(e.name == "QuoteSettled" for e in settled.events)
     assert fills_booked(first) == []  # on chain, not in the books: the process dies here
     die(first)
