@@ -279,3 +279,32 @@ def test_a_firm_quote_left_unsettled_expires_and_releases_its_order(tmp_path: Pa
             assert ok(operator.get("/v1/listings/MSFT"))["halted"] is None
     finally:
         fast.stop()
+
+
+def test_a_killed_server_keeps_the_wallet_and_the_waiting_quote_and_books_it_once(tmp_path: Path) -> None:
+    first = Server(tmp_path, args=("--sandbox", "--from", "2012-11-19", "--speed", "1")).start()
+    wallet: LocalAccount = Account.create()
+    try:
+        with first.client(first.key("operator")) as operator:
+            onboard_own(operator, "inv-kill", wallet)
+            quote = firm(operator, "inv-kill", "6", "kill-q1")
+            approve(operator, wallet, quote, 0)
+    finally:
+        first.kill()  # SIGKILL with the quote out: nothing of it is booked yet
+    again = Server(tmp_path, args=first.args).start()
+    try:
+        with again.client(again.key("operator")) as operator:
+            shown = ok(operator.get("/v1/investors/inv-kill"))
+            assert shown["custody"] == "self" and shown["wallets"] == [wallet.address]
+            order_id = quote["order"]["order_id"]
+            assert ok(operator.get(f"/v1/orders/{order_id}"))["state"] == "accepted"  # still waiting
+            raw = signed(
+                wallet, quote["settlement"], bytes.fromhex(quote["calldata"][2:]), 1, quote["chain_id"]
+            )
+            assert ok(relay(operator, raw))["booked_orders"] == [order_id]
+            time.sleep(1)  # a few ticks: none books it again
+            row = msft(holdings(operator, "inv-kill"))
+            assert Decimal(row["tokens"]) == Decimal(row["ledger_tokens"]) == 6
+            assert len(ok(operator.get(f"/v1/orders/{order_id}"))["fills"]) == 1
+    finally:
+        again.stop()
