@@ -39,6 +39,7 @@ TREASURY = WalletAddress("0x" + "7e" * 20)
 OWN = WalletAddress("0x" + "0a" * 20)
 KEPT = WalletAddress("0x" + "0b" * 20)
 MSFT = Symbol("MSFT")
+ORDER = OrderId("27249853-0506-59dd-8643-58d0769976dd")
 
 _investors = st.sampled_from([InvestorId(f"inv-{n}") for n in range(4)])
 _wallets = st.sampled_from([WalletAddress("0x" + f"{n:040x}") for n in range(1, 5)])
@@ -177,7 +178,7 @@ def test_the_audit_finds_exactly_the_settlements_no_known_quote_explains(
         (
             "firm-quotes",
             FIRM_QUOTE_EVENTS,
-            FirmQuoteIssued(AT, OrderId("27249853-0506-59dd-8643-58d0769976dd"), InvestorId("inv-a"), MSFT, quote(OWN)),
+            FirmQuoteIssued(AT, ORDER, InvestorId("inv-a"), MSFT, quote(OWN)),
         ),
         ("settlement-audit", AUDIT_EVENTS, SettlementsAudited(AT, MSFT, 12, 3)),
     ],

@@ -92,6 +92,7 @@ from equitoken.issuance.models.books import (
     investor_tokens,
     issuer_cash,
 )
+from equitoken.issuance.models.instant_book import Committed
 from equitoken.issuance.orders import (
     FeeSchedule,
     Order,
@@ -410,7 +411,15 @@ class IssuanceEngine:
             )
         )
         context = ModelContext(
-            self.chain, self.store, books, self.clock, self.calendar, self.prices, self.fees, self.gate
+            self.chain,
+            self.store,
+            books,
+            self.clock,
+            self.calendar,
+            self.prices,
+            self.fees,
+            self.gate,
+            self._outstanding,
         )
         built = build(listing, context)
         if built.name is not model:
@@ -662,6 +671,18 @@ class IssuanceEngine:
         probe.apply(event)  # refused before it is journaled
         journal.append(self.store, CUSTODY_STREAM, f"custody:{investor}", at, event)
         self.custody.apply(event)
+
+    def _outstanding(self, symbol: Symbol) -> Decimal:
+        """Return the net shares of ``symbol`` committed by firm quotes out (buys positive)."""
+        net = Decimal(0)
+        for plan in {p.key: p for p in self.executor.awaiting().values()}.values():
+            if plan.symbol != symbol:
+                continue
+            for event in plan.events:
+                if isinstance(event, Committed):
+                    shares = event.commitment.shares.value
+                    net += shares if event.commitment.side is Side.BUY else -shares
+        return net
 
     def custody_wallet(self, investor: InvestorId) -> WalletAddress | None:
         """Return the self-custody wallet of ``investor``, or ``None`` when the platform keeps its wallet."""
@@ -1139,7 +1160,10 @@ class IssuanceEngine:
         1. the chain's clock follows the platform's;
         2. orders whose time in force ran out expire (before any model may fill them);
         3. resting orders are decided again by compliance: an investor who is no longer eligible
-           (KYC lapsed, sanctioned, struck off the whitelist) has the order cancelled with the reason;
+           (KYC lapsed, sanctioned, struck off the whitelist) has the order cancelled with the reason
+           (not one whose firm quote is out: the token's own compliance decides that settlement);
+           firm quotes out are looked for on chain (booked if settled, ended if expired) and every
+           settlement contract is audited for quotes the platform never issued;
         4. each model does what is due and fills waiting orders — never an IOC order (it had its one
            attempt), never a buy of a listing whose minting is halted; a model that fails is recorded
            and the others go on (a failure that is not a refusal halts its listing's minting);
@@ -1151,6 +1175,7 @@ class IssuanceEngine:
             self.mirror_transfers()
             self._expire_due()
             self._recheck_compliance()
+        self._recover()  # the chain's time moved up: a firm quote out may have expired (or settled) since
         try:
             self.audit_settlements()
         except DomainError as failed:  # the audit must not stop time; it is tried again next tick
