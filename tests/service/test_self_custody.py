@@ -131,6 +131,8 @@ def test_a_self_custody_investor_settles_a_firm_quote_from_its_own_wallet(server
         with server.client(investor_key(operator, "inv-own")) as own:
             start = holdings(own, "inv-own")
             assert start["wallet"] == wallet.address and Decimal(start["stablecoin"]) == 20000
+            day = {"investor_id": "inv-own", "symbol": "MSFT", "side": "buy", "quantity": "1"}
+            refused(own.post("/v1/orders", json=day), 422, "FIRM_QUOTE_REQUIRED")  # it would rest, unsettled
             quote = firm(own, "inv-own", "10", "own-q1")
             assert quote["wallet"] == wallet.address and quote["side"] == "buy"
             assert quote["order"]["state"] == "accepted" and quote["order"]["fills"] == []

@@ -64,7 +64,7 @@ from equitoken.domain.errors import DomainError, InfrastructureError
 from equitoken.domain.ids import InvestorId, OrderId, Symbol, WalletAddress
 from equitoken.domain.instants import utc
 from equitoken.domain.market import MarketStatus, ReferencePrice
-from equitoken.domain.trading import Side
+from equitoken.domain.trading import OrderType, Side
 from equitoken.domain.values import Money, Price, Shares, TokenAmount
 from equitoken.issuance import journal
 from equitoken.issuance.custody_events import CUSTODY_EVENTS, CustodyState, SelfCustodyRegistered
@@ -853,6 +853,16 @@ class IssuanceEngine:
         order is closed.
         """
         model = self.model(request.symbol)
+        if (
+            isinstance(model, QuoteSettling)
+            and self.custody.settles_itself(request.wallet)
+            and (request.time_in_force is not TimeInForce.IOC or request.order_type is not OrderType.MARKET)
+        ):
+            # Its quote waits for the wallet to settle it: a resting order would be quoted again and again.
+            raise DomainError(
+                "FIRM_QUOTE_REQUIRED",
+                f"{request.wallet} settles its own quotes: take a firm quote (a market order, IOC)",
+            )
         self._recover()
         state: dict[str, Submission] = {}
 

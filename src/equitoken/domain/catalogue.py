@@ -519,6 +519,7 @@ _TABLE: Final[dict[str, tuple[Kind, str]]] = {
     "FIRM_QUOTE_UNSUPPORTED": _refused("that listing or fee cannot be quoted firm to a self-custody wallet"),
     "FIRM_QUOTE_OUTSTANDING": _conflict("the signed quote may still settle; it ends then or at expiry"),
     "FIRM_QUOTE_UNAVAILABLE": _refused("the order has no quote left to settle"),
+    "FIRM_QUOTE_REQUIRED": _refused("a self-custody wallet trades an instant listing by firm quote"),
     "TX_MALFORMED": _invalid("not a well-formed signed transaction"),
     "TX_WRONG_CHAIN": _refused("the transaction is signed for another chain, or for none"),
     "TX_SENDER_UNKNOWN": _refused("the relay sends only for self-custody investors' wallets"),
