@@ -17,6 +17,8 @@ from eth_abi import encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from equitoken.adapters.chain.keys import DeterministicKeyRing
+from equitoken.app.issuance import investor_label
 from equitoken.app.sandbox import SandboxSpec
 from equitoken.app.service import Service
 from equitoken.app.settings import load_settings
@@ -97,6 +99,10 @@ def test_a_settlement_made_while_nothing_books_is_booked_once_after_restart(tmp_
         assert second.engine.halted() == {} and second.engine.invariants_ok
         second.tick()
         assert second.holder(INVESTOR).wallet == holder.wallet  # custody survived the restart
+        # Nothing was derived for the investor, before or after the restart: no key, no label.
+        ring = second.engine.chain.keyring
+        assert isinstance(ring, DeterministicKeyRing) and investor_label(INVESTOR) not in ring.labels()
+        assert holder.wallet.to_bytes() not in ring.addresses()
     finally:
         die(second)
 
