@@ -23,10 +23,11 @@ from equitoken.domain.trading import Side
 from equitoken.domain.values import Money, Shares
 from equitoken.issuance.models import ModelName
 from equitoken.issuance.models.base import Holder
-from equitoken.issuance.models.books import hedge_pending
+from equitoken.issuance.models.books import hedge_pending, investor_tokens
 from equitoken.issuance.models.instant import InstantSettings, build_instant_model
 from equitoken.issuance.orders import OrderState
 from equitoken.ledger.accounts import Asset
+from equitoken.ports.chain import ChainQuote, QuoteSide
 from tests.issuance.world import World, ny
 
 MSFT = Symbol("MSFT")
@@ -89,3 +90,67 @@ def test_firm_quotes_out_count_against_the_cap_and_an_expired_one_releases_it() 
     second = desk.firm_quote("t", "b2", bob, MSFT, Side.BUY, Shares("1000"))  # the cap was released
     assert second.order.state is OrderState.ACCEPTED
     assert world.backed() and world.engine.halted() == {}
+
+
+MONDAY = ny(2012, 11, 19, 10, 0)  # in session: every fill is hedged at once
+
+
+def listed_in_session() -> World:
+    world = World.start(MONDAY)
+    world.list(
+        "MSFT",
+        ModelName.INSTANT,
+        "instant-execution",
+        partial(build_instant_model, settings=InstantSettings()),
+    )
+    return world
+
+
+def test_a_self_custody_buy_then_sell_settle_from_the_wallet_and_book_as_any_instant_fill() -> None:
+    world = listed_in_session()
+    alice, key = own_investor(world, "alice")
+    desk = SelfCustody(world.engine)
+    buy = desk.firm_quote("t", "buy", alice, MSFT, Side.BUY, Shares("10"))
+    approve = APPROVE + encode(["address", "uint256"], [buy.quote.settlement.value, 10**30])
+    send(world, key, world.engine.stablecoin, approve, 0)
+    send(world, key, buy.quote.settlement, buy.calldata, 1)
+    assert world.engine.book_settlements() == (buy.order.order_id,)
+    assert world.engine.book_settlements() == ()  # once
+    sell = desk.firm_quote("t", "sell", alice, MSFT, Side.SELL, Shares("4"))
+    cash = world.cash(alice)
+    send(world, key, sell.quote.settlement, sell.calldata, 2)  # burns its tokens, the treasury pays
+    assert world.engine.book_settlements() == (sell.order.order_id,)
+    assert world.tokens("MSFT", alice) == 6 and world.cash(alice) == cash + sell.notional
+    token = world.engine.model(MSFT).listing.token
+    assert world.balance(investor_tokens(alice.investor, MSFT), token) == 6  # the ledger = the chain
+    for made in (buy, sell):
+        assert world.engine.orders.order(made.order.order_id).state is OrderState.SETTLED
+    assert world.balance(hedge_pending(MSFT), Asset.share(MSFT)) == 0  # both hedged at the broker
+    assert world.backed() and world.engine.halted() == {}
+
+
+def test_a_settlement_of_a_quote_the_platform_never_journaled_halts_the_listing() -> None:
+    world = listed_in_session()
+    alice, key = own_investor(world, "alice")
+    model = world.engine.model(MSFT)
+    settlement = model.settlement  # type: ignore[attr-defined]
+    approve = APPROVE + encode(["address", "uint256"], [settlement.value, 10**30])
+    send(world, key, world.engine.stablecoin, approve, 0)
+    # A quote signed with the platform's key but recorded nowhere (a lost journal, a leaked key).
+    stray = ChainQuote(
+        settlement,
+        alice.wallet,
+        QuoteSide.BUY,
+        model.listing.instrument.amount("1"),
+        Money("30"),
+        FRIDAY_AFTER_CLOSE,
+        "never-journaled",
+    )
+    signed = world.engine.chain.sign_quote(stray)
+    send(world, key, settlement, world.engine.chain.settle_calldata(signed), 1)
+    world.engine.tick()
+    halted = world.engine.halted()
+    assert MSFT in halted and "SETTLEMENT_UNKNOWN_QUOTE" in halted[MSFT]
+    assert any("SETTLEMENT_UNKNOWN_QUOTE" in f for f in world.engine.log.failures)
+    world.engine.tick()  # reported once, not at every tick
+    assert sum("SETTLEMENT_UNKNOWN_QUOTE" in f for f in world.engine.log.failures) == 1
