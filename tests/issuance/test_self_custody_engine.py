@@ -24,7 +24,7 @@ from equitoken.domain.values import Money, Shares
 from equitoken.issuance.models import ModelName
 from equitoken.issuance.models.base import Holder
 from equitoken.issuance.models.books import hedge_pending, investor_tokens
-from equitoken.issuance.models.instant import InstantSettings, build_instant_model
+from equitoken.issuance.models.instant import InstantModel, InstantSettings, build_instant_model
 from equitoken.issuance.orders import OrderState
 from equitoken.ledger.accounts import Asset
 from equitoken.ports.chain import ChainQuote, QuoteSide
@@ -133,7 +133,8 @@ def test_a_settlement_of_a_quote_the_platform_never_journaled_halts_the_listing(
     world = listed_in_session()
     alice, key = own_investor(world, "alice")
     model = world.engine.model(MSFT)
-    settlement = model.settlement  # type: ignore[attr-defined]
+    assert isinstance(model, InstantModel)
+    settlement = model.settlement
     approve = APPROVE + encode(["address", "uint256"], [settlement.value, 10**30])
     send(world, key, world.engine.stablecoin, approve, 0)
     # A quote signed with the platform's key but recorded nowhere (a lost journal, a leaked key).
