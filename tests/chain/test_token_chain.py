@@ -8,6 +8,7 @@ composability — on the embedded EVM and on an anvil node (skipped without anvi
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ from decimal import Decimal
 import pytest
 
 from equitoken.adapters.chain.facade import unlimited
+from equitoken.app.corporate_actions import schedule_multiplier
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import InvestorId, Symbol, WalletAddress
 from equitoken.domain.reasons import Reason
@@ -422,6 +424,21 @@ def test_multiplier_takes_effect_at_its_time_and_refuses_a_used_nonce(w: World) 
     later = MultiplierUpdate(Decimal("2.04"), effective + timedelta(days=2), 2)
     w.chain.schedule_multiplier(w.instrument, later)
     assert w.chain.multiplier_history(w.instrument) == [update, later]
+
+
+def test_a_multiplier_scheduled_at_the_latest_block_time_is_taken_however_long_ago_it_was_read(
+    w: World,
+) -> None:
+    # anvil's clock runs on with the wall clock: the block that mined the schedule used to be a second
+    # or more later than the block time read before it, and the chain refused the update as in the
+    # past (a split or a reinvestment then failed at random in the crash slice on PostgreSQL + anvil).
+    w.travel(timedelta(hours=1))
+    read = w.now()
+    time.sleep(1.2)  # long enough for anvil's next block to be a second later; nothing on the others
+    update = schedule_multiplier(w.chain, w.dev, w.instrument, Decimal(2), read, 1)
+    assert update.effective_at == read
+    assert w.chain.multiplier_history(w.instrument) == [update]
+    assert w.chain.multiplier(w.instrument) == Decimal(2)  # in force from the block that carried it
 
 
 # ------------------------------------------------------------------ quotes (EIP-712 DvP)

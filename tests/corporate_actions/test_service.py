@@ -234,6 +234,50 @@ def test_direct_pays_holders_of_record_even_after_they_sell_holds_unclaimed_and_
     assert world.backed()
 
 
+@pytest.mark.parametrize("model", MODELS)
+def test_a_dividend_too_small_to_pay_a_cent_of_is_done_with_nothing_moved(model: ModelName) -> None:
+    # A thousandth of a share at $0.0001 is a gross below a micro-dollar: the funding entry had no
+    # postings, was refused (UNBALANCED_ENTRY) and retried at every tick, never marked paid (found by
+    # the crash harness, where an instant listing's holders had all sold before the record instant).
+    made = setup(model, shares="0.001")
+    world, alice = made.world, made.alice
+    action = dividend("0.0001")
+    made.service.announce([action])
+    cash_before = world.cash(alice)
+
+    made.due_at(EX_OPEN)
+    made.due_at(PAY_OPEN)
+
+    assert made.service.failures == []
+    assert made.service.paid(action.action_id)
+    assert world.cash(alice) == cash_before
+    assert world.backed()
+    assert made.due_at(ny(2012, 12, 5, 10, 0)) == [] and made.service.failures == []
+
+
+def test_a_dividend_with_no_token_outstanding_is_done_with_nothing_bought() -> None:
+    # Every holder sold back before the ex-date (instant execution burns what it buys back): no share
+    # is of record and no token is out, so there is nothing to reinvest and no one to pass it on to
+    # (it was refused NO_TOKENS at every tick; found by the crash harness, seed slice-3).
+    made = setup(ModelName.INSTANT, shares="100")
+    world, engine, alice = made.world, made.world.engine, made.alice
+    sold = engine.submit(world.sell(alice, "MSFT", "100"))
+    assert sold.order.state in (OrderState.FILLED, OrderState.SETTLED)
+    world.at(ny(2012, 11, 23, 12, 0))  # the sale settles before the ex-date
+    assert engine.backing(MSFT).tokens == 0
+    action = dividend("0.23")
+    made.service.announce([action])
+    multiplier = engine.chain.multiplier(made.model.listing.instrument)
+
+    made.due_at(EX_OPEN)
+    made.due_at(PAY_OPEN)
+
+    assert made.service.failures == []
+    assert made.service.paid(action.action_id)
+    assert engine.chain.multiplier(made.model.listing.instrument) == multiplier
+    assert world.backed()
+
+
 @pytest.mark.parametrize("model", [ModelName.INVENTORY, ModelName.INSTANT])
 def test_a_reinvested_dividend_raises_the_multiplier_exactly_to_the_shares_bought(model: ModelName) -> None:
     made = setup(model, shares="100")

@@ -35,15 +35,19 @@ def clean(operator: httpx.Client) -> None:
     assert ok(operator.get(f"/v1/listings/{SYMBOL}"))["backed"] is True
 
 
-def unfilled(operator: httpx.Client, order: dict[str, str]) -> None:
-    """Submit an order the chain must refuse to settle; check nothing filled and minting is not halted.
+def unfilled(operator: httpx.Client, order: dict[str, str], code: str) -> None:
+    """Submit an order the chain must refuse to settle; check it is refused with the chain's ``code``.
 
-    The chain refuses the transfer (SENDER_FROZEN, PAUSED), and the engine cancels the order; the
-    order's answer does not carry why (the engine's log does).
+    The order was accepted, then refused where it executes: it stays on the record as cancelled with
+    that code, nothing filled, and minting is not halted (a refusal is not a failure).
     """
     before = position(operator, order["investor_id"]).get("tokens")
-    answer = ok(operator.post("/v1/orders", json=order), 201)
-    assert answer["state"] == "cancelled" and answer["filled_shares"] == "0", answer
+    answer = operator.post("/v1/orders", json=order)
+    problem = answer.json()
+    assert answer.status_code == 422 and problem["code"] == code, problem
+    recorded = ok(operator.get(f"/v1/orders/{problem['order_id']}"))
+    assert recorded["state"] == "cancelled" and recorded["filled_shares"] == "0", recorded
+    assert recorded["end_code"] == code and code in recorded["end_reason"], recorded
     assert position(operator, order["investor_id"]).get("tokens") == before
     assert ok(operator.get("/v1/halts")) == []
 
@@ -121,7 +125,7 @@ def test_a_frozen_wallet_cannot_sell_until_unfrozen_and_a_partial_freeze_shows(
         state = ok(desk.get(f"{base}/enforcement"))
         assert [f["investor_id"] for f in state["frozen"]] == [a]
         sell = {"investor_id": a, "symbol": SYMBOL, "side": "sell", "quantity": "1"}
-        unfilled(operator, sell)
+        unfilled(operator, sell, "SENDER_FROZEN")
         ok(desk.post(f"{base}/unfreezes", json={"investor_id": a, "reason": "cleared"}), 201)
         assert ok(desk.get(f"{base}/enforcement"))["frozen"] == []
         ok(desk.post(f"{base}/freezes", json={"investor_id": a, "tokens": "2", "reason": "lien"}), 201)
@@ -154,7 +158,7 @@ def test_a_paused_token_trades_nothing_and_a_retry_replays_the_pause(
         refused(desk.post(f"{base}/pause", json={"reason": "again"}), 409, "TOKEN_ALREADY_PAUSED")
         assert ok(desk.get(f"{base}/enforcement"))["paused"] is True
         buy = {"investor_id": a, "symbol": SYMBOL, "side": "buy", "quantity": "1"}
-        unfilled(operator, buy)
+        unfilled(operator, buy, "PAUSED")
         ok(desk.post(f"{base}/unpause", json={"reason": "incident 7 closed"}), 201)
         assert ok(desk.get(f"{base}/enforcement"))["paused"] is False
         assert ok(operator.post("/v1/orders", json=buy), 201)["state"] == "settled"

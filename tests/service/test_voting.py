@@ -49,6 +49,7 @@ def test_a_holder_of_record_votes_and_the_result_counts_its_shares(server: Serve
         issue = {"investor_id": SAMPLE, "shares": "50", "price": price}
         held = ok(operator.post("/v1/listings/KO/issuance", json=issue), 201)
         assert held["tokens"] == "50"
+        (wallet,) = ok(operator.get(f"/v1/investors/{SAMPLE}"))["wallets"]
         body = {"investor_id": OUTSIDER, "name": "No Shares", "residence": "DE", "category": "professional"}
         ok(operator.post("/v1/investors", json=body), 201)
 
@@ -74,7 +75,7 @@ def test_a_holder_of_record_votes_and_the_result_counts_its_shares(server: Serve
         wait_until(operator, datetime.fromisoformat(made["opens_at"]))
         ballot = ok(sample.post(path, json={"investor_id": SAMPLE, "option": "for"}), 201)
         assert ballot["option"] == "for" and ballot["nonce"] == 0 and ballot["signature"].startswith("0x")
-        assert ballot["voter"] == held["wallet"]
+        assert ballot["voter"] == wallet
         refused(
             operator.post(path, json={"investor_id": OUTSIDER, "option": "for"}),
             422,
@@ -84,7 +85,7 @@ def test_a_holder_of_record_votes_and_the_result_counts_its_shares(server: Serve
         refused(sample.post(path, json={"investor_id": SAMPLE, "option": "maybe"}), 400, "INVALID_CHOICE")
         listed = ok(sample.get(f"/v1/proposals/{proposal}"))
         assert listed["open"] is True and listed["ballots"] == 1 and listed["result"] is None
-        assert [b["voter"] for b in ok(operator.get(path))] == [held["wallet"]]
+        assert [b["voter"] for b in ok(operator.get(path))] == [wallet]
         refused(sample.get(path), 403, "ACCESS_DENIED")  # every voter's ballots: a platform read
 
         wait_until(operator, datetime.fromisoformat(made["closes_at"]))

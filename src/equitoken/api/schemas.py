@@ -8,6 +8,8 @@ the OpenAPI document and the bodies cannot drift apart.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -351,7 +353,29 @@ class OrderOut(BaseModel):
     filled_notional: str
     rejection_code: str | None
     rejection: str | None
+    end_code: str | None
+    """The reason code a cancelled or expired order ended with, when the engine ended it."""
+    end_reason: str | None
+    """Why a cancelled or expired order ended (the client's cancel, the chain's refusal, its expiry)."""
     fills: list[FillOut]
+
+
+_CODED = re.compile(r"^([A-Z][A-Z0-9_]{1,63}): ")
+"""How the engine words the end of an order it ended: ``CODE: sentence`` (a client's cancel is not)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ending:
+    """The reason code and sentence an order the engine ended carries."""
+
+    code: str
+    reason: str
+
+
+def ending(order: Order) -> Ending | None:
+    """Return the code and sentence an ended order carries, or ``None`` (not ended, or by its client)."""
+    found = None if order.ended is None else _CODED.match(order.ended)
+    return None if found is None or order.ended is None else Ending(found.group(1), order.ended)
 
 
 def order_out(order: Order) -> OrderOut:
@@ -377,6 +401,8 @@ def order_out(order: Order) -> OrderOut:
         filled_notional=text(order.filled_notional.amount),
         rejection_code=None if rejected is None else rejected.code,
         rejection=None if rejected is None else rejected.message,
+        end_code=None if (ended := ending(order)) is None else ended.code,
+        end_reason=order.ended,
         fills=[
             FillOut(
                 fill_id=f.fill_id,

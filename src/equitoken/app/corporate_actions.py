@@ -82,7 +82,7 @@ from equitoken.issuance.models import ModelName
 from equitoken.issuance.models.books import custody, hedge_pending, in_flight
 from equitoken.ledger.entries import EntryDraft
 from equitoken.ports.broker import BrokerOrder, CustodyPosition
-from equitoken.ports.chain import MultiplierUpdate
+from equitoken.ports.chain import CorporateActionsChain, DevChain, Instrument, MultiplierUpdate
 
 log = logging.getLogger(__name__)
 
@@ -479,13 +479,7 @@ class CorporateActionService:
             reason = f"multiplier nonce {nonce} of {symbol} is taken on chain by another action"
             self._engine.halt_minting(symbol, reason)
             raise DomainError("MULTIPLIER_NONCE_CONFLICT", reason + "; finish or reconcile it first")
-        at = max(at.replace(microsecond=0), chain.block_time())
-        if chain.dev is not None:
-            # A development node's clock runs on by itself (anvil's moves with the wall clock): a second
-            # passing between reading the block time and mining the schedule would make the chain refuse
-            # it as in the past (MULTIPLIER_EFFECTIVE_TIME_IN_THE_PAST), at random. Pin that block to it.
-            chain.dev.set_next_block_time(at)
-        chain.schedule_multiplier(instrument, MultiplierUpdate(multiplier, at, nonce))
+        schedule_multiplier(chain, chain.dev, instrument, multiplier, at, nonce)
 
     # -- dividends -----------------------------------------------------------------------------
 
@@ -536,12 +530,15 @@ class CorporateActionService:
         name = model.name.value
         now = self._pay_open(action)
         funded = f"ca:{action.action_id}:funded"
-        if engine.store.entry(funded) is None:
+        lines = postings.dividend_funded(name, split.gross, split.withheld, split.unclaimed_total)
+        # No holder of record (every token sold before the record instant), or a gross below a cent:
+        # nothing moves, and an entry of no postings would be refused (UNBALANCED_ENTRY) at every tick.
+        if lines and engine.store.entry(funded) is None:
             engine.store.post(
                 EntryDraft(
                     funded,
                     now,
-                    postings.dividend_funded(name, split.gross, split.withheld, split.unclaimed_total),
+                    lines,
                     f"{symbol} dividend {action.per_share}/sh: gross {split.gross},"
                     f" withheld {split.withheld}, unclaimed {split.unclaimed_total}, dust {split.dust}",
                     {"action_id": action.action_id, "dust": str(split.dust.amount)},
@@ -587,14 +584,15 @@ class CorporateActionService:
         rate = Bps(recorded.withholding)
         due = dividends.entitlement(recorded.issuer_shares, action.per_share, rate)
         received = f"ca:{action.action_id}:received"
-        if engine.store.entry(received) is None:
+        lines = postings.dividend_received(funding, name, due.gross, due.withheld, due.dust)
+        if lines and engine.store.entry(received) is None:  # nothing of record, nothing to post
             engine.store.post(
                 EntryDraft(
                     received,
                     # The issuer's entitlement is fixed at the record instant; the broker's cash follows on
                     # the pay date (the funding account fronts the purchase until then).
                     utc(engine.clock.now()),
-                    postings.dividend_received(funding, name, due.gross, due.withheld, due.dust),
+                    lines,
                     f"{symbol} dividend {action.per_share}/sh on {recorded.issuer_shares} shares: gross"
                     f" {due.gross}, withheld {due.withheld}, dust {due.dust}",
                     {"action_id": action.action_id},
@@ -608,7 +606,12 @@ class CorporateActionService:
             reference = engine.prices.reference_price(symbol, now)
             if reference.stale:
                 raise DomainError("STALE_PRICE", f"no fresh {symbol} price to reinvest at")
-            purchase = reinvest.plan(backing.tokens, backing.held, budget, reference.price, self._pad)
+            if backing.tokens == 0:
+                # No token outstanding: there is no one to pass a purchase on to. Nothing is bought;
+                # what the budget holds waits in the carry for the holders of a later one.
+                purchase = reinvest.ReinvestPlan(Shares(0), current.multiplier, Shares(0))
+            else:
+                purchase = reinvest.plan(backing.tokens, backing.held, budget, reference.price, self._pad)
             price = reference.price.amount
             planned = ReinvestmentPlanned(
                 action.action_id, symbol, purchase.shares, purchase.multiplier, purchase.step, budget, price
@@ -689,3 +692,34 @@ def _figures(part: object) -> dict[str, Any]:
 
 def _repeat(action: CorporateAction, at: datetime, current: InstrumentVersion) -> Outcome:
     return Outcome(action.action_id, action.symbol, "repeat", at, current.version, current.multiplier)
+
+
+class TimedChain(CorporateActionsChain, Protocol):
+    """A chain that schedules multipliers and tells the latest block's time."""
+
+    def block_time(self) -> datetime:
+        """Return the latest block's time."""
+        ...
+
+
+def schedule_multiplier(
+    chain: TimedChain,
+    dev: DevChain | None,
+    instrument: Instrument,
+    multiplier: Decimal,
+    at: datetime,
+    nonce: int,
+) -> MultiplierUpdate:
+    """Schedule ``multiplier`` from ``at`` (or the latest block's time if later); return the update.
+
+    A development node's clock runs on by itself (anvil's moves with the wall clock): a second passing
+    between reading the block time and mining the schedule would have the chain refuse it as in the
+    past (``MULTIPLIER_EFFECTIVE_TIME_IN_THE_PAST``), at random. On such a chain (``dev``) the block
+    that carries the schedule is pinned to its effective time.
+    """
+    effective = max(at.replace(microsecond=0), chain.block_time())
+    if dev is not None:
+        dev.set_next_block_time(effective)
+    update = MultiplierUpdate(multiplier, effective, nonce)
+    chain.schedule_multiplier(instrument, update)
+    return update

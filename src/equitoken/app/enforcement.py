@@ -11,12 +11,16 @@ engine's commands mined, so ``IssuanceEngine.mirror_transfers`` books it from th
 token account to the receiving one's, at once (the service calls it after the transaction), and the
 reserve check runs after it. A pause or a freeze moves nothing.
 
-Crash safety: these transactions go to the chain directly, not through the executor's outbox. A crash
-after the transaction and before its end is journaled leaves an ``EnforcementIntended`` alone (a clean
-refusal by the chain is journaled as ``EnforcementRefused``): ``unfinished`` lists them for an officer
-to check against the chain before acting again — a forced transfer sent twice moves twice. The ledger
-side is safe either way: the mirror books the chain's ``Transfer`` once, by its log, whenever it next
-looks.
+Crash safety: the intent is journaled before its transaction is sent, under a request id. Given the
+request's idempotency key (``EnforcementService(engine, idempotency=…)``, as the API does with its
+``Idempotency-Key``), the id is derived from it, so a retry after a crash finds its intent: an action
+journaled as taken (or refused) is answered from the record; one left unfinished — the kill came
+between the journal and the chain, or between the chain and the journal — is matched on the chain
+first (the token's event of that action, for that wallet and amount, from the intent's block on, not
+claimed by another action) and sent only if the chain has none: a forced transfer is never sent
+twice. Without a key every call is a new action, and ``unfinished`` lists what a crash left for an
+officer to check. The ledger side is safe either way: the mirror books the chain's ``Transfer`` once,
+by its log, whenever it next looks.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from decimal import Decimal
 from equitoken.app.issuance import IssuanceEngine, investor_label
 from equitoken.compliance.book import BindWallet
 from equitoken.domain.errors import DomainError
-from equitoken.domain.ids import InvestorId, Symbol, WalletAddress
+from equitoken.domain.ids import InvestorId, Symbol, WalletAddress, content_hash
 from equitoken.domain.instants import utc
 from equitoken.domain.values import TokenAmount
 from equitoken.issuance import journal
@@ -127,13 +131,20 @@ def reason_of(reason: str) -> str:
     return kept
 
 
+def _refused_again(code: str, sentence: str) -> DomainError:
+    """Return the refusal a retry answers: the code the chain refused the first try with."""
+    return DomainError(code, sentence)
+
+
 class EnforcementService:
     """The pauser's and agent's tools over the engine's chain, journaled (rules: module doc)."""
 
-    def __init__(self, engine: IssuanceEngine) -> None:
+    def __init__(self, engine: IssuanceEngine, *, idempotency: str | None = None) -> None:
+        """Serve one request over ``engine``; ``idempotency`` is its key, unique to its caller, if any."""
         self._engine = engine
         self._store = engine.store
         self._chain = engine.chain
+        self._idempotency = idempotency
 
     # -- commands ------------------------------------------------------------------------------
 
@@ -333,7 +344,13 @@ class EnforcementService:
         """Journal the intent, send the transaction, journal its hash; mirror what it moved; check."""
         engine = self._engine
         reason = reason_of(reason)
-        request = uuid.uuid4().hex
+        if self._idempotency is None:
+            request = uuid.uuid4().hex
+        else:
+            request = content_hash(f"enforcement:{self._idempotency}")[:32]
+            prior = next((a for a in self.actions() if a.intended.request == request), None)
+            if prior is not None:
+                return self._resume(prior, action, symbol, target)
         engine.sync_chain_time()
         at = utc(engine.clock.now())
         intended = EnforcementIntended(
@@ -363,11 +380,104 @@ class EnforcementService:
                     EnforcementRefused(end, request, refused.code),
                 )
             raise
+        return self._taken(intended, tx)
+
+    def _taken(self, intended: EnforcementIntended, tx: ChainTx) -> Enforced:
+        """Journal the action's transaction; book what it moved and check the reserves."""
+        engine = self._engine
         done = utc(engine.clock.now())
-        taken = EnforcementTaken(done, request, tx.tx_hash, tx.block)
-        journal.append(self._store, STREAM, f"taken:{request}", done, taken)
+        taken = EnforcementTaken(done, intended.request, tx.tx_hash, tx.block)
+        journal.append(self._store, STREAM, f"taken:{intended.request}", done, taken)
         # Not an engine command: its block is a holder's to the mirror, which books the move between
         # the investors' accounts now rather than at the next tick; then the reserves are checked.
         engine.mirror_transfers()
         engine.check()
         return Enforced(intended, taken)
+
+    def _resume(self, prior: Enforced, action: str, symbol: Symbol, target: Target) -> Enforced:
+        """Answer a retry of ``prior``: from the record, from the chain, or by sending it now."""
+        asked = prior.intended
+        same = (asked.action, asked.symbol, asked.wallet, asked.to_wallet) == (
+            action,
+            symbol,
+            target.wallet,
+            target.to_wallet,
+        )
+        if not same or (action != "recovery" and asked.tokens != target.tokens):
+            raise DomainError(
+                "IDEMPOTENCY_CONFLICT",
+                f"this idempotency key was used for another enforcement action ({asked.action} of"
+                f" {asked.symbol})",
+            )
+        if prior.taken is not None:
+            return prior
+        if prior.refused is not None:
+            raise _refused_again(prior.refused, f"the chain refused {asked.action} of {asked.symbol} before")
+        found = self._on_chain(asked)
+        if found is not None:
+            return self._taken(asked, found)
+        # Journaled, never reached the chain: send it now, under the same request.
+        send = self._sender(asked)
+        self._engine.sync_chain_time()
+        return self._taken(asked, send())
+
+    def _on_chain(self, asked: EnforcementIntended) -> ChainTx | None:
+        """Return the transaction that carried out ``asked``, if the chain holds one (module doc)."""
+        instrument = self._instrument(asked.symbol)
+        name, wanted = self._signature(asked, instrument)
+        claimed = {a.taken.tx_hash for a in self.actions() if a.taken is not None}
+        start = self._chain.block_at(asked.at)
+        for event in self._chain.events(instrument.token, start):
+            if event.name != name or event.tx_hash in claimed:
+                continue
+            if all(event.args.get(arg) == value for arg, value in wanted.items()):
+                return ChainTx(event.tx_hash, event.block, 0, (event,))
+        return None
+
+    def _signature(self, asked: EnforcementIntended, instrument: Instrument) -> tuple[str, dict[str, object]]:
+        """Return the token event ``asked`` emits when carried out, and the arguments that name it."""
+        wallet, to_wallet = asked.wallet, asked.to_wallet
+        amount = None if asked.tokens is None else self._amount(instrument, asked.tokens)
+        match asked.action:
+            case "pause":
+                return "Paused", {}
+            case "unpause":
+                return "Unpaused", {}
+            case "freeze":
+                return "AddressFrozen", {"userAddress": wallet, "isFrozen": True}
+            case "unfreeze":
+                return "AddressFrozen", {"userAddress": wallet, "isFrozen": False}
+            case "freeze-partial":
+                return "TokensFrozen", {"userAddress": wallet, "amount": amount}
+            case "unfreeze-partial":
+                return "TokensUnfrozen", {"userAddress": wallet, "amount": amount}
+            case "forced-transfer":
+                return "ForcedTransfer", {"sender": wallet, "receiver": to_wallet, "amount": amount}
+            case "recovery":
+                return "RecoverySuccess", {"lostWallet": wallet, "newWallet": to_wallet}
+        raise DomainError(
+            "STORE_CORRUPT", f"enforcement request {asked.request}: unknown action {asked.action!r}"
+        )
+
+    def _sender(self, asked: EnforcementIntended) -> Callable[[], ChainTx]:
+        """Return what sends ``asked`` to the chain again (after a crash left it unsent)."""
+        chain, instrument = self._chain, self._instrument(asked.symbol)
+        wallet, to_wallet, investor = asked.wallet, asked.to_wallet, asked.investor
+        amount = None if asked.tokens is None else self._amount(instrument, asked.tokens)
+        match asked.action:
+            case "pause":
+                return lambda: chain.pause(instrument)
+            case "unpause":
+                return lambda: chain.unpause(instrument)
+            case "freeze" | "unfreeze" if wallet is not None:
+                frozen = asked.action == "freeze"
+                return lambda: chain.set_address_frozen(instrument, wallet, frozen)
+            case "freeze-partial" if wallet is not None and amount is not None:
+                return lambda: chain.freeze_partial_tokens(instrument, wallet, amount)
+            case "unfreeze-partial" if wallet is not None and amount is not None:
+                return lambda: chain.unfreeze_partial_tokens(instrument, wallet, amount)
+            case "forced-transfer" if wallet is not None and to_wallet is not None and amount is not None:
+                return lambda: chain.forced_transfer(instrument, wallet, to_wallet, amount)
+            case "recovery" if wallet is not None and to_wallet is not None and investor is not None:
+                return lambda: chain.recovery_address(instrument, wallet, to_wallet, investor)
+        raise DomainError("STORE_CORRUPT", f"enforcement request {asked.request} cannot be sent as journaled")

@@ -43,6 +43,7 @@ from decimal import Decimal
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, runtime_checkable
 
 from equitoken.adapters.chain.facade import ChainFacade
+from equitoken.app import primary
 from equitoken.app.bootstrap import Platform
 from equitoken.app.brokerage import Brokerage
 from equitoken.app.cash_out import Way, cash_out_entry, made_before, refuse_cash_out
@@ -794,11 +795,15 @@ class IssuanceEngine:
         *,
         acquired_at: datetime | None = None,
         regulation: Regulation = Regulation.NONE,
-    ) -> None:
+        key: str | None = None,
+    ) -> datetime:
         """Issue new shares to a holder under a model whose issuer issues directly (direct ownership).
 
         The compliance desk mints on chain and journals the holding (its lockup and flowback then
-        follow the regulation); the model books the register, the tokens and the payment.
+        follow the regulation); the model books the register, the tokens and the payment. Given a
+        ``key``, the issue is made once whatever crashes between its steps (``app.primary``): a retry
+        under the key books the mint already on chain instead of minting again, and the same key
+        with other terms is refused (``IDEMPOTENCY_CONFLICT``). Return the holding's acquired instant.
         """
         model = self.model(symbol)
         self._recover()  # an issue decided before a crash is finished before another is minted
@@ -813,17 +818,42 @@ class IssuanceEngine:
             raise DomainError("WRONG_MODEL", f"{symbol} is listed under {model.name}: no primary issuance")
         self.sync_chain_time()
         at = self.clock.now()
-        # The holding's lockup goes on chain in whole seconds: a fraction would be refused after the mint
-        # (the desk mints before the plan, issue 10), so it is refused, or dropped from now, before.
-        acquired = acquired_at or at.replace(microsecond=0)
-        if acquired.microsecond:
-            raise DomainError(
-                "SUBSECOND_TIME", f"acquired at {acquired.isoformat()}: the chain counts seconds"
-            )
-        refusal = model.primary_refusal(holder.wallet, shares, price)
-        if refusal is not None:
-            raise DomainError(refusal.code, refusal.message)
-        self.desk.issue(symbol, holder.wallet, shares, acquired_at=acquired, regulation=regulation)
+        keyed = None if key is None else primary.find(self.store, key)
+        if keyed is not None:
+            primary.same_terms(keyed.asked, symbol, holder.investor, shares, price, regulation)
+            if keyed.booked:
+                return keyed.asked.acquired_at
+            acquired = keyed.asked.acquired_at  # the first try's instant: its holding may be on record
+        else:
+            # The holding's lockup goes on chain in whole seconds: a fraction would be refused after the
+            # mint (the desk mints before the plan), so it is refused, or dropped from now, before.
+            acquired = acquired_at or at.replace(microsecond=0)
+            if acquired.microsecond:
+                raise DomainError(
+                    "SUBSECOND_TIME", f"acquired at {acquired.isoformat()}: the chain counts seconds"
+                )
+        minted = keyed is not None and self._holding_at(symbol, keyed.asked)
+        if not minted:
+            refusal = model.primary_refusal(holder.wallet, shares, price)
+            if refusal is not None:
+                raise DomainError(refusal.code, refusal.message)
+            if key is not None and keyed is None:
+                position = len(self.desk.instruments.book.get(symbol).holdings)
+                primary.ask(
+                    self.store,
+                    primary.PrimaryIssueAsked(
+                        key,
+                        symbol,
+                        holder.investor,
+                        holder.wallet,
+                        shares,
+                        price,
+                        acquired,
+                        regulation,
+                        position,
+                    ),
+                )
+            self.desk.issue(symbol, holder.wallet, shares, acquired_at=acquired, regulation=regulation)
 
         def decide() -> Plans:
             plan = model.primary_plan(holder.investor, holder.wallet, shares, price, acquired, regulation, at)
@@ -837,8 +867,26 @@ class IssuanceEngine:
         run = self._drive(model, decide, finish)
         if run.crash is not None:
             raise run.crash
-        if run.failure is not None:
-            raise run.failure
+        failure = run.failure
+        if failure is not None and not (minted and failure.code == "MINT_NOT_FOUND"):
+            raise failure
+        # (No unbooked mint of a holding on record: the first try booked it and was cut short before
+        # marking it booked. It is done.)
+        if key is not None:
+            primary.book(self.store, key, utc(self.clock.now()))
+        return acquired
+
+    def _holding_at(self, symbol: Symbol, asked: primary.PrimaryIssueAsked) -> bool:
+        """Tell whether the holding ``asked`` announced is on the desk's record (its mint went out)."""
+        holdings = self.desk.instruments.book.get(symbol).holdings
+        if len(holdings) <= asked.position:
+            return False
+        found = holdings[asked.position]
+        return (found.wallet, found.shares, found.acquired_at) == (
+            asked.wallet,
+            asked.shares,
+            asked.acquired_at,
+        )
 
     # -- orders --------------------------------------------------------------------------------
 

@@ -50,7 +50,10 @@ def _enforce(
 
     def answered() -> EnforcementOut:
         def done() -> Enforced:
-            return run(EnforcementService(service.engine))  # it keeps no state of its own
+            # One service per request, keyed by the caller's Idempotency-Key: a retry after a crash
+            # finds its action on the record or the chain instead of sending it again.
+            idempotency = None if key is None else f"{caller.key_id}:{key}"
+            return run(EnforcementService(service.engine, idempotency=idempotency))
 
         return enforcement_out(service.write(caller, Permission.ENFORCE, action, done, subject=subject))
 

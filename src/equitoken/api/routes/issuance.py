@@ -35,8 +35,8 @@ def issue(
 
     The exemption defaults to Regulation D for a US person (its shares locked up for the policy's
     period) and Regulation S for anyone else (no flowback to US persons). A listing under another
-    model is refused with ``WRONG_MODEL``. The engine has no key for an issue: an ``Idempotency-Key``
-    replays the first answer, but a retry after a crash that lost the answer issues again.
+    model is refused with ``WRONG_MODEL``. With an ``Idempotency-Key`` a retry replays the first
+    answer, and a retry after a crash that lost it finishes the first issue instead of making another.
     """
     service = service_of(request)
     listing, investor = Symbol(symbol), InvestorId(body.investor_id)
@@ -56,8 +56,16 @@ def issue(
                 if body.regulation is not None
                 else per_investor(service, investor)
             )
-            at = acquired or now.replace(microsecond=0)  # the chain counts whole seconds
-            engine.issue_primary(listing, holder, shares, price, acquired_at=at, regulation=regulation)
+            at = engine.issue_primary(
+                listing,
+                holder,
+                shares,
+                price,
+                acquired_at=acquired or now.replace(microsecond=0),  # the chain counts whole seconds
+                regulation=regulation,
+                # A retry after a crash that lost the answer books the first try's mint, once.
+                key=None if key is None else f"{caller.key_id}:{key}",
+            )
             return regulation, at
 
         regulation, at = service.write(

@@ -18,6 +18,7 @@ from equitoken.api.schemas import (
     QuoteIn,
     QuoteOut,
     SymbolText,
+    ending,
     order_out,
     quote_out,
 )
@@ -26,7 +27,7 @@ from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import InvestorId, OrderId, Symbol
 from equitoken.domain.trading import OrderType, Side
 from equitoken.domain.values import Money, Price, Shares
-from equitoken.issuance.orders import OrderRequest, TimeInForce
+from equitoken.issuance.orders import OrderRequest, OrderState, TimeInForce
 
 router = APIRouter(responses=RESPONSES, tags=["trading"])
 Caller = Annotated[Actor, Depends(actor)]
@@ -94,6 +95,13 @@ def submit(request: Request, caller: Caller, body: OrderIn, key: IdempotencyKey 
                     rejection.code,
                     f"{rejection.message} (order {order.order_id})",
                     {"order_id": str(order.order_id)},
+                )
+            ended = ending(order)
+            if order.state is OrderState.CANCELLED and not order.fills and ended is not None:
+                # Accepted, then refused where it executes (the chain: a frozen wallet, a paused token):
+                # on the record as cancelled with the refusal's code, and answered as that refusal.
+                raise DomainError(
+                    ended.code, f"{ended.reason} (order {order.order_id})", {"order_id": str(order.order_id)}
                 )
             return order_out(order)
 

@@ -159,6 +159,8 @@ class Order:
     expires_at: datetime | None = None
     fills: tuple[Fill, ...] = ()
     rejection: OrderRejected | None = None
+    ended: str | None = None
+    """Why a cancelled or expired order ended (``CODE: sentence`` when the engine ended it)."""
     filled_shares: Shares = field(default=Shares(0), compare=False, repr=False)
     """The shares filled so far: the sum of the distinct fills."""
     filled_notional: Money = field(default=Money.zero(), compare=False, repr=False)
@@ -343,11 +345,13 @@ class Order:
 
     def cancel(self, at: datetime, reason: str = "cancelled by the client") -> tuple[Order, OrderCancelled]:
         """Cancel what remains of the order."""
-        return self._to(OrderState.CANCELLED), OrderCancelled(self.order_id, utc(at), reason)
+        ended = replace(self._to(OrderState.CANCELLED), ended=reason)
+        return ended, OrderCancelled(self.order_id, utc(at), reason)
 
     def expire(self, at: datetime, reason: str) -> tuple[Order, OrderExpired]:
         """End the order because its time in force ran out."""
-        return self._to(OrderState.EXPIRED), OrderExpired(self.order_id, utc(at), reason)
+        ended = replace(self._to(OrderState.EXPIRED), ended=reason)
+        return ended, OrderExpired(self.order_id, utc(at), reason)
 
     def settle(self, at: datetime) -> tuple[Order, OrderSettled]:
         """Mark the fully filled order settled."""
