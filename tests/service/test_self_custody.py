@@ -272,6 +272,7 @@ def test_a_firm_quote_left_unsettled_expires_and_releases_its_order(tmp_path: Pa
                 time.sleep(0.2)  # 30 sandbox seconds are half a wall second here
                 order = ok(operator.get(f"/v1/orders/{order_id}"))
             assert order["state"] == "cancelled" and order["fills"] == [], order
+            assert order["end_code"] == "QUOTE_EXPIRED", order  # the record says why
             approve(operator, wallet, quote, 0)
             late = signed(
                 wallet, quote["settlement"], bytes.fromhex(quote["calldata"][2:]), 1, quote["chain_id"]
