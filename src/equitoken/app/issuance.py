@@ -51,7 +51,7 @@ from equitoken.app.compliance_desk import ComplianceDesk, open_desk
 from equitoken.app.executor import Executor
 from equitoken.app.orders import ComplianceCheck, EngineCompliance, OrderService, VenueCheck
 from equitoken.app.settings import Settings
-from equitoken.app.settlement_audit import SettlementAudit, describe
+from equitoken.app.settlement_audit import SettlementAudit, unknown_quote
 from equitoken.compliance.actions import Regulation
 from equitoken.compliance.book import BindWallet, ChangeKyc, OnboardInvestor
 from equitoken.compliance.countries import country
@@ -1187,7 +1187,8 @@ class IssuanceEngine:
                 settlements, self.chain.events, latest, self.executor.pending(), utc(self.clock.now())
             )
             for symbol, event in strangers:
-                sentence = describe(symbol, event)
+                failure = unknown_quote(symbol, event)
+                sentence = f"{failure.code}: {failure.message}"
                 self._note_failure(sentence)
                 self.halt_minting(symbol, sentence)
                 log.error("unknown settlement", extra={"symbol": str(symbol), "tx": event.tx_hash})

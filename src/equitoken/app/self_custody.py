@@ -22,12 +22,12 @@ engine books it the same way, from the chain's log.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from equitoken.app.issuance import IssuanceEngine
+from equitoken.app.issuance import IssuanceEngine, QuoteSettling
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import InvestorId, OrderId, Symbol, WalletAddress
 from equitoken.domain.instants import utc
@@ -172,7 +172,7 @@ class SelfCustody:
             chain.settle_calldata(signed),
         )
 
-    def relay(self, raw: bytes, may_act_for: Any) -> Relayed:
+    def relay(self, raw: bytes, may_act_for: Callable[[InvestorId], None]) -> Relayed:
         """Check and submit a transaction a self-custody wallet signed; book what the chain then shows.
 
         ``may_act_for(investor)`` refuses (``ACCESS_DENIED``) a caller who may not act for the
@@ -214,9 +214,7 @@ class SelfCustody:
             raise DomainError("TX_CALL_REFUSED", "the relay sends no native value")
         engine = self._engine
         settlements = {
-            getattr(model, "settlement", None)
-            for model in engine.models().values()
-            if model.name is ModelName.INSTANT
+            model.settlement for model in engine.models().values() if isinstance(model, QuoteSettling)
         }
         if to is not None and to == engine.stablecoin:
             if data[:4] != APPROVE:

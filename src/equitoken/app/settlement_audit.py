@@ -136,14 +136,10 @@ def _bytes(value: Any) -> bytes | None:
     return None
 
 
-def describe(symbol: Symbol, event: ChainEvent) -> str:
-    """Return the halt's reason for a settlement the platform never issued."""
-    return (
-        f"SETTLEMENT_UNKNOWN_QUOTE: {symbol}: QuoteSettled of quote {event.args.get('quoteId')} in "
-        f"{event.tx_hash} (block {event.block}) matches no quote the platform issued"
+def unknown_quote(symbol: Symbol, event: ChainEvent) -> DomainError:
+    """Return the failure a settlement the platform never issued is recorded (and halts minting) with."""
+    return DomainError(
+        "SETTLEMENT_UNKNOWN_QUOTE",
+        f"{symbol}: QuoteSettled of quote {event.args.get('quoteId')} in {event.tx_hash} (block "
+        f"{event.block}) matches no quote the platform issued",
     )
-
-
-def refuse_unknown(symbol: Symbol, event: ChainEvent) -> DomainError:
-    """Return the refusal a stranger settlement is reported with."""
-    return DomainError("SETTLEMENT_UNKNOWN_QUOTE", describe(symbol, event))
