@@ -1147,6 +1147,7 @@ class IssuanceEngine:
         found = self._models.get(symbol)
         return None if found is None else found.plan_events
 
+    @platform_command  # recovery may send another plan's legs: those blocks are the platform's own
     def book_settlements(self) -> tuple[OrderId, ...]:
         """Book the firm quotes the chain shows settled since the last look; return their orders.
 
