@@ -52,7 +52,9 @@ PUBLIC = "/public"
 PAGE = "/transparency"
 ASSETS = ("transparency.js", "transparency.css")
 """The page's files under ``api/static/``: the bundle ``make page`` builds from ``web/``, and its styles."""
-_KEYLESS: dict[int | str, dict[str, Any]] = {status: RESPONSES[status] for status in (400, 404, 413, 422, 429, 503)}
+_KEYLESS: dict[int | str, dict[str, Any]] = {
+    status: RESPONSES[status] for status in (400, 404, 413, 422, 429, 503)
+}
 """What a public route may answer besides its success: no key is taken, so never 401 or 403."""
 
 
