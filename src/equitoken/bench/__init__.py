@@ -11,7 +11,17 @@ Part = Callable[[BenchOptions], list[Measurement]]
 
 def parts() -> dict[str, Part]:
     """Return the benchmark parts by name, importing each only when asked for."""
-    from equitoken.bench import chain, chain_embedded, chain_rpc, history, http, issuance, ledger, reserves
+    from equitoken.bench import (
+        chain,
+        chain_embedded,
+        chain_rpc,
+        history,
+        http,
+        issuance,
+        ledger,
+        page,
+        reserves,
+    )
 
     # ``chain`` measures the port; the two engine parts measure what sits under it (the bare EVM,
     # one call per block vs batched, pre-signed arrays vs one request at a time).
@@ -24,4 +34,5 @@ def parts() -> dict[str, Part]:
         "history": history.run,
         "http": http.run,
         "reserves": reserves.run,
+        "page": page.run,
     }
