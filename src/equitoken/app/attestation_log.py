@@ -14,7 +14,7 @@ store alone, and the document's bytes â€” whose keccak-256 the registry holds â€
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -67,7 +67,7 @@ class Published:
     document: str
     document_hash: str
     registry: WalletAddress | None
-    holders: dict[Symbol, Holders]
+    holders: Mapping[Symbol, Holders]
 
     def proofs(self, holder: WalletAddress, symbol: Symbol | None = None) -> list[Proof]:
         """Return ``holder``'s proofs (of ``symbol`` only, if given) (``NOT_A_HOLDER`` if it holds none)."""
@@ -81,13 +81,39 @@ class Published:
         return [prove(self.holders[s], holder) for s in held]
 
 
+class HolderLists(Mapping[Symbol, Holders]):
+    """One attestation's holder lists, each read from its CSV when first asked for.
+
+    A history of a hundred attestations with a thousand holders per listing is hundreds of thousands of
+    checksummed addresses: read at once, the first reader after a restart waited seconds for lists that
+    only a proof needs. A list that does not read is refused when it is asked for, as before.
+    """
+
+    def __init__(self, number: int, lists: tuple[HolderList, ...]) -> None:
+        self._number = number
+        self._csv = {h.symbol: h.csv for h in lists}
+        self._read: dict[Symbol, Holders] = {}
+
+    def __getitem__(self, symbol: Symbol) -> Holders:
+        """Return the holders of ``symbol`` (``KeyError`` when the attestation has no list of it)."""
+        found = self._read.get(symbol)
+        if found is None:
+            where = f"attestation {self._number}, holders of {symbol}"
+            found = self._read[symbol] = read_holders(symbol, self._csv[symbol], where)
+        return found
+
+    def __iter__(self) -> Iterator[Symbol]:
+        """Iterate over the symbols with a holder list."""
+        return iter(self._csv)
+
+    def __len__(self) -> int:
+        """Return how many symbols have a holder list."""
+        return len(self._csv)
+
+
 def published(event: AttestationPublished) -> Published:
     """Return the attestation a journaled package holds (the document read back, not re-signed)."""
     data = json.loads(event.document)
-    holders = {
-        h.symbol: read_holders(h.symbol, h.csv, f"attestation {event.number}, holders of {h.symbol}")
-        for h in event.holders
-    }
     return Published(
         number=event.number,
         at=event.at,
@@ -96,7 +122,7 @@ def published(event: AttestationPublished) -> Published:
         document=event.document,
         document_hash=event.document_hash,
         registry=event.registry,
-        holders=holders,
+        holders=HolderLists(event.number, event.holders),
     )
 
 
