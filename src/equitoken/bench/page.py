@@ -53,7 +53,7 @@ WAIT = 60.0
 
 
 def seed_history(directory: Path, holders: int, attestations: int) -> str:
-    """Journal ``attestations`` signed attestations with ``holders`` holders per listing; return one holder."""
+    """Journal ``attestations`` attestations with ``holders`` holders per listing; return a holder."""
     settings = replace(load_settings(environ={}), data_dir=directory / "sandbox")
     service = Service.open(settings, SandboxSpec(START, 60))
     picked = random.Random(13)
