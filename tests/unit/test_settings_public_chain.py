@@ -1,4 +1,4 @@
-"""``public_chain_url``: the node URL the transparency page publishes, refused where it would leak or mislead."""
+"""``public_chain_url``: the node URL the page publishes, refused where it would leak or mislead."""
 
 from __future__ import annotations
 

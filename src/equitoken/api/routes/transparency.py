@@ -23,6 +23,7 @@ import hashlib
 from functools import cache
 from importlib import resources
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
@@ -223,7 +224,9 @@ def page(request: Request) -> Response:
     """Serve the transparency page (no key)."""
     rpc = service_of(request).settings.public_chain_url
     response = asset("transparency.html")
-    response.headers["Content-Security-Policy"] = POLICY.format(connect=" ".join(["'self'", rpc]).strip())
+    # The node's origin only (scheme, host, port): a source expression is never a path or a query.
+    node = "" if not rpc else f"{urlsplit(rpc).scheme}://{urlsplit(rpc).netloc}"
+    response.headers["Content-Security-Policy"] = POLICY.format(connect=f"'self' {node}".strip())
     return response
 
 
