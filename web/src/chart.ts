@@ -44,6 +44,14 @@ export function chart(symbol: string, points: { label: string; ratio: string }[]
     dot.appendChild(tip);
     svg.appendChild(dot);
   });
+  // The ends of the time axis: the first attestation charted, and the last point (usually now).
+  if (points.length > 1) {
+    for (const [i, anchor] of [[0, "start"], [points.length - 1, "end"]] as [number, string][]) {
+      const end = node("text", { x: x(i), y: HEIGHT - 2, class: "axis", "text-anchor": anchor });
+      end.textContent = points[i].label.split(" · ")[0];
+      svg.appendChild(end);
+    }
+  }
   if (!points.length) {
     const none = node("text", { x: WIDTH / 2, y: HEIGHT / 2, class: "axis", "text-anchor": "middle" });
     none.textContent = "no supply yet";
