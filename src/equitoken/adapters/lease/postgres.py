@@ -1,0 +1,106 @@
+"""The engine's lease as a PostgreSQL session-level advisory lock on a connection of its own.
+
+``pg_try_advisory_lock`` is held by the database session: when the holding process dies, its
+connection drops and the server frees the lock, so a SIGKILL needs no clean-up and no clock. The
+lock is keyed by the schema the store uses (``search_path``), since advisory locks are database-wide
+and several platforms (the tests' schemas) may share one database.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+from equitoken.domain.errors import DomainError
+
+LOCK_CLASS = 0x6571746B
+"""The first half of the two-key advisory lock: ``eqtk``, so it stays apart from other applications'."""
+_KEY = "hashtext(current_database() || '/' || current_schema() || '/equitoken-engine')"
+
+
+def conninfo(url: str) -> str:
+    """Return the libpq URI of a SQLAlchemy PostgreSQL URL (its driver suffix dropped)."""
+    parsed = make_url(url).set(drivername="postgresql")
+    return parsed.render_as_string(hide_password=False)
+
+
+class PostgresLease:
+    """The advisory lock of one platform's schema, held on a dedicated autocommit connection."""
+
+    def __init__(self, url: str, *, connect_timeout: int = 5) -> None:
+        self._conninfo = conninfo(url)
+        self._connect_timeout = connect_timeout
+        self._connection: Any = None
+        self._guard = threading.Lock()  # the connection is used from the campaign thread and /health
+        self._schema = ""
+
+    @property
+    def name(self) -> str:
+        """Return the lock's description: a PostgreSQL advisory lock of the store's schema."""
+        return f"postgresql advisory lock ({self._schema or 'schema not yet read'})"
+
+    def try_acquire(self) -> bool:
+        """Take the lock if free (``STORE_UNAVAILABLE`` when the database cannot be reached)."""
+        import psycopg
+
+        with self._guard:
+            if self._connection is not None and self._alive():
+                return True
+            self._drop()
+            try:
+                connection = psycopg.connect(
+                    self._conninfo, autocommit=True, connect_timeout=self._connect_timeout
+                )
+            except psycopg.Error as error:
+                raise DomainError(
+                    "STORE_UNAVAILABLE", f"cannot reach PostgreSQL for the lease: {_first_line(error)}"
+                ) from None
+            try:
+                row = connection.execute(
+                    f"SELECT pg_try_advisory_lock({LOCK_CLASS}, {_KEY}), current_schema()"
+                ).fetchone()
+            except psycopg.Error as error:
+                connection.close()
+                raise DomainError(
+                    "STORE_UNAVAILABLE", f"cannot take the lease: {_first_line(error)}"
+                ) from None
+            self._schema = str(row[1]) if row is not None else ""
+            if row is None or not row[0]:
+                connection.close()  # a follower keeps no idle connection between tries
+                return False
+            self._connection = connection
+            return True
+
+    def held(self) -> bool:
+        """Tell whether the lock's connection is still alive (its session still holds the lock)."""
+        with self._guard:
+            return self._connection is not None and self._alive()
+
+    def release(self) -> None:
+        """Close the lock's connection: the server frees the lock with the session."""
+        with self._guard:
+            self._drop()
+
+    def _alive(self) -> bool:
+        import psycopg
+
+        try:
+            self._connection.execute("SELECT 1")
+        except psycopg.Error:
+            self._drop()
+            return False
+        return True
+
+    def _drop(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.close()
+            finally:
+                self._connection = None
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
