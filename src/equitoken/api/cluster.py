@@ -54,12 +54,14 @@ class ClusterApp:
         build: Callable[[Service], ASGIApp],
         *,
         timeout: float = 120.0,
+        client: httpx.AsyncClient | None = None,
     ) -> None:
         self.leadership = leadership
         self._build = build
         self._api: ASGIApp | None = None
         self._timeout = timeout
-        self._client: httpx.AsyncClient | None = None
+        self._client = client
+        """The client requests go on to the leader with (made on first use, in the server's loop)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Dispatch one ASGI call: to the API when leading, else to the follower's own answers."""

@@ -20,17 +20,25 @@ LOCK_CLASS = 0x6571746B
 _KEY = "hashtext(current_database() || '/' || current_schema() || '/equitoken-engine')"
 
 
-def conninfo(url: str) -> str:
-    """Return the libpq URI of a SQLAlchemy PostgreSQL URL (its driver suffix dropped)."""
-    parsed = make_url(url).set(drivername="postgresql")
-    return parsed.render_as_string(hide_password=False)
+def connection_parameters(url: str) -> dict[str, str]:
+    """Return libpq's connection parameters for a SQLAlchemy PostgreSQL URL (its query too: ``options``)."""
+    parsed = make_url(url)
+    given = {
+        "host": parsed.host,
+        "port": None if parsed.port is None else str(parsed.port),
+        "user": parsed.username,
+        "password": parsed.password,
+        "dbname": parsed.database,
+    }
+    query = {name: value if isinstance(value, str) else value[-1] for name, value in parsed.query.items()}
+    return {name: str(value) for name, value in given.items() if value is not None} | query
 
 
 class PostgresLease:
     """The advisory lock of one platform's schema, held on a dedicated autocommit connection."""
 
     def __init__(self, url: str, *, connect_timeout: int = 5) -> None:
-        self._conninfo = conninfo(url)
+        self._parameters = connection_parameters(url)
         self._connect_timeout = connect_timeout
         self._connection: Any = None
         self._guard = threading.Lock()  # the connection is used from the campaign thread and /health
@@ -51,7 +59,7 @@ class PostgresLease:
             self._drop()
             try:
                 connection = psycopg.connect(
-                    self._conninfo, autocommit=True, connect_timeout=self._connect_timeout
+                    autocommit=True, connect_timeout=self._connect_timeout, **self._parameters
                 )
             except psycopg.Error as error:
                 raise DomainError(
@@ -66,8 +74,13 @@ class PostgresLease:
                 raise DomainError(
                     "STORE_UNAVAILABLE", f"cannot take the lease: {_first_line(error)}"
                 ) from None
-            self._schema = str(row[1]) if row is not None else ""
-            if row is None or not row[0]:
+            if row is None or row[1] is None:
+                connection.close()
+                raise DomainError(
+                    "STORE_UNAVAILABLE", "the store's schema (search_path) does not exist in the database"
+                )
+            self._schema = str(row[1])
+            if not row[0]:
                 connection.close()  # a follower keeps no idle connection between tries
                 return False
             self._connection = connection
