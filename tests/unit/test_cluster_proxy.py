@@ -1,4 +1,4 @@
-"""A follower's front: requests go on to the leader unchanged; without a reachable leader, 503 and Retry-After."""
+"""A follower's front: requests go on to the leader unchanged; with no leader to reach, 503, Retry-After."""
 
 from __future__ import annotations
 
@@ -48,7 +48,13 @@ def fatal(error: DomainError) -> None:
 
 def follower(tmp_path: Path, store: MemoryStore) -> Leadership[Any]:
     return Leadership(
-        FileLease(tmp_path / "x.lease"), store, SystemClock(), "http://me", Opened, retry=0.5, on_fatal=fatal
+        FileLease(tmp_path / "x.lease"),
+        lambda: store,
+        SystemClock(),
+        "http://me",
+        Opened,
+        retry=0.5,
+        on_fatal=fatal,
     )
 
 

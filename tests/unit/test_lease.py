@@ -45,8 +45,9 @@ def test_a_file_lease_is_freed_when_its_holder_is_killed(tmp_path: Path) -> None
         [
             sys.executable,
             "-c",
-            "import sys, time; from pathlib import Path; from equitoken.adapters.lease.file import FileLease;"
-            f" assert FileLease(Path({str(path)!r})).try_acquire(); print('held', flush=True); time.sleep(60)",
+            "import time; from pathlib import Path; from equitoken.adapters.lease.file import FileLease;"
+            f" assert FileLease(Path({str(path)!r})).try_acquire(); print('held', flush=True);"
+            " time.sleep(60)",
         ],
         stdout=subprocess.PIPE,
     )
@@ -131,7 +132,9 @@ def leadership(path: Path, store: MemoryStore, url: str, opened: list[Opened]) -
     def fatal(error: DomainError) -> None:
         raise AssertionError(error)
 
-    return Leadership(FileLease(path), store, SystemClock(), url, open_service, retry=0.05, on_fatal=fatal)
+    return Leadership(
+        FileLease(path), lambda: store, SystemClock(), url, open_service, retry=0.05, on_fatal=fatal
+    )
 
 
 def test_the_leader_is_journaled_and_a_follower_takes_over_when_it_goes(tmp_path: Path) -> None:
@@ -141,8 +144,7 @@ def test_the_leader_is_journaled_and_a_follower_takes_over_when_it_goes(tmp_path
     assert a.campaign() and a.role is Role.LEADER and len(opened) == 1
     assert not b.campaign() and b.role is Role.FOLLOWER and b.service is None
     assert b.leader is not None and b.leader.url == "http://a" and b.leader.process == a.process
-    a.stop()
-    assert opened[0].closed and a.role is Role.FOLLOWER
+    a.lease.release()  # what the system does when a's process dies
     b.step()
     assert b.role is Role.LEADER and len(opened) == 2
     assert a.refresh() is not None and a.refresh() == b.leader and b.leader.url == "http://b"
@@ -158,7 +160,7 @@ def test_a_leader_that_cannot_open_gives_the_lease_back(tmp_path: Path) -> None:
         raise AssertionError(error)
 
     lease = FileLease(tmp_path / "x.lease")
-    failing = Leadership(lease, store, SystemClock(), "http://a", broken, retry=0.05, on_fatal=fatal)
+    failing = Leadership(lease, lambda: store, SystemClock(), "http://a", broken, retry=0.05, on_fatal=fatal)
     with pytest.raises(DomainError):
         failing.campaign()
     assert failing.role is Role.FOLLOWER and not lease.held() and failing.refresh() is None
@@ -168,9 +170,24 @@ def test_a_leader_that_lost_its_lease_stops(tmp_path: Path) -> None:
     store, stopped = MemoryStore(), list[str]()
     lease = FileLease(tmp_path / "x.lease")
     leader = Leadership(
-        lease, store, SystemClock(), "http://a", Opened, retry=0.05, on_fatal=lambda e: stopped.append(e.code)
+        lease,
+        lambda: store,
+        SystemClock(),
+        "http://a",
+        Opened,
+        retry=0.05,
+        on_fatal=lambda e: stopped.append(e.code),
     )
     assert leader.campaign()
     lease.release()  # what a dropped database session does to an advisory lock
     leader.step()
     assert stopped == ["LEASE_LOST"]
+
+
+def test_stopping_closes_the_service_and_gives_the_lease_back(tmp_path: Path) -> None:
+    opened = list[Opened]()
+    a = leadership(tmp_path / "x.lease", MemoryStore(), "http://a", opened)
+    assert a.campaign()
+    a.stop()
+    assert opened[0].closed and a.role is Role.FOLLOWER and not a.lease.held()
+    assert FileLease(tmp_path / "x.lease").try_acquire()

@@ -22,9 +22,10 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from equitoken import __version__
-from equitoken.api.problems import MAX_BODY, TOO_LARGE, problem
+from equitoken.api.problems import MAX_BODY, TOO_LARGE, from_error, problem
 from equitoken.app.leadership import Leadership, Role
 from equitoken.app.service import Service
+from equitoken.domain.errors import DomainError
 
 HOP_BY_HOP = frozenset(
     {
@@ -95,8 +96,8 @@ class ClusterApp:
             }
         )
 
-    def _unavailable(self, code: str, detail: str, path: str) -> JSONResponse:
-        response = problem(code, detail, instance=path)
+    def _unavailable(self, refused: DomainError, path: str) -> JSONResponse:
+        response = from_error(refused, path)
         response.headers["Retry-After"] = str(max(1, math.ceil(self.leadership.retry)))
         return response
 
@@ -106,7 +107,7 @@ class ClusterApp:
         leader = self.leadership.leader
         if leader is None or leader.process == self.leadership.process:
             detail = "no server runs the engine yet; retry shortly"
-            await self._unavailable("NO_LEADER", detail, path)(scope, receive, send)
+            await self._unavailable(DomainError("NO_LEADER", detail), path)(scope, receive, send)
             return
         body = await _read_body(receive)
         if body is None:
@@ -132,14 +133,14 @@ class ClusterApp:
         except (httpx.ConnectError, httpx.ConnectTimeout):
             self.leadership.refresh()  # a successor may already be on the journal
             detail = f"the server running the engine ({leader.url}) cannot be reached; retry shortly"
-            await self._unavailable("NO_LEADER", detail, path)(scope, receive, send)
+            await self._unavailable(DomainError("NO_LEADER", detail), path)(scope, receive, send)
             return
         except httpx.TransportError:
             detail = (
                 f"the server running the engine ({leader.url}) went away while answering: the request may"
                 " or may not have run; retry it with the same Idempotency-Key"
             )
-            await self._unavailable("LEADER_LOST", detail, path)(scope, receive, send)
+            await self._unavailable(DomainError("LEADER_LOST", detail), path)(scope, receive, send)
             return
         try:
             await send(

@@ -82,7 +82,7 @@ class Leadership(Generic[S]):
     def __init__(
         self,
         lease: Lease,
-        store: Store,
+        open_store: Callable[[], Store],
         clock: Clock,
         url: str,
         open_service: Callable[[], S],
@@ -91,7 +91,8 @@ class Leadership(Generic[S]):
         on_fatal: Fatal,
     ) -> None:
         self.lease = lease
-        self.store = store
+        self._open_store = open_store
+        self._store: Store | None = None
         self.clock = clock
         self.url = url
         self.process = process_name()
@@ -106,6 +107,13 @@ class Leadership(Generic[S]):
         self._reading = threading.Lock()  # refresh runs on the campaign thread and the API's
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+
+    @property
+    def store(self) -> Store:
+        """Return the store who leads is journaled in (opened on first use, so a refusal opens nothing)."""
+        if self._store is None:
+            self._store = self._open_store()
+        return self._store
 
     def campaign(self) -> bool:
         """Try once to take the lease and open the service; return whether this process now leads.
@@ -182,3 +190,6 @@ class Leadership(Generic[S]):
             self.service = None
         self.role = Role.FOLLOWER
         self.lease.release()
+        if self._store is not None:
+            self._store.close()
+            self._store = None

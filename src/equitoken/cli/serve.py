@@ -113,10 +113,10 @@ def command(
             raise
         return service
 
-    probe = bootstrap(settings)  # its store reads who leads; the service opens its own
+    probe = bootstrap(settings)  # its store (opened on first use) says who leads; the service opens its own
     leadership = Leadership(
         open_lease(settings),
-        probe.store,
+        lambda: probe.store,
         probe.clock,
         settings.serve_url or where,
         open_service,
@@ -135,7 +135,6 @@ def command(
         ).run()
     finally:
         leadership.stop()
-        probe.store.close()
 
 
 def _stop_now(error: DomainError) -> None:

@@ -52,6 +52,7 @@ class PostgresLease:
     def try_acquire(self) -> bool:
         """Take the lock if free (``STORE_UNAVAILABLE`` when the database cannot be reached)."""
         import psycopg
+        from psycopg.conninfo import make_conninfo
 
         with self._guard:
             if self._connection is not None and self._alive():
@@ -59,7 +60,9 @@ class PostgresLease:
             self._drop()
             try:
                 connection = psycopg.connect(
-                    autocommit=True, connect_timeout=self._connect_timeout, **self._parameters
+                    make_conninfo(**self._parameters),
+                    autocommit=True,
+                    connect_timeout=self._connect_timeout,
                 )
             except psycopg.Error as error:
                 raise DomainError(
