@@ -154,8 +154,11 @@ class ClusterApp:
                     ],
                 }
             )
-            async for chunk in response.aiter_raw():
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            try:
+                async for chunk in response.aiter_raw():
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            except httpx.TransportError:
+                pass  # the leader died mid-answer: end what was sent; the client sees it cut and retries
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             await response.aclose()
