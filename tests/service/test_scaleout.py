@@ -59,6 +59,8 @@ def test_a_second_server_on_one_sqlite_file_follows_and_answers_through_the_firs
         assert role(first) == "leader" and role(second) == "follower"
         health = httpx.get(f"{second.url}/health").json()
         assert health["leader_url"] == first.url and "file lock" in health["lease"]
+        own = httpx.get(f"{first.url}/health").json()
+        assert (own["role"], own["leader_url"]) == ("leader", first.url) and own["leader_since"]
         with second.client(first.key("operator")) as client:
             listings = client.get("/v1/listings")
             assert listings.status_code == 200 and {row["symbol"] for row in listings.json()} >= {"AAPL"}

@@ -31,6 +31,7 @@ async def answer(request: Request, path: str) -> dict[str, Any]:
         "authorization": request.headers.get("authorization"),
         "idempotency_key": request.headers.get("idempotency-key"),
         "host": request.headers.get("host"),
+        "forwarded_by": request.headers.get("x-equitoken-forwarded-by"),
         "body": (await request.body()).decode(),
     }
 
@@ -103,6 +104,7 @@ def test_a_follower_forwards_the_request_unchanged_and_streams_the_answer_back(t
         "authorization": "Bearer eqk_secret",
         "idempotency_key": "flow-1-7",
         "host": "leader.test",
+        "forwarded_by": "http://me",
         "body": '{"side": "buy"}',
     }
 
@@ -150,3 +152,16 @@ def test_the_leader_serves_the_api_itself(tmp_path: Path, path: str) -> None:
     assert leadership.campaign()
     with front(leadership) as client:
         assert client.get(path).json()["path"] == path.lstrip("/")
+
+
+@pytest.mark.parametrize("url", ["http://me", "http://other"])
+def test_a_follower_never_forwards_to_itself_nor_forwards_twice(tmp_path: Path, url: str) -> None:
+    store = MemoryStore()
+    leadership = follower(tmp_path, store)
+    elect(store, url)  # "http://me": a stale record of a leader that died at this follower's own address
+    leadership.refresh()
+    leader = httpx.AsyncClient(transport=httpx.ASGITransport(app=echo))
+    forwarded = {} if url == "http://me" else {"X-Equitoken-Forwarded-By": "http://third"}
+    with front(leadership, leader) as client:
+        response = client.get("/v1/orders", headers=forwarded)
+    assert response.status_code == 503 and response.json()["code"] == "NO_LEADER"

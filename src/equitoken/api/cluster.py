@@ -42,6 +42,8 @@ HOP_BY_HOP = frozenset(
     }
 )
 """Headers that belong to one connection (RFC 9110 §7.6.1), not to the request: never forwarded."""
+FORWARDED = b"x-equitoken-forwarded-by"
+"""Marks a request a follower sent on (its value: that follower's URL): a follower never sends it on again."""
 STREAMS = ("/v1/events",)
 """Paths whose answers are open-ended streams (SSE): proxied without a read timeout."""
 
@@ -105,8 +107,14 @@ class ClusterApp:
         """Send the request on to the leader and stream its answer back (a problem if it cannot)."""
         path: str = scope["path"]
         leader = self.leadership.leader
-        if leader is None or leader.process == self.leadership.process:
-            detail = "no server runs the engine yet; retry shortly"
+        ours = leader is not None and (
+            leader.process == self.leadership.process or leader.url == self.leadership.url
+        )
+        forwarded = any(name.lower() == FORWARDED for name, _ in scope["headers"])
+        if leader is None or ours or forwarded:
+            # Never forward to ourselves, nor forward again what another follower forwarded: both are a
+            # stale record of a leader (one that died, maybe at this very address), and would loop.
+            detail = "no server runs the engine now; retry shortly"
             await self._unavailable(DomainError("NO_LEADER", detail), path)(scope, receive, send)
             return
         body = await _read_body(receive)
@@ -123,6 +131,7 @@ class ClusterApp:
             for name, value in scope["headers"]
             if name.decode("latin-1").lower() not in HOP_BY_HOP
         ]
+        headers.append((FORWARDED.decode("latin-1"), self.leadership.url))
         client = self._client_now()
         timeout = httpx.Timeout(self._timeout, connect=2.0, read=None if path in STREAMS else self._timeout)
         request = client.build_request(

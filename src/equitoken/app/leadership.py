@@ -126,16 +126,19 @@ class Leadership(Generic[S]):
             self.refresh()
             return False
         self.role = Role.OPENING
+        service: S | None = None
         try:
             service = self._open_service()
+            at = utc(self.clock.now())
+            elected = LeaderElected(at, self.process, self.url)
+            journal.append(self.store, STREAM, f"elected:{self.process}", at, elected)
         except BaseException:
+            if service is not None:
+                service.close()
             self.role = Role.FOLLOWER
             self.lease.release()
             raise
         self.service = service
-        at = utc(self.clock.now())
-        elected = LeaderElected(at, self.process, self.url)
-        journal.append(self.store, STREAM, f"elected:{self.process}", at, elected)
         self.leader = elected
         self.role = Role.LEADER
         log.warning("leading the engine", extra={"url": self.url, "lease": self.lease.name})
@@ -178,6 +181,11 @@ class Leadership(Generic[S]):
                 log.error("campaign failed", extra={"code": failed.code, "reason": failed.message})
                 return  # the database is away: the next round tries again
             self._on_fatal(failed)
+        except Exception as bug:  # a thread that dies silently would leave a follower that never leads
+            log.exception("campaign failed")
+            self._on_fatal(
+                DomainError("INTERNAL_ERROR", f"the campaign for the lease failed ({type(bug).__name__})")
+            )
 
     def stop(self) -> None:
         """Stop campaigning, close the service if this process leads, and give the lease back."""
