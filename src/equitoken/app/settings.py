@@ -12,7 +12,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import time
 from pathlib import Path
 from typing import Any
@@ -341,6 +341,11 @@ def _parse(name: str, raw: Any, origin: str) -> Any:
         detail = error.message if isinstance(error, DomainError) else str(error)
         shown = repr(raw) if len(repr(raw)) <= 80 else f"{repr(raw)[:60]}… ({len(str(raw))} characters)"
         raise DomainError("INVALID_SETTING", f"{name} from {origin}: {shown} is invalid ({detail})") from None
+
+
+def with_setting(settings: Settings, name: str, raw: Any, origin: str) -> Settings:
+    """Return ``settings`` with ``name`` set from ``raw`` (a command-line option), validated as if loaded."""
+    return replace(settings, **{name: _parse(name, raw, origin)})
 
 
 def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | None = None) -> Settings:

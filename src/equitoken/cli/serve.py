@@ -23,7 +23,7 @@ from equitoken.app.bootstrap import bootstrap, open_lease
 from equitoken.app.leadership import Leadership
 from equitoken.app.sandbox import SandboxSpec
 from equitoken.app.service import Service
-from equitoken.app.settings import load_settings
+from equitoken.app.settings import load_settings, with_setting
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import InvestorId
 from equitoken.domain.instants import utc
@@ -81,6 +81,10 @@ def command(
     ] = None,
     speed: Annotated[int, typer.Option(help="Sandbox: history seconds per wall-clock second.")] = 1,
     tick: Annotated[float, typer.Option(help="Wall-clock seconds between two ticks of the engine.")] = 1.0,
+    advertise: Annotated[
+        str | None,
+        typer.Option(help="URL other servers reach this one at when it leads (default http://HOST:PORT)."),
+    ] = None,
 ) -> None:
     """Serve the REST API (OpenAPI at /openapi.json, docs at /docs) with the engine on the clock."""
     import uvicorn
@@ -89,6 +93,8 @@ def command(
     from equitoken.api.cluster import ClusterApp
 
     settings = load_settings()
+    if advertise is not None:
+        settings = with_setting(settings, "serve_url", advertise, "--advertise")
     spec = None
     if sandbox:
         first = date(2012, 11, 19) if start is None else _day(start)
