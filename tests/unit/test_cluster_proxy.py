@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,6 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI, Request
-from starlette.testclient import TestClient
 
 from equitoken.adapters.clock import SystemClock
 from equitoken.adapters.lease.file import FileLease
@@ -64,8 +64,37 @@ def elect(store: MemoryStore, url: str) -> None:
     journal.append(store, STREAM, f"elected:{url}", at, LeaderElected(at, f"other:{url}", url))
 
 
-def front(leadership: Leadership[Any], client: httpx.AsyncClient | None = None) -> TestClient:
-    return TestClient(ClusterApp(leadership, lambda _: echo, client=client), raise_server_exceptions=False)
+class Front:
+    """A synchronous client of one ``ClusterApp``, in process (what a caller of the follower sees)."""
+
+    def __init__(self, app: ClusterApp) -> None:
+        self.app = app
+
+    def __enter__(self) -> Front:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def request(self, method: str, path: str, **options: Any) -> httpx.Response:
+        async def call() -> httpx.Response:
+            transport = httpx.ASGITransport(app=self.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://me") as client:
+                response = await client.request(method, path, **options)
+                await response.aread()
+                return response
+
+        return asyncio.run(call())
+
+    def get(self, path: str, **options: Any) -> httpx.Response:
+        return self.request("GET", path, **options)
+
+    def post(self, path: str, **options: Any) -> httpx.Response:
+        return self.request("POST", path, **options)
+
+
+def front(leadership: Leadership[Any], client: httpx.AsyncClient | None = None) -> Front:
+    return Front(ClusterApp(leadership, lambda _: echo, client=client))
 
 
 def test_without_a_leader_a_request_is_answered_503_with_retry_after(tmp_path: Path) -> None:
