@@ -5,6 +5,7 @@ The bounded slice of ``make crash``'s HTTP run: one seeded flow, a few kills lan
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from equitoken.harness.http_crash import make_flow, run
@@ -23,3 +24,6 @@ def test_killed_mid_flow_and_retried_nothing_is_lost_or_doubled(tmp_path: Path) 
     assert not report.mismatches, "\n".join(report.mismatches)
     answered = sum(report.answers.values())
     assert answered == len(make_flow(7, 24))  # every step got an answer in the end
+    # The report `make crash` writes (a Counter through ``asdict`` once came out keyed by tuples).
+    written = json.loads(json.dumps(report.as_dict()))
+    assert written["answers"] == dict(report.answers) and written["kills"] == 4

@@ -23,6 +23,7 @@ from equitoken.api.routes import (
     investors,
     issuance,
     platform,
+    self_custody,
     trading,
     voting,
 )
@@ -49,7 +50,7 @@ def create_app(service: Service, leadership: Leadership[Service] | None = None) 
     app.state.answers = Answers(service)
     app.state.limiter = RateLimiter(service.settings.api_rate_limit)
     problems.install(app)
-    routers = (platform, investors, trading, cash, issuance, enforcement, corporate_actions, voting)
-    for module in (*routers, events, attestations):
+    routers = (platform, investors, trading, self_custody, cash, issuance, enforcement, corporate_actions)
+    for module in (*routers, voting, events, attestations):
         app.include_router(module.router)
     return app

@@ -139,8 +139,15 @@ class ListingOut(BaseModel):
 # -- investors ---------------------------------------------------------------------------------
 
 
+WalletText = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$", examples=["0x" + "ab" * 20])]
+
+
 class InvestorIn(Strict):
-    """Onboard an investor (the platform makes and keeps its wallet's key)."""
+    """Onboard an investor: the platform makes and keeps its wallet's key, unless ``wallet`` is given.
+
+    With ``wallet`` the investor holds its own key (self-custody): the platform records the address
+    only, whitelists it like any wallet, and leaves the settlement of its firm quotes to that wallet.
+    """
 
     investor_id: InvestorText
     name: Annotated[str, Field(min_length=1, max_length=200)]
@@ -159,6 +166,8 @@ class InvestorIn(Strict):
     kyc: Literal["none", "pending", "verified", "rejected"] = "verified"
     kyc_expires: date | None = None
     kyc_reason: Annotated[str, Field(max_length=500)] = ""
+    wallet: WalletText | None = None
+    """The investor's own wallet (self-custody); omitted, the platform keeps one for it."""
 
 
 class KycIn(Strict):
@@ -190,10 +199,12 @@ class InvestorOut(BaseModel):
     kyc_expires: date | None
     kyc_since: datetime | None
     wallets: list[str]
+    custody: Literal["platform", "self"]
+    """Who holds the wallet's key: the platform, or the investor itself (self-custody)."""
 
 
-def investor_out(investor: Investor) -> InvestorOut:
-    """Return the investor as the API shows it."""
+def investor_out(investor: Investor, self_custody: bool = False) -> InvestorOut:
+    """Return the investor as the API shows it (``self_custody``: it holds its own key)."""
     kyc = investor.kyc
     return InvestorOut(
         investor_id=str(investor.investor_id),
@@ -207,6 +218,7 @@ def investor_out(investor: Investor) -> InvestorOut:
         kyc_expires=kyc.expires,
         kyc_since=kyc.since,
         wallets=sorted(w.value for w in investor.wallets),
+        custody="self" if self_custody else "platform",
     )
 
 

@@ -18,6 +18,14 @@ posted exactly when its legs happened. The limit, said plainly: an identical tra
 two wallets made by someone else after the plan was recorded, and before the restart, would be taken
 for the plan's own; only the platform's keys sign from these wallets.
 
+A quote to a wallet whose key the platform does not hold (self-custody) is the investor's to settle:
+``send`` signs nothing and sends nothing, and the plan waits (``Outcome.waiting``). Every later look
+(``recover``, at each command and tick) searches the settlement contract for the quote's
+``QuoteSettled`` log: found, the plan is done and its records post; the latest block past the quote's
+expiry (no later block can settle it: block times never go back), it is abandoned ``QUOTE_EXPIRED``;
+else it waits on. Such a plan is one leg: a second leg (a fixed fee paid by transfer from that wallet)
+could not be sent, so it is refused before anything is signed (``FIRM_QUOTE_UNSUPPORTED``).
+
 A refused leg changes nothing on chain. The first leg refused: the plan is abandoned, nothing moved.
 A later leg refused: a plan made of transfers sends the earlier ones back (``PlanUndoing`` is recorded
 first, so a kill mid-undo finishes the undo instead of re-running the plan); any other plan cannot
@@ -33,7 +41,7 @@ from decimal import Decimal
 from typing import Any
 
 from equitoken.domain.errors import DomainError, InfrastructureError
-from equitoken.domain.ids import ZERO_ADDRESS_TEXT, Symbol, WalletAddress
+from equitoken.domain.ids import ZERO_ADDRESS_TEXT, OrderId, Symbol, WalletAddress
 from equitoken.domain.instants import utc
 from equitoken.domain.keccak import keccak256
 from equitoken.domain.values import Money, TokenAmount
@@ -94,7 +102,12 @@ class Executor:
         clock: Clock,
         instrument: Callable[[Symbol | None], Instrument],
         event_kinds: Callable[[Symbol | None], Sequence[type] | None],
+        *,
+        settles_itself: Callable[[WalletAddress], bool] = lambda wallet: False,
+        chain_time: Callable[[], datetime] | None = None,
     ) -> None:
+        self._settles_itself = settles_itself
+        self._chain_time = chain_time
         self._store = store
         self._clock = clock
         self._chain = chain
@@ -211,11 +224,63 @@ class Executor:
 
     def send(self, plan: Plan) -> Outcome:
         """Send the legs of a recorded plan, in order (after the intent has committed)."""
-        return self._carry_on(self._entry(plan), 0, None)
+        entry = self._entry(plan)
+        firm = self.investor_leg(plan)
+        if firm is not None:
+            return self._look_for(entry, firm)
+        return self._carry_on(entry, 0, None)
+
+    def investor_leg(self, plan: Plan) -> SettleQuote | None:
+        """Return the quote ``plan`` leaves to its investor (a self-custody wallet settles it), if any."""
+        first = plan.legs[0] if plan.legs else None
+        if isinstance(first, SettleQuote) and self._settles_itself(first.quote.investor):
+            return first
+        return None
+
+    def awaiting(self) -> dict[OrderId, Plan]:
+        """Return the orders whose fill waits for their investor to settle a firm quote, with its plan."""
+        found: dict[OrderId, Plan] = {}
+        for plan in self.pending():
+            if self.investor_leg(plan) is not None:
+                for fill in plan.fills:
+                    found[fill.order_id] = plan
+        return found
+
+    def _look_for(self, entry: _Pending, leg: SettleQuote) -> Outcome:
+        """Decide a firm quote's plan from the chain: settled (done), expired (abandoned), or waiting."""
+        plan = entry.plan
+        assert plan is not None
+        if len(plan.legs) != 1:
+            return Outcome(
+                plan,
+                False,
+                DomainError(
+                    "FIRM_QUOTE_UNSUPPORTED",
+                    f"{plan.note or plan.key} needs {len(plan.legs) - 1} more leg(s) from the investor's "
+                    "wallet (a fixed fee), which the platform cannot sign",
+                ),
+            )
+        seen = self._find(plan.symbol, leg, entry.after_block, self._others(plan))
+        if seen is not None:
+            self._claims[plan.key] = [seen]
+            return Outcome(plan, True, found=True)
+        if self._chain_time is not None and utc(self._chain_time()) > utc(leg.quote.expiry):
+            return Outcome(
+                plan,
+                False,
+                DomainError(
+                    "QUOTE_EXPIRED",
+                    f"quote {leg.quote.quote_id} expired at {utc(leg.quote.expiry).isoformat()} unsettled",
+                ),
+            )
+        return Outcome(plan, False, waiting=True)
 
     def recover(self, plan: Plan) -> Outcome:
         """Finish a plan recorded before a crash: find each leg on chain in order, send the rest."""
         entry = self._entry(plan)
+        firm = self.investor_leg(plan)
+        if firm is not None:
+            return self._look_for(entry, firm)
         if entry.undoing is not None:
             return self._finish_undo(entry)
         assert entry.plan is not None

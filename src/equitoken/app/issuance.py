@@ -51,6 +51,7 @@ from equitoken.app.compliance_desk import ComplianceDesk, open_desk
 from equitoken.app.executor import Executor
 from equitoken.app.orders import ComplianceCheck, EngineCompliance, OrderService, VenueCheck
 from equitoken.app.settings import Settings
+from equitoken.app.settlement_audit import SettlementAudit, unknown_quote
 from equitoken.compliance.actions import Regulation
 from equitoken.compliance.book import BindWallet, ChangeKyc, OnboardInvestor
 from equitoken.compliance.countries import country
@@ -64,9 +65,11 @@ from equitoken.domain.errors import DomainError, InfrastructureError
 from equitoken.domain.ids import InvestorId, OrderId, Symbol, WalletAddress
 from equitoken.domain.instants import utc
 from equitoken.domain.market import MarketStatus, ReferencePrice
-from equitoken.domain.trading import Side
+from equitoken.domain.trading import OrderType, Side
 from equitoken.domain.values import Money, Price, Shares, TokenAmount
 from equitoken.issuance import journal
+from equitoken.issuance.custody_events import CUSTODY_EVENTS, CustodyState, SelfCustodyRegistered
+from equitoken.issuance.custody_events import STREAM as CUSTODY_STREAM
 from equitoken.issuance.engine_events import (
     ENGINE_EVENTS,
     LOG_EVENTS,
@@ -90,6 +93,7 @@ from equitoken.issuance.models.books import (
     investor_tokens,
     issuer_cash,
 )
+from equitoken.issuance.models.instant_book import Committed
 from equitoken.issuance.orders import (
     FeeSchedule,
     Order,
@@ -182,6 +186,16 @@ class Resumable(Protocol):
 
 
 @runtime_checkable
+class QuoteSettling(Protocol):
+    """A model whose fills settle as quotes on a settlement contract (instant execution)."""
+
+    @property
+    def settlement(self) -> WalletAddress:
+        """Return the listing's quote-settlement contract."""
+        ...
+
+
+@runtime_checkable
 class PrimaryIssuer(Protocol):
     """A model whose tokens are issued by the issuer directly (direct ownership): it records the issue."""
 
@@ -234,6 +248,8 @@ class _Run:
     events: list[OrderEvent] = field(default_factory=list)
     failure: DomainError | None = None
     crash: BaseException | None = None
+    waiting: bool = False
+    """A plan was left for its investor to settle (a firm quote): its order stays working."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,11 +330,26 @@ class IssuanceEngine:
         """Block ranges the engine's own commands mined (inclusive)."""
         self._mirrored: dict[Symbol, int] = {}
         """Per listing, the last block whose token transfers the ledger has seen."""
+        self.custody = CustodyState()
+        """The self-custody investors' wallets (stream ``custody``): the platform holds no key for them."""
+        for event in journal.read(store, CUSTODY_STREAM, CUSTODY_EVENTS):
+            self.custody.apply(event)
         # The keys of the wallets the engine made for its investors are derived from their labels: a new
         # process derives them again before anything (a recovered plan may pay from such a wallet).
+        # A self-custody investor has no such wallet: nothing is derived for it.
         for investor in desk.investors.book.investors():
-            chain.wallet(investor_label(investor.investor_id))
-        self.executor = Executor(store, chain, clock, self._instrument_of, self._plan_events)
+            if investor.investor_id not in self.custody.wallets:
+                chain.wallet(investor_label(investor.investor_id))
+        self._audit = SettlementAudit(store)
+        self.executor = Executor(
+            store,
+            chain,
+            clock,
+            self._instrument_of,
+            self._plan_events,
+            settles_itself=self.custody.settles_itself,
+            chain_time=chain.block_time,
+        )
         self._stale: str | None = None
         self._lazy_close = False  # submit_many: the order's closing unit may skip its own fsync
         """Why a unit of work rolled back with the engine's memory ahead of the store, if one did."""
@@ -330,9 +361,10 @@ class IssuanceEngine:
         # holder's (it books the plan's entries itself).
         self._own_blocks(before, chain.block_number())
         # An IOC order still working now lost its one attempt to a crash (any plan it had was finished
-        # just above): it ends now, unfilled by us.
+        # just above): it ends now, unfilled by us — unless its firm quote waits for its investor.
+        awaiting = self.executor.awaiting()
         for order in self.orders.working():
-            if order.request.time_in_force is TimeInForce.IOC:
+            if order.request.time_in_force is TimeInForce.IOC and order.order_id not in awaiting:
                 self.orders.end_attempt(order.order_id)
         self._deposits = _deposits_booked(store)
         """Deposits booked so far (their keys number on from the ledger's, across restarts)."""
@@ -380,7 +412,15 @@ class IssuanceEngine:
             )
         )
         context = ModelContext(
-            self.chain, self.store, books, self.clock, self.calendar, self.prices, self.fees, self.gate
+            self.chain,
+            self.store,
+            books,
+            self.clock,
+            self.calendar,
+            self.prices,
+            self.fees,
+            self.gate,
+            self._outstanding,
         )
         built = build(listing, context)
         if built.name is not model:
@@ -572,14 +612,22 @@ class IssuanceEngine:
         kyc: KycState = KycState.VERIFIED,
         kyc_expires: date | None = None,
         kyc_reason: str = "",
+        wallet: WalletAddress | None = None,
     ) -> Holder:
-        """Onboard an investor with one wallet whose key the chain adapter holds; return the holder.
+        """Onboard an investor with one wallet; return the holder.
 
-        Refusals (a US person declared otherwise, a KYC transition the rules forbid) come from the
-        investor book and leave nothing recorded for this investor past the refused command.
+        Without ``wallet`` the chain adapter derives the wallet and holds its key. With ``wallet`` the
+        investor holds its own key (self-custody): the address is journaled (stream ``custody``) before
+        it is bound, and refused if the platform holds its key or another investor has it. Whitelisting
+        and the identity registry then cover it as any bound wallet. Refusals (a US person declared
+        otherwise, a KYC transition the rules forbid) come from the investor book and leave nothing
+        recorded for this investor past the refused command.
         """
         at = self.clock.now()
-        wallet = self.chain.wallet(investor_label(investor))
+        if wallet is None:
+            wallet = self.chain.wallet(investor_label(investor))
+        else:
+            self._register_self_custody(investor, wallet, utc(at))
         service = self.desk.investors
         service.execute(
             OnboardInvestor(
@@ -602,6 +650,44 @@ class IssuanceEngine:
             service.execute(ChangeKyc(investor, at, kyc, expires if verified else None, kyc_reason))
         self.desk.sync_all()
         return Holder(investor, wallet)
+
+    def _register_self_custody(self, investor: InvestorId, wallet: WalletAddress, at: datetime) -> None:
+        """Journal that ``investor`` signs for ``wallet`` itself (once; the same again is no change)."""
+        if self.chain.holds_key(wallet):
+            raise DomainError(
+                "WALLET_KEPT_BY_PLATFORM",
+                f"the platform holds the key of {wallet}: a self-custody wallet is the investor's own",
+            )
+        book = self.desk.investors.book
+        owner = book.owner_of(wallet)
+        if owner is not None and owner.investor_id != investor:
+            raise DomainError("WALLET_BOUND_ELSEWHERE", f"{wallet} belongs to investor {owner.investor_id}")
+        known = self.custody.wallets.get(investor)
+        if known == wallet:
+            return  # a retry after a crash between this record and the onboarding
+        if book.find(investor) is not None:  # never turn a kept wallet's investor into a self-custody one
+            raise DomainError("INVESTOR_EXISTS", f"investor {investor} is already onboarded")
+        event = SelfCustodyRegistered(at, investor, wallet)
+        probe = CustodyState(dict(self.custody.wallets), dict(self.custody.owners))
+        probe.apply(event)  # refused before it is journaled
+        journal.append(self.store, CUSTODY_STREAM, f"custody:{investor}", at, event)
+        self.custody.apply(event)
+
+    def _outstanding(self, symbol: Symbol) -> Decimal:
+        """Return the net shares of ``symbol`` committed by firm quotes out (buys positive)."""
+        net = Decimal(0)
+        for plan in {p.key: p for p in self.executor.awaiting().values()}.values():
+            if plan.symbol != symbol:
+                continue
+            for event in plan.events:
+                if isinstance(event, Committed):
+                    shares = event.commitment.shares.value
+                    net += shares if event.commitment.side is Side.BUY else -shares
+        return net
+
+    def custody_wallet(self, investor: InvestorId) -> WalletAddress | None:
+        """Return the self-custody wallet of ``investor``, or ``None`` when the platform keeps its wallet."""
+        return self.custody.wallets.get(investor)
 
     @platform_command
     def deposit(self, holder: Holder, amount: Money, *, key: str | None = None) -> bool:
@@ -815,6 +901,16 @@ class IssuanceEngine:
         order is closed.
         """
         model = self.model(request.symbol)
+        if (
+            isinstance(model, QuoteSettling)
+            and self.custody.settles_itself(request.wallet)
+            and (request.time_in_force is not TimeInForce.IOC or request.order_type is not OrderType.MARKET)
+        ):
+            # Its quote waits for the wallet to settle it: a resting order would be quoted again and again.
+            raise DomainError(
+                "FIRM_QUOTE_REQUIRED",
+                f"{request.wallet} settles its own quotes: take a firm quote (a market order, IOC)",
+            )
         self._recover()
         state: dict[str, Submission] = {}
 
@@ -838,7 +934,7 @@ class IssuanceEngine:
             run.events[:0] = list(submission.events)
             if run.failure is not None:
                 run.events += self._fail(model, order.order_id, run.failure)
-            if request.time_in_force is TimeInForce.IOC:
+            if request.time_in_force is TimeInForce.IOC and not run.waiting:
                 ended = self.orders.end_attempt(order.order_id)
                 run.events += ended
                 if ended:
@@ -922,7 +1018,10 @@ class IssuanceEngine:
         while plan is not None:
             outcome = self.executor.send(plan)  # raises only when what happened is unknown: still pending
             with self._unit():
-                self._close(model, outcome, run)
+                if outcome.waiting:  # a firm quote: the plan stays pending until its investor settles
+                    run.waiting = True
+                else:
+                    self._close(model, outcome, run)
                 plan = take(outcome)  # the model hears how its plan went, then decides the next
                 if plan is None:
                     finish(run)
@@ -1018,6 +1117,8 @@ class IssuanceEngine:
             if plan.symbol is not None and model is None:
                 continue  # its listing is not open on this engine: it is finished when it reopens
             outcome = self.executor.recover(plan)
+            if outcome.waiting:
+                continue  # a firm quote neither settled nor expired: looked for again next time
             with self._unit():
                 refused = self._close(model, outcome)
                 if refused and model is not None:
@@ -1046,9 +1147,64 @@ class IssuanceEngine:
         found = self._models.get(symbol)
         return None if found is None else found.plan_events
 
+    @platform_command  # recovery may send another plan's legs: those blocks are the platform's own
+    def book_settlements(self) -> tuple[OrderId, ...]:
+        """Book the firm quotes the chain shows settled since the last look; return their orders.
+
+        Each waiting plan (``app.executor``) is looked for on chain: one settled is closed with its
+        records (entries, commitment, hedge, fill) in one unit of work, exactly once; one expired ends
+        its order ``QUOTE_EXPIRED``. Then any ``QuoteSettled`` log the platform never issued halts the
+        listing (``audit_settlements``). Every command and tick does the first part too.
+        """
+        waiting = self.executor.awaiting()
+        self._recover()
+        left = self.executor.awaiting()
+        self.audit_settlements()
+        with self._unit():
+            self.check()
+        return tuple(
+            order_id
+            for order_id in waiting
+            if order_id not in left
+            and self.orders.order(order_id).state in (OrderState.FILLED, OrderState.SETTLED)
+        )
+
+    def audit_settlements(self) -> int:
+        """Halt every listing whose settlement contract settled a quote the platform never issued.
+
+        Fail closed (``app.settlement_audit``): the stranger is recorded as a failure and the listing's
+        minting halts with its quote id and transaction, for reconciliation. Return how many were found.
+        """
+        settlements: dict[Symbol, tuple[WalletAddress, int]] = {}
+        for symbol, model in self._models.items():
+            listed = self._state.listings.get(symbol)
+            if isinstance(model, QuoteSettling) and listed is not None:
+                settlements[symbol] = (model.settlement, listed.block)
+        if not settlements:
+            return 0
+        latest = self.chain.block_number()
+        with self._unit():
+            strangers = self._audit.audit(
+                settlements, self.chain.events, latest, self.executor.pending(), utc(self.clock.now())
+            )
+            for symbol, event in strangers:
+                failure = unknown_quote(symbol, event)
+                sentence = f"{failure.code}: {failure.message}"
+                self._note_failure(sentence)
+                self.halt_minting(symbol, sentence)
+                log.error("unknown settlement", extra={"symbol": str(symbol), "tx": event.tx_hash})
+        return len(strangers)
+
     @platform_command
     def cancel(self, order_id: OrderId, reason: str = "cancelled by the client") -> Order:
-        """Cancel a working order and tell its model to forget it."""
+        """Cancel a working order and tell its model to forget it (not one whose firm quote is out)."""
+        plan = self.executor.awaiting().get(order_id)
+        if plan is not None:
+            raise DomainError(
+                "FIRM_QUOTE_OUTSTANDING",
+                f"order {order_id} has a signed quote its investor may still settle ({plan.key}); "
+                "it ends when the quote settles or expires",
+            )
         with self._unit():
             order = self.orders.order(order_id)
             self.orders.cancel(order_id, reason)
@@ -1064,7 +1220,10 @@ class IssuanceEngine:
         1. the chain's clock follows the platform's;
         2. orders whose time in force ran out expire (before any model may fill them);
         3. resting orders are decided again by compliance: an investor who is no longer eligible
-           (KYC lapsed, sanctioned, struck off the whitelist) has the order cancelled with the reason;
+           (KYC lapsed, sanctioned, struck off the whitelist) has the order cancelled with the reason
+           (not one whose firm quote is out: the token's own compliance decides that settlement);
+           firm quotes out are looked for on chain (booked if settled, ended if expired) and every
+           settlement contract is audited for quotes the platform never issued;
         4. each model does what is due and fills waiting orders — never an IOC order (it had its one
            attempt), never a buy of a listing whose minting is halted; a model that fails is recorded
            and the others go on (a failure that is not a refusal halts its listing's minting);
@@ -1076,6 +1235,11 @@ class IssuanceEngine:
             self.mirror_transfers()
             self._expire_due()
             self._recheck_compliance()
+        self._recover()  # the chain's time moved up: a firm quote out may have expired (or settled) since
+        try:
+            self.audit_settlements()
+        except DomainError as failed:  # the audit must not stop time; it is tried again next tick
+            log.error("settlement audit not done", extra={"code": failed.code, "reason": failed.message})
         done: list[ModelFill] = []
         for symbol, model in self._models.items():
             halted = symbol in self._halted
@@ -1287,9 +1451,12 @@ class IssuanceEngine:
     def _recheck_compliance(self) -> None:
         """Cancel resting orders whose investor compliance would now refuse (with the rule's code)."""
         now = utc(self.clock.now())
+        # A signed firm quote can still be settled by its investor: cancelling its order here would
+        # refuse a fill that happened. The token's compliance hook decides that mint on chain instead.
+        awaiting = self.executor.awaiting()
         for order in self.orders.working():
             request = order.request
-            if request.symbol not in self._models:
+            if request.symbol not in self._models or order.order_id in awaiting:
                 continue
             decision = self._compliance.decide(request, self.prices.reference_price(request.symbol, now), now)
             if decision.allowed:

@@ -33,6 +33,7 @@ from equitoken.app.issuance import IssuanceEngine, ModelBuilder, investor_label,
 from equitoken.app.programmes import default_builders
 from equitoken.app.reserves import ReservesService
 from equitoken.app.sandbox import SANDBOX_LISTINGS, SandboxSpec
+from equitoken.app.self_custody import SelfCustody
 from equitoken.app.settings import Settings
 from equitoken.app.voting import VotingService
 from equitoken.compliance.investors import InvestorCategory
@@ -97,6 +98,7 @@ class Service:
         self.actions = CorporateActionService(self.engine)
         self.reserves = ReservesService(self.engine)
         self.voting = VotingService(self.engine)
+        self.self_custody = SelfCustody(self.engine)
         self.keys = KeyBook(self.store)
         self.keys.refresh()
         self._ticker: threading.Thread | None = None
@@ -236,6 +238,10 @@ class Service:
                 journal.append(self.store, AUDIT, f"answered:{request}", end, Answered(end, request, outcome))
 
     def holder(self, investor: InvestorId) -> Holder:
-        """Return the onboarded investor ``investor`` with the wallet the platform keeps for it."""
+        """Return the onboarded investor ``investor`` with its wallet: its own (self-custody), or the one
+        the platform keeps for it."""
         self.engine.desk.investors.book.get(investor)  # UNKNOWN_INVESTOR if never onboarded
+        own = self.engine.custody_wallet(investor)
+        if own is not None:  # never derive a key for a wallet whose key the investor holds
+            return Holder(investor, own)
         return Holder(investor, self.engine.chain.wallet(investor_label(investor)))

@@ -32,7 +32,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -77,6 +77,10 @@ class Report:
     """How the steps were answered: by status, and by reason code for a refusal."""
     mismatches: list[str] = field(default_factory=list)
     seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        """Return the report as JSON-ready data (``asdict`` would rebuild the Counter from pairs)."""
+        return {**{f.name: getattr(self, f.name) for f in fields(self)}, "answers": dict(self.answers)}
 
     def line(self) -> str:
         """Return the one-line summary."""
@@ -326,7 +330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     requests = sum(r.requests for r in reports)
     print(f"http: {len(reports)} flows, {requests} requests, {kills} kills, {bad} mismatches")
     if args.report is not None:
-        args.report.write_text(json.dumps([asdict(r) for r in reports], indent=2, default=str))
+        args.report.write_text(json.dumps([r.as_dict() for r in reports], indent=2, default=str))
     return 1 if bad else 0
 
 

@@ -126,6 +126,9 @@ class Outcome:
     """Why the plan did not complete: a refusal (nothing moved) or ``SETTLEMENT_INCOMPLETE``."""
     found: bool = False
     """Some leg was found on chain after a crash rather than sent now."""
+    waiting: bool = False
+    """The plan's leg is its investor's to send (a firm quote to a self-custody wallet) and has not been
+    seen on chain yet, nor can it be ruled out: the plan stays pending, neither done nor refused."""
 
 
 Plans = Generator[Plan, Outcome, None]

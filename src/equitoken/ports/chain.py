@@ -169,6 +169,41 @@ class SignedQuote:
     """``0x`` + 65 bytes ``r || s || v`` (low s, v 27/28)."""
 
 
+@dataclass(frozen=True, slots=True)
+class SignedTransaction:
+    """A transaction its sender signed itself (a self-custody wallet), as decoded before it is relayed.
+
+    Integers stay as the chain counts them (nonce, wei, gas): this is the chain boundary.
+    """
+
+    sender: WalletAddress
+    """Recovered from the signature: the wallet whose key signed it."""
+    to: WalletAddress | None
+    """``None`` for a contract creation."""
+    nonce: int
+    chain_id: int
+    value: int
+    """Native value in wei."""
+    gas: int
+    data: bytes
+
+
+class RelayChain(Protocol):
+    """Submit transactions signed outside the platform (self-custody wallets); read senders' nonces."""
+
+    def decode_transaction(self, raw: bytes) -> SignedTransaction:
+        """Return what a raw signed transaction asks (``TX_MALFORMED`` if it is not one)."""
+        ...
+
+    def submit_transaction(self, raw: bytes) -> ChainTx:
+        """Submit a raw signed transaction and wait for it to be mined; a revert raises its code."""
+        ...
+
+    def nonce_of(self, wallet: WalletAddress) -> int:
+        """Return the nonce ``wallet``'s next transaction must carry."""
+        ...
+
+
 class TokenChain(Protocol):
     """Deploy, mint, burn, move and read security tokens on one chain."""
 

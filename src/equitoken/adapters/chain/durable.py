@@ -354,6 +354,13 @@ class DurableEmbeddedBackend:
                     )
                 if rejected is None and receipts_digest(receipts) != payload["digest"]:
                     raise DomainError("REPLAY_DIVERGED", f"the receipts of block {block} differ")
+            elif op == "send_external":
+                (call,) = [_decode_call(item) for item in payload["calls"]]
+                receipt = inner.send_external(call, int(payload["nonce"]))
+                if inner.block_number() != payload["block"] or inner.timestamp() != payload["timestamp"]:
+                    raise DomainError("REPLAY_DIVERGED", f"the relayed block {payload['block']} moved")
+                if receipts_digest([receipt]) != payload["digest"]:
+                    raise DomainError("REPLAY_DIVERGED", f"the receipt of block {payload['block']} differs")
             elif op == "next_timestamp":
                 inner.set_next_timestamp(int(payload["timestamp"]))
             elif op == "fund":
@@ -458,6 +465,14 @@ class DurableEmbeddedBackend:
             raise
         self._append(self._send_record(calls, receipts_digest(receipts), None))
         return receipts
+
+    def send_external(self, call: RawCall, nonce: int) -> RawReceipt:
+        """Mine a transaction signed outside this process (see ``EmbeddedBackend.send_external``), logged."""
+        self._check()
+        receipt = self._inner.send_external(call, nonce)
+        record = self._send_record([call], receipts_digest([receipt]), None)
+        self._append(record | {"op": "send_external", "nonce": nonce})
+        return receipt
 
     def _send_record(self, calls: Sequence[RawCall], digest: str, rejected: str | None) -> dict[str, Any]:
         record: dict[str, Any] = {

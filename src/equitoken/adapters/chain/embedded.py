@@ -229,6 +229,30 @@ class EmbeddedBackend:
                 raise DomainError(
                     "TX_REJECTED", f"gas {call.gas} exceeds the block gas limit {self._block_gas_limit}"
                 )
+        return self._mine(calls)
+
+    def send_external(self, call: RawCall, nonce: int) -> RawReceipt:
+        """Mine one block holding a transaction its sender signed elsewhere (a relayed, self-custody wallet).
+
+        The sender's key is not in the ring: the caller has recovered the sender from the transaction's
+        signature. Only the nonce is checked here — the one the signature covers must be the sender's
+        next, so a relayed transaction executes once, as a node would mine it once.
+        """
+        self._check_open()
+        expected = self._nonces.get(call.sender, 0)
+        if nonce != expected:
+            raise DomainError(
+                "TX_NONCE_REFUSED",
+                f"the transaction's nonce is {nonce}; the sender's next nonce is {expected}",
+            )
+        if call.gas > self._block_gas_limit:
+            raise DomainError(
+                "TX_REJECTED", f"gas {call.gas} exceeds the block gas limit {self._block_gas_limit}"
+            )
+        return self._mine([call])[0]
+
+    def _mine(self, calls: Sequence[RawCall]) -> list[RawReceipt]:
+        """Execute ``calls`` in order in one new block (their senders already checked)."""
         block = self._block_number + 1
         timestamp = self._next_timestamp
         if timestamp is None:

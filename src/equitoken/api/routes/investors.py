@@ -31,7 +31,7 @@ from equitoken.compliance.book import ChangeKyc
 from equitoken.compliance.investors import InvestorCategory, PersonKind
 from equitoken.compliance.kyc import KycState
 from equitoken.domain.errors import DomainError
-from equitoken.domain.ids import InvestorId, Symbol
+from equitoken.domain.ids import InvestorId, Symbol, WalletAddress
 from equitoken.domain.trading import Side
 from equitoken.domain.values import Money, exact
 from equitoken.issuance.models.books import investor_cash, investor_tokens
@@ -42,13 +42,24 @@ router = APIRouter(responses=RESPONSES, tags=["investors"])
 Caller = Annotated[Actor, Depends(actor)]
 
 
+def investor_shown(service: Service, investor: InvestorId) -> InvestorOut:
+    """Return the investor as the API shows it, with who holds its wallet's key."""
+    found = service.engine.desk.investors.book.get(investor)
+    return investor_out(found, service.engine.custody_wallet(investor) is not None)
+
+
 @router.get("/v1/investors")
 def investors(request: Request, caller: Caller) -> list[InvestorOut]:
     """Return every onboarded investor (an investor key sees only its own)."""
     service = service_of(request)
     with service.read(caller, Permission.READ_OWN):
         book = service.engine.desk.investors.book
-        return [investor_out(i) for i in book.investors() if caller.may_act_for(i.investor_id)]
+        own = service.engine.custody.wallets
+        return [
+            investor_out(i, i.investor_id in own)
+            for i in book.investors()
+            if caller.may_act_for(i.investor_id)
+        ]
 
 
 @router.get("/v1/investors/{investor_id}")
@@ -57,12 +68,16 @@ def get_investor(request: Request, caller: Caller, investor_id: InvestorText) ->
     service = service_of(request)
     investor = InvestorId(investor_id)
     with service.read(caller, Permission.READ_OWN, investor):
-        return investor_out(service.engine.desk.investors.book.get(investor))
+        return investor_shown(service, investor)
 
 
 @router.post("/v1/investors", status_code=201, response_model=InvestorOut)
 def onboard(request: Request, caller: Caller, body: InvestorIn, key: IdempotencyKey = None) -> JSONResponse:
-    """Onboard an investor: identity, jurisdiction, category, KYC, and a wallet the platform keeps."""
+    """Onboard an investor: identity, jurisdiction, category, KYC, and a wallet.
+
+    The platform keeps the wallet's key, unless ``wallet`` names the investor's own (self-custody:
+    the platform never holds that key; its firm quotes are settled from that wallet).
+    """
     service = service_of(request)
     investor = InvestorId(body.investor_id)
 
@@ -81,10 +96,11 @@ def onboard(request: Request, caller: Caller, body: InvestorIn, key: Idempotency
                 kyc=KycState(body.kyc),
                 kyc_expires=body.kyc_expires,
                 kyc_reason=body.kyc_reason,
+                wallet=None if body.wallet is None else WalletAddress(body.wallet),
             )
 
         service.write(caller, Permission.ONBOARD, "onboard", onboarded, investor=None, subject=str(investor))
-        return investor_out(service.engine.desk.investors.book.get(investor))
+        return investor_shown(service, investor)
 
     return write(request, caller, key, body, run, status=201)
 
@@ -110,7 +126,7 @@ def change_kyc(
             engine.desk.sync_all()
 
         service.write(caller, Permission.ONBOARD, "kyc", changed, subject=str(investor))
-        return investor_out(service.engine.desk.investors.book.get(investor))
+        return investor_shown(service, investor)
 
     return write(request, caller, key, body, run)
 
@@ -130,7 +146,7 @@ def whitelist(
             service.engine.desk.whitelist(symbol, [investor], body.whitelisted)
 
         service.write(caller, Permission.ONBOARD, "whitelist", listed, subject=f"{investor} {body.symbol}")
-        return investor_out(service.engine.desk.investors.book.get(investor))
+        return investor_shown(service, investor)
 
     return write(request, caller, key, body, run)
 

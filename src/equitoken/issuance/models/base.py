@@ -17,9 +17,10 @@ broker and on a node with a real one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
@@ -92,6 +93,11 @@ class ComplianceGate(Protocol):
         ...
 
 
+def nothing_outstanding(symbol: Symbol) -> Decimal:
+    """Return no shares out in signed quotes (a context with no self-custody investors)."""
+    return Decimal(0)
+
+
 @dataclass(frozen=True, slots=True)
 class ModelContext:
     """The ports a model works through (one context per listing; the broker is ``None`` for direct)."""
@@ -104,6 +110,9 @@ class ModelContext:
     prices: PriceSource
     fees: FeeSchedule
     compliance: ComplianceGate
+    outstanding: Callable[[Symbol], Decimal] = nothing_outstanding
+    """Net shares of ``symbol`` in quotes signed and still out (self-custody firm quotes; buys count
+    positive): not settled yet, but a model that caps its exposure must count them as if they were."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -451,7 +451,10 @@ class InstantModel:
         (a cap lowered, or prices moved): refusing it would keep the buffer more exposed, not less.
         """
         pending = self._context.store.balance(hedge_pending(self._listing.symbol), self._listing.share)
+        # Firm quotes out with self-custody investors may settle any moment: counted as if they had.
+        out = self._context.outstanding(self._listing.symbol)
         with exact():
+            pending += out
             after = pending + shares.value if side is Side.BUY else pending - shares.value
         value = Money.rounded(abs(after) * reference.amount)
         if value <= self._settings.exposure_cap or abs(after) <= abs(pending):

@@ -67,6 +67,7 @@ from equitoken.adapters.chain.facade._enforcement import Enforcement
 from equitoken.adapters.chain.facade._identity import Identity
 from equitoken.adapters.chain.facade._pools import Pools
 from equitoken.adapters.chain.facade._quotes import Quotes
+from equitoken.adapters.chain.facade._relay import Relay
 from equitoken.adapters.chain.facade._reserves import Reserves
 from equitoken.adapters.chain.facade._reverts import decode_revert
 from equitoken.adapters.chain.facade._stablecoin import Stablecoins
@@ -118,6 +119,7 @@ class ChainFacade(
     CorporateActions,
     Stablecoins,
     Quotes,
+    Relay,
     Pools,
     Reserves,
     Deployment,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from equitoken.adapters.chain import eip712
+from equitoken.adapters.chain.facade._abi import contract_abi
 from equitoken.adapters.chain.facade._codec import money_from_units, money_units, to_seconds
 from equitoken.adapters.chain.facade._reverts import decode_revert
 from equitoken.adapters.chain.facade._sending import Sending
@@ -48,6 +51,32 @@ class Quotes(Sending):
             self._b(quote.settlement),
         )
         return SignedQuote(quote, target_chain, "0x" + signature.to_bytes().hex())
+
+    def quote_typed_data(self, signed: SignedQuote) -> dict[str, Any]:
+        """Return the signed quote as its EIP-712 typed-data document (what a wallet shows and checks)."""
+        return eip712.typed_data(
+            self._raw_quote(signed.quote), signed.chain_id, self._b(signed.quote.settlement)
+        )
+
+    def settle_calldata(self, signed: SignedQuote) -> bytes:
+        """Return the calldata of ``settle`` for a signed quote (what the investor's own wallet sends)."""
+        raw = self._raw_quote(signed.quote)
+        signature = bytes.fromhex(signed.signature.removeprefix("0x"))
+        if len(signature) != 65:
+            raise DomainError("INVALID_SIGNATURE", "a quote signature is 65 bytes")
+        return contract_abi("QuoteSettlement").encode(
+            "settle",
+            raw.investor,
+            raw.symbol,
+            raw.side,
+            raw.quantity,
+            raw.price,
+            raw.expiry,
+            raw.quote_id,
+            signature[64],
+            signature[:32],
+            signature[32:64],
+        )
 
     def quote_notional(self, quote: ChainQuote) -> Money:
         """Return what a quote pays or receives, rounded as the contract does (in the platform's favour)."""
