@@ -74,6 +74,7 @@ crash: setup services anvil
 	  --report crash-postgres.json || status=1; \
 	$(BIN)/python -m equitoken.harness.http_crash --seeds 3 --steps 80 --kills 12 \
 	  --report crash-http.json || status=1; \
+	$(BIN)/python -m equitoken.harness.scaleout --seed 3 --steps 80 --kills 4 || status=1; \
 	exit $$status
 
 bench: setup services anvil browser

@@ -17,8 +17,11 @@ from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import content_hash
 from equitoken.domain.instants import utc
 from equitoken.issuance import journal
+from equitoken.issuance.custody_events import CUSTODY_EVENTS, CustodyState
+from equitoken.issuance.custody_events import STREAM as CUSTODY_STREAM
 from equitoken.issuance.models import ModelName
 from equitoken.issuance.models.base import Holder
+from equitoken.issuance.orders import OrderState
 from tests.corporate_actions.support import MSFT, Setup, setup
 
 KEY = "officer:transfer-1"
@@ -113,3 +116,23 @@ def test_without_a_key_two_calls_are_two_actions(made: Setup) -> None:
         tools.forced_transfer(MSFT, made.alice.investor, bob.investor, Decimal("10"), "officer", "order")
     assert world.tokens("MSFT", made.alice) == Decimal("80")
     assert len(tools.actions(MSFT)) == 2
+
+
+def test_a_recovered_investor_trades_from_its_new_wallet_after_a_restart(made: Setup) -> None:
+    world, engine = made.world, made.world.engine
+    new = engine.chain.wallet("alice-new")  # a wallet the platform keeps: not self-custody
+    EnforcementService(engine, idempotency=KEY).recover(
+        MSFT, made.alice.investor, made.alice.wallet, new, "officer", "lost device"
+    )
+    assert engine.custody_wallet(made.alice.investor) == new
+    assert not engine.custody.settles_itself(new)
+    restarted = CustodyState()  # the fold of the journal, as a restarted engine reads it
+    for event in journal.read(engine.store, CUSTODY_STREAM, CUSTODY_EVENTS):
+        restarted.apply(event)
+    assert restarted.wallet_of(made.alice.investor) == new
+    moved = Holder(made.alice.investor, new)
+    assert world.tokens("MSFT", moved) == Decimal("100")
+    sold = engine.submit(world.sell(moved, "MSFT", "10"))
+    assert sold.order.state in (OrderState.FILLED, OrderState.SETTLED)
+    assert world.tokens("MSFT", moved) == Decimal("90")
+    assert world.backed()

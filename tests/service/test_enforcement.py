@@ -187,6 +187,9 @@ def test_a_recovery_moves_the_whole_position_to_a_new_wallet_of_the_investor(
         investor = ok(operator.get(f"/v1/investors/{b}"))
         assert new in [w.lower() for w in investor["wallets"]]
         assert Decimal(position(operator, b)["ledger_tokens"]) == held  # still the investor's tokens
+        # ... and the investor holds them where it trades from now: the new wallet, its own key.
+        assert Decimal(position(operator, b)["tokens"]) == held
+        assert investor["custody"] == "self"  # the platform holds no key for the new wallet
         clean(operator)
         theirs = ok(operator.get("/v1/investors/inv-enf-a"))["wallets"][0]
         elsewhere = {"investor_id": b, "lost_wallet": done["to_wallet"], "new_wallet": theirs, "reason": "x"}

@@ -28,6 +28,7 @@ def serve(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subp
         (("--sandbox", "--speed", "0"), "INVALID_SETTING"),
         (("--sandbox", "--tick", "0"), "USAGE"),
         (("--host", "no-such-host.invalid"), "USAGE"),
+        (("--sandbox", "--advertise", "ftp://host:1"), "INVALID_SETTING"),
         ((), "DEV_KEY_ON_REAL_CHAIN"),  # live, on the public development seed
     ],
 )

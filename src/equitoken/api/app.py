@@ -28,6 +28,7 @@ from equitoken.api.routes import (
     transparency,
     voting,
 )
+from equitoken.app.leadership import Leadership
 from equitoken.app.service import Service
 
 DESCRIPTION = """Tokenized stocks as a service: listings under three models (inventory, instant execution,
@@ -37,8 +38,8 @@ stable reason code (the catalogue is in `docs/reasons.md`). Authenticate with `A
 <API key>`; make writes safe to retry with `Idempotency-Key`."""
 
 
-def create_app(service: Service) -> FastAPI:
-    """Return the API application over ``service``."""
+def create_app(service: Service, leadership: Leadership[Service] | None = None) -> FastAPI:
+    """Return the API application over ``service`` (led by ``leadership`` when several servers share it)."""
     app = FastAPI(
         title="equitoken",
         version=__version__,
@@ -46,6 +47,7 @@ def create_app(service: Service) -> FastAPI:
         license_info={"name": "Apache-2.0", "identifier": "Apache-2.0"},
     )
     app.state.service = service
+    app.state.leadership = leadership
     app.state.answers = Answers(service)
     app.state.limiter = RateLimiter(service.settings.api_rate_limit)
     problems.install(app)

@@ -62,6 +62,11 @@ class Health(BaseModel):
     halted: list[str]
     last_tick: datetime | None
     tick_failures: int
+    role: Literal["leader", "follower", "opening"] = "leader"
+    """What this server does with the engine; a lone server leads (``docs/service.md``, Scaling out)."""
+    leader_url: str | None = None
+    """Where the engine's leader is reached (this server's own URL when it leads several)."""
+    leader_since: datetime | None = None
 
 
 class MarketOut(BaseModel):

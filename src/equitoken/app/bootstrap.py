@@ -15,6 +15,7 @@ from equitoken.app.settings import Settings, load_settings
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import Symbol
 from equitoken.ports import Broker, Clock, MarketCalendar, PriceSource, Store
+from equitoken.ports.lease import Lease
 
 if TYPE_CHECKING:
     from equitoken.adapters.chain.facade import ChainFacade
@@ -168,6 +169,26 @@ def bootstrap(
             platform.__dict__[name] = part  # what the cached property would hold: chosen before first use
     platform.seal()
     return platform
+
+
+def open_lease(settings: Settings) -> Lease:
+    """Return the lease that decides which ``serve`` process runs the engine over these settings' store.
+
+    On PostgreSQL, the advisory lock of the store's schema; on SQLite, a file lock beside the database
+    file (``equitoken.db.lease``), so a second server on one file waits as a follower.
+    """
+    from sqlalchemy.engine import make_url
+
+    url = settings.effective_database_url
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        from equitoken.adapters.lease.postgres import PostgresLease
+
+        return PostgresLease(url)
+    from equitoken.adapters.lease.file import FileLease
+
+    database = Path(parsed.database or str(settings.data_dir / "equitoken.db"))
+    return FileLease(database.with_name(database.name + ".lease"))
 
 
 def bootstrap_service(settings: Settings, sandbox: SandboxSpec | None = None) -> Platform:

@@ -259,7 +259,7 @@ class EnforcementService:
             self._engine.desk.investors.execute(BindWallet(investor, self._engine.clock.now(), new))
             self._engine.desk.sync_all()  # the identity registry binds it before the recovery checks it
         tokens = self._engine.token_balance(symbol, lost).value
-        return self._do(
+        done = self._do(
             "recovery",
             symbol,
             key_id,
@@ -267,13 +267,19 @@ class EnforcementService:
             lambda: self._chain.recovery_address(instrument, lost, new, investor),
             Target(wallet=lost, investor=investor, to_wallet=new, to_investor=investor, tokens=tokens),
         )
+        if self._engine.custody_wallet(investor) != new:  # once, a retry included: it trades from new now
+            self._engine.record_recovery(investor, lost, new)
+        return done
 
     # -- reads ---------------------------------------------------------------------------------
 
     def wallet_of(self, investor: InvestorId) -> WalletAddress:
-        """Return the wallet the platform keeps for ``investor`` (``UNKNOWN_INVESTOR`` if never onboarded)."""
+        """Return the wallet ``investor`` holds its tokens in (``UNKNOWN_INVESTOR`` if never onboarded).
+
+        Its own (self-custody), the one its position was recovered to, or the one the platform keeps.
+        """
         self._engine.desk.investors.book.get(investor)
-        return self._chain.wallet(investor_label(investor))
+        return self._engine.custody_wallet(investor) or self._chain.wallet(investor_label(investor))
 
     def actions(self, symbol: Symbol | None = None) -> list[Enforced]:
         """Return the journaled enforcement actions (of ``symbol``), in the order they were asked."""

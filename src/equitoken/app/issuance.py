@@ -68,7 +68,12 @@ from equitoken.domain.market import MarketStatus, ReferencePrice
 from equitoken.domain.trading import OrderType, Side
 from equitoken.domain.values import Money, Price, Shares, TokenAmount
 from equitoken.issuance import journal
-from equitoken.issuance.custody_events import CUSTODY_EVENTS, CustodyState, SelfCustodyRegistered
+from equitoken.issuance.custody_events import (
+    CUSTODY_EVENTS,
+    CustodyState,
+    SelfCustodyRegistered,
+    WalletRecovered,
+)
 from equitoken.issuance.custody_events import STREAM as CUSTODY_STREAM
 from equitoken.issuance.engine_events import (
     ENGINE_EVENTS,
@@ -338,7 +343,7 @@ class IssuanceEngine:
         # process derives them again before anything (a recovered plan may pay from such a wallet).
         # A self-custody investor has no such wallet: nothing is derived for it.
         for investor in desk.investors.book.investors():
-            if investor.investor_id not in self.custody.wallets:
+            if investor.investor_id not in self.custody.onboarded:
                 chain.wallet(investor_label(investor.investor_id))
         self._audit = SettlementAudit(store)
         self.executor = Executor(
@@ -686,8 +691,18 @@ class IssuanceEngine:
         return net
 
     def custody_wallet(self, investor: InvestorId) -> WalletAddress | None:
-        """Return the self-custody wallet of ``investor``, or ``None`` when the platform keeps its wallet."""
-        return self.custody.wallets.get(investor)
+        """Return the wallet ``investor`` trades from when it is not the one the platform derived for it.
+
+        A self-custody wallet, or the wallet its position was recovered to (``record_recovery``);
+        ``None`` when the investor trades from the wallet the platform keeps for it.
+        """
+        return self.custody.wallet_of(investor)
+
+    def record_recovery(self, investor: InvestorId, lost: WalletAddress, new: WalletAddress) -> None:
+        """Journal that ``investor``'s position moved from ``lost`` to ``new``: it trades from ``new`` now."""
+        event = WalletRecovered(utc(self.clock.now()), investor, lost, new, not self.chain.holds_key(new))
+        self.custody.apply(event)  # refused before anything is journaled if ``new`` is another's
+        journal.append(self.store, CUSTODY_STREAM, f"recovered:{investor}:{lost}:{new}", event.at, event)
 
     @platform_command
     def deposit(self, holder: Holder, amount: Money, *, key: str | None = None) -> bool:

@@ -12,7 +12,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import time
 from pathlib import Path
 from typing import Any
@@ -82,6 +82,11 @@ class Settings:
     """``json`` (one object per line, for machines) or ``text``."""
     api_rate_limit: int = 100
     """Requests per second each API key may make (bursts up to twice that); beyond it, 429."""
+    serve_url: str = ""
+    """The URL other ``serve`` processes reach this one at when it runs the engine; empty means
+    ``http://HOST:PORT`` from ``--host`` and ``--port``."""
+    lease_retry_ms: int = 500
+    """How often a follower tries to take the engine's lease, and the leader checks it still holds it."""
     public_chain_url: str = ""
     """The JSON-RPC URL the public transparency page gives browsers to read ``ReserveRegistry`` with;
     empty means none (the page then checks proofs against the attestation and says so). Never taken
@@ -224,6 +229,31 @@ def _chain_url(value: Any) -> str:
     return text
 
 
+def _serve_url(value: Any) -> str:
+    text = str(value).strip().rstrip("/")
+    if not text:
+        return text
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("expected an http(s):// URL this server is reached at, e.g. http://10.0.0.5:8000")
+    try:
+        parts.port  # noqa: B018 - reading it validates it
+    except ValueError as error:
+        raise ValueError(f"not a URL ({error})") from None
+    if parts.query or parts.fragment or parts.path not in ("", "/"):
+        raise ValueError("expected scheme, host and port only: no path, query or fragment")
+    return text
+
+
+def _interval_ms(value: Any) -> int:
+    if isinstance(value, bool) or not str(value).strip().isdigit():
+        raise ValueError("expected a whole number of milliseconds")
+    number = int(str(value).strip())
+    if not 50 <= number <= 60_000:
+        raise ValueError("expected 50 to 60000 ms")
+    return number
+
+
 def _database_url(value: Any) -> str:
     text = str(value).strip()
     if not text:
@@ -311,6 +341,8 @@ FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "log_level": ("EQUITOKEN_LOG_LEVEL", _choice(*_LOG_LEVELS)),
     "log_format": ("EQUITOKEN_LOG_FORMAT", _choice("json", "text")),
     "api_rate_limit": ("EQUITOKEN_API_RATE_LIMIT", _rate),
+    "serve_url": ("EQUITOKEN_SERVE_URL", _serve_url),
+    "lease_retry_ms": ("EQUITOKEN_LEASE_RETRY_MS", _interval_ms),
     "public_chain_url": ("EQUITOKEN_PUBLIC_CHAIN_URL", _public_chain_url),
 }
 assert set(FIELDS) == {f.name for f in fields(Settings)}, "every setting needs a variable and a parser"
@@ -323,6 +355,11 @@ def _parse(name: str, raw: Any, origin: str) -> Any:
         detail = error.message if isinstance(error, DomainError) else str(error)
         shown = repr(raw) if len(repr(raw)) <= 80 else f"{repr(raw)[:60]}… ({len(str(raw))} characters)"
         raise DomainError("INVALID_SETTING", f"{name} from {origin}: {shown} is invalid ({detail})") from None
+
+
+def with_setting(settings: Settings, name: str, raw: Any, origin: str) -> Settings:
+    """Return ``settings`` with ``name`` set from ``raw`` (a command-line option), validated as if loaded."""
+    return replace(settings, **{name: _parse(name, raw, origin)})
 
 
 def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | None = None) -> Settings:

@@ -19,9 +19,11 @@ from typing import Annotated
 import typer
 
 from equitoken.app.access import Role
+from equitoken.app.bootstrap import bootstrap, open_lease
+from equitoken.app.leadership import Leadership
 from equitoken.app.sandbox import SandboxSpec
 from equitoken.app.service import Service
-from equitoken.app.settings import load_settings
+from equitoken.app.settings import load_settings, with_setting
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import InvestorId
 from equitoken.domain.instants import utc
@@ -79,13 +81,20 @@ def command(
     ] = None,
     speed: Annotated[int, typer.Option(help="Sandbox: history seconds per wall-clock second.")] = 1,
     tick: Annotated[float, typer.Option(help="Wall-clock seconds between two ticks of the engine.")] = 1.0,
+    advertise: Annotated[
+        str | None,
+        typer.Option(help="URL other servers reach this one at when it leads (default http://HOST:PORT)."),
+    ] = None,
 ) -> None:
     """Serve the REST API (OpenAPI at /openapi.json, docs at /docs) with the engine on the clock."""
     import uvicorn
 
     from equitoken.api.app import create_app
+    from equitoken.api.cluster import ClusterApp
 
     settings = load_settings()
+    if advertise is not None:
+        settings = with_setting(settings, "serve_url", advertise, "--advertise")
     spec = None
     if sandbox:
         first = date(2012, 11, 19) if start is None else _day(start)
@@ -97,19 +106,51 @@ def command(
     if not 0.05 <= tick <= 3600:
         raise DomainError("USAGE", f"--tick must be from 0.05 to 3600 seconds, not {tick}")
     check_address(host, port)  # before anything opens: a taken port must not cost a started service
-    service = Service.open(settings, spec)
+    where = f"http://{host}:{port}"
+
+    def open_service() -> Service:
+        service = Service.open(settings, spec)
+        try:
+            for path in first_keys(service, settings.data_dir):
+                typer.echo(f"wrote {path.name} to {path} (keep it secret; it is shown nowhere else)")
+            service.start(tick)
+        except BaseException:
+            service.close()
+            raise
+        return service
+
+    probe = bootstrap(settings)  # its store (opened on first use) says who leads; the service opens its own
+    leadership = Leadership(
+        open_lease(settings),
+        lambda: probe.store,
+        probe.clock,
+        settings.serve_url or where,
+        open_service,
+        retry=settings.lease_retry_ms / 1000,
+        on_fatal=_stop_now,
+    )
     try:
-        for path in first_keys(service, settings.data_dir):
-            typer.echo(f"wrote {path.name} to {path} (keep it secret; it is shown nowhere else)")
-        service.start(tick)
-        where = f"http://{host}:{port}"
+        leads = leadership.campaign()  # a lone server opens here, so a refusal still ends it at once
+        leadership.start()
         mode = "live" if spec is None else f"sandbox from {spec.start} at speed {spec.speed}"
-        typer.echo(f"equitoken serving on {where} ({mode}); docs at {where}/docs", err=True)
+        role = "leading the engine" if leads else f"following ({leadership.lease.name} is held)"
+        typer.echo(f"equitoken serving on {where} ({mode}, {role}); docs at {where}/docs", err=True)
+        app = ClusterApp(leadership, lambda service: create_app(service, leadership))
         uvicorn.Server(
-            uvicorn.Config(create_app(service), host=host, port=port, log_level="warning", access_log=False)
+            uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
         ).run()
     finally:
-        service.close()
+        leadership.stop()
+
+
+def _stop_now(error: DomainError) -> None:
+    """End the process at once: it lost the engine's lease, or could not open the engine it took over.
+
+    No clean shutdown: another process may run the engine already, and every unit of work is
+    crash-safe, so stopping mid-command is what a kill does (a restart follows again).
+    """
+    typer.echo(f"{error.code}: {error.message}", err=True)
+    os._exit(2)
 
 
 def check_address(host: str, port: int) -> None:

@@ -576,6 +576,13 @@ _TABLE: Final[dict[str, tuple[Kind, str]]] = {
     "STORE_CLOSED": _down("the store was closed"),
     "STORE_CORRUPT": _down("the store holds a record that fails its checks"),
     "STORE_UNAVAILABLE": _down("the store cannot be reached"),
+    "NO_LEADER": _down(
+        "no server runs the engine now (a takeover is under way); retry after the stated time"
+    ),
+    "LEADER_LOST": _down(
+        "the server running the engine went away while answering; retry with the same Idempotency-Key"
+    ),
+    "LEASE_LOST": _down("this server lost the engine's lease, so it stops: another may run the engine"),
     "TRANSACTION_ABORTED": _down("a step of the unit of work failed, so none of it was recorded"),
 }
 

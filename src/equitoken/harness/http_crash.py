@@ -261,9 +261,12 @@ def check(server: Server, flow: Sequence[Step], answers: dict[int, Any], report:
         report.mismatches += [f"halted {h['symbol']}: {h['reason']}" for h in client.get("/v1/halts").json()]
 
 
-def check_deposits(database: Path, flow: Sequence[Step], report: Report) -> None:
-    """Check every deposit step was booked exactly once for its amount (the store, read after the stop)."""
-    store = SqlStore.open(f"sqlite:///{database}")
+def check_deposits(database: Path | str, flow: Sequence[Step], report: Report) -> None:
+    """Check every deposit step was booked exactly once for its amount (the store, read after the stop).
+
+    ``database`` is the SQLite file, or the URL of any store.
+    """
+    store = SqlStore.open(database if isinstance(database, str) else f"sqlite:///{database}")
     try:
         booked = Counter(e.key for e in store.entries() if e.key.startswith("deposit:"))
         for step in flow:

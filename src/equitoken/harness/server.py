@@ -41,6 +41,7 @@ class Server:
         args: tuple[str, ...] = ("--sandbox", "--from", "2012-11-19", "--speed", "60"),
         env: Mapping[str, str] | None = None,
         tick: float = 0.2,
+        name: str = "server",
     ) -> None:
         self.data_dir = data_dir
         self.args = args
@@ -49,7 +50,8 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
-        self.log = data_dir / "server.log"
+        self.log = data_dir / f"{name}.log"
+        """Where the process's output goes (``name``: servers sharing one data directory keep apart)."""
 
     def start(self) -> Server:
         """Start the server and wait until it answers ``/health``."""
@@ -93,7 +95,8 @@ class Server:
     @property
     def home(self) -> Path:
         """Return where the server keeps its state: a sandbox's own directory, else the data directory."""
-        return self.data_dir / "sandbox" if "--sandbox" in self.args else self.data_dir
+        own = "--sandbox" in self.args and "EQUITOKEN_DATABASE_URL" not in self.env
+        return self.data_dir / "sandbox" if own else self.data_dir
 
     def key(self, name: str) -> str:
         """Return the secret of a key file the first start wrote (``operator`` or ``investor``)."""

@@ -26,7 +26,21 @@ class SelfCustodyRegistered:
     wallet: WalletAddress
 
 
-CUSTODY_EVENTS: tuple[type, ...] = (SelfCustodyRegistered,)
+@dataclass(frozen=True, slots=True)
+class WalletRecovered:
+    """An investor's position was recovered from ``lost`` to ``new`` (ERC-3643 recovery): its wallet now.
+
+    ``own_key`` says whether the investor holds ``new``'s key itself (the platform does not).
+    """
+
+    at: datetime
+    investor: InvestorId
+    lost: WalletAddress
+    new: WalletAddress
+    own_key: bool
+
+
+CUSTODY_EVENTS: tuple[type, ...] = (SelfCustodyRegistered, WalletRecovered)
 
 
 @dataclass
@@ -35,6 +49,10 @@ class CustodyState:
 
     wallets: dict[InvestorId, WalletAddress] = field(default_factory=dict)
     owners: dict[WalletAddress, InvestorId] = field(default_factory=dict)
+    moved: dict[InvestorId, WalletAddress] = field(default_factory=dict)
+    """The wallet an investor's position was last recovered to, whoever holds its key."""
+    onboarded: set[InvestorId] = field(default_factory=set)
+    """The investors onboarded with their own wallet: the platform never derived one for them."""
 
     def apply(self, event: object) -> None:
         """Fold one event; a wallet registered to two investors, or two wallets to one, is refused."""
@@ -49,8 +67,24 @@ class CustodyState:
                     )
                 self.wallets[investor] = wallet
                 self.owners[wallet] = investor
+                self.onboarded.add(investor)
+            case WalletRecovered(investor=investor, lost=lost, new=new, own_key=own_key):
+                owner = self.owners.get(new)
+                if owner is not None and owner != investor:
+                    raise DomainError("WALLET_BOUND_ELSEWHERE", f"wallet {new} is registered to {owner}")
+                self.moved[investor] = new
+                if self.owners.get(lost) == investor:
+                    del self.owners[lost]
+                self.wallets.pop(investor, None)
+                if own_key:  # the new wallet signs for itself, as an onboarded self-custody one does
+                    self.wallets[investor] = new
+                    self.owners[new] = investor
             case _:
                 raise DomainError("EVENT_MALFORMED", f"the custody stream holds {type(event).__name__}")
+
+    def wallet_of(self, investor: InvestorId) -> WalletAddress | None:
+        """Return the wallet ``investor`` trades from when it is not the one the platform derived for it."""
+        return self.moved.get(investor) or self.wallets.get(investor)
 
     def settles_itself(self, wallet: WalletAddress) -> bool:
         """Tell whether ``wallet``'s owner signs for it (the platform holds no key for it)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
@@ -28,6 +28,7 @@ from equitoken.api.schemas import (
     text,
 )
 from equitoken.app.access import Actor, Permission, role
+from equitoken.app.leadership import Leadership
 from equitoken.app.service import Service
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import InvestorId, Symbol
@@ -59,7 +60,16 @@ def health(request: Request) -> Health:
             halted=sorted(str(s) for s in engine.halted()),
             last_tick=service.last_tick,
             tick_failures=service.tick_failures,
+            **_leadership(request),
         )
+
+
+def _leadership(request: Request) -> dict[str, Any]:
+    """Return the health fields of a server that leads others (none for a lone server)."""
+    leadership: Leadership[Service] | None = getattr(request.app.state, "leadership", None)
+    if leadership is None or leadership.leader is None:
+        return {}
+    return {"leader_url": leadership.leader.url, "leader_since": leadership.leader.at}
 
 
 @router.get("/v1/market", tags=["market"])

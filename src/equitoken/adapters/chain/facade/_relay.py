@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import rlp
-from eth_account import Account
 
+from equitoken.adapters.chain.accounts import Account
 from equitoken.adapters.chain.backend import RawCall, RawReceipt
 from equitoken.adapters.chain.facade._reverts import decode_revert
 from equitoken.adapters.chain.facade._sending import Sending
