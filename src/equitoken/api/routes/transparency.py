@@ -130,6 +130,8 @@ def public_attestations(request: Request, symbol: SymbolQuery = None) -> list[At
 
 def proofs_out(published: Published, holder: WalletAddress, symbol: Symbol | None) -> ProofsOut:
     """Return ``holder``'s proofs in ``published`` (``NOT_A_HOLDER`` when it held none)."""
+    # The same answer ``GET /v1/attestations/{id}/proofs/{wallet}`` builds inline; that route can call
+    # this once its module is free to change (another change owns it now), so the two cannot drift.
     return ProofsOut(
         attestation_id=published.number,
         holder=holder.value,
