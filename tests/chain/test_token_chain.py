@@ -426,6 +426,21 @@ def test_multiplier_takes_effect_at_its_time_and_refuses_a_used_nonce(w: World) 
     assert w.chain.multiplier_history(w.instrument) == [update, later]
 
 
+def test_a_multiplier_read_again_after_a_new_block_or_a_revert_is_the_one_in_force(w: World) -> None:
+    # The in-process chain keeps the multiplier per revision (an order reads it several times): a
+    # block that brings a split into force, and a revert that takes it back, must both show at once.
+    effective = w.now().replace(microsecond=0) + timedelta(days=1)
+    assert w.chain.multiplier(w.instrument) == Decimal(1)
+    before = w.dev.snapshot()
+    w.chain.schedule_multiplier(w.instrument, MultiplierUpdate(Decimal(3), effective, 1))
+    assert w.chain.multiplier(w.instrument) == Decimal(1)
+    w.dev.set_next_block_time(effective)
+    w.dev.mine()
+    assert w.chain.multiplier(w.instrument) == Decimal(3)
+    w.dev.revert(before)
+    assert w.chain.multiplier(w.instrument) == Decimal(1)
+
+
 def test_a_multiplier_scheduled_at_the_latest_block_time_is_taken_however_long_ago_it_was_read(
     w: World,
 ) -> None:

@@ -495,6 +495,10 @@ class DurableEmbeddedBackend:
         """Return the runtime code at ``address``."""
         return self._inner.code(address)
 
+    def revision(self) -> int:
+        """Return the embedded chain's revision (``EmbeddedBackend.revision``)."""
+        return self._inner.revision()
+
     def block_number(self) -> int:
         """Return the latest block number."""
         return self._inner.block_number()

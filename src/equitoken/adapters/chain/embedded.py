@@ -182,6 +182,8 @@ class EmbeddedBackend:
         self._since_compaction = 0
         self._slots: dict[str, set[int]] = {}
         """Storage slots copied at the last compaction, by address (the new EVM lists none of them)."""
+        self._revision = 0
+        """Moves on every change of state (a block, a revert, a funding, a compaction): see ``revision``."""
         self._evm = self._new_evm()
         self._evm.set_balance(_FAUCET, _FAUCET_BALANCE)
         self._hash_prefix = chain_id.to_bytes(32, "big")
@@ -375,6 +377,15 @@ class EmbeddedBackend:
         finally:
             evm.revert(checkpoint)
 
+    def revision(self) -> int:
+        """Return a number that changes whenever a read-only call could answer differently.
+
+        It moves with every new block (so with block time: a scheduled multiplier takes effect only in
+        a block), every revert, funding and compaction. A read cached under one revision is right for as
+        long as the revision stays; unlike the block number it never repeats after a revert.
+        """
+        return self._revision
+
     def block_number(self) -> int:
         """Return the latest block number (0 before the first ``send``)."""
         return self._block_number
@@ -511,6 +522,7 @@ class EmbeddedBackend:
         self._check_open()
         if wei < 0:
             raise DomainError("INVALID_AMOUNT", "a balance cannot be negative")
+        self._revision += 1
         evm = self._evm
         target = "0x" + address.hex()
         current = evm.get_balance(target)
@@ -605,6 +617,9 @@ class EmbeddedBackend:
             raise DomainError("CHAIN_CLOSED", "this embedded chain was closed")
 
     def _set_block_env(self, number: int, timestamp: int) -> None:
+        # Every path that changes state or the block a call runs in passes here (mining, reverting,
+        # compacting); funding bumps the revision itself.
+        self._revision += 1
         self._evm.set_block_env(
             pyrevm.BlockEnv(
                 number=number,

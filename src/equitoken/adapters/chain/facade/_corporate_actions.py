@@ -31,10 +31,23 @@ class CorporateActions(Sending):
         )
 
     def multiplier(self, instrument: Instrument) -> Decimal:
-        """Return the multiplier in force at the latest block."""
-        return multiplier_from_units(
-            int(self._view("SecurityToken", self._b(instrument.token), "multiplier")[0])
-        )
+        """Return the multiplier in force at the latest block.
+
+        An order reads it several times; on the in-process chain the answer is kept per token under the
+        chain's revision, which moves with every block (a scheduled split takes effect in a block), revert
+        or funding, so a kept answer is the one a fresh read would give. A node is read every time:
+        its latest block can move under us between two calls.
+        """
+        token = self._b(instrument.token)
+        revision = self._revision() if self._revision is not None else None
+        if revision is not None:
+            kept = self._multipliers.get(token)
+            if kept is not None and kept[0] == revision:
+                return kept[1]
+        value = multiplier_from_units(int(self._view("SecurityToken", token, "multiplier")[0]))
+        if revision is not None:
+            self._multipliers[token] = (revision, value)
+        return value
 
     def multiplier_history(self, instrument: Instrument) -> list[MultiplierUpdate]:
         """Return every scheduled update, oldest first (the initial 1.0 is not a scheduled update)."""

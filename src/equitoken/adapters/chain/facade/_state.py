@@ -8,7 +8,9 @@ bytes, token decimals, investor keys, cached amounts) and the read-only calls; w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from equitoken.adapters.chain.backend import ChainRevert, EvmBackend, KeyRing
@@ -77,6 +79,10 @@ class ChainState:
         self._investors: dict[bytes, InvestorId] = {}
         self._amounts: dict[tuple[int, int], TokenAmount] = {}
         self._unit_cache: dict[TokenAmount, int] = {}
+        self._revision: Callable[[], int] | None = getattr(backend, "revision", None)
+        """The in-process chain's state revision (``EmbeddedBackend.revision``); a node has none."""
+        self._multipliers: dict[bytes, tuple[int, Decimal]] = {}
+        """Per token, the multiplier read at one revision (reused while the revision stays)."""
         self._topic_wallet: dict[bytes, WalletAddress] = {}
         self._platform: bytes | None = platform.to_bytes() if platform is not None else None
         self._chain_id = backend.chain_id
