@@ -554,6 +554,8 @@ _TABLE: Final[dict[str, tuple[Kind, str]]] = {
     "CHAIN_BAD_RESPONSE": _down("the chain answered with something that cannot be read"),
     "CHAIN_UNAVAILABLE": _down("the chain node cannot be reached"),
     "HISTORICAL_STATE_UNAVAILABLE": _down("the chain keeps no state for that block"),
+    "SERVICE_BAD_ANSWER": _down("the service answered with something that is not the API's JSON"),
+    "SERVICE_UNREACHABLE": _down("the service at the given URL cannot be reached"),
     "NODE_UNAVAILABLE": _down("the chain node is not running or cannot be started"),
     "NO_CONTRACT": _down("there is no contract at that address on this chain"),
     "STORE_CLOSED": _down("the store was closed"),
