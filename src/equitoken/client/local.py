@@ -50,5 +50,8 @@ class LocalChannel:
         return decoded(anyio.run(sent))
 
     def close(self) -> None:
-        """Release the local store."""
-        self._service.close()
+        """Release the local store and the chain's block log (its lock would outlive the command)."""
+        try:
+            self._service.close()
+        finally:
+            self._service.engine.chain.close()
