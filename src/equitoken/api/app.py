@@ -23,6 +23,7 @@ from equitoken.api.routes import (
     investors,
     issuance,
     platform,
+    prices,
     trading,
     voting,
 )
@@ -48,6 +49,6 @@ def create_app(service: Service) -> FastAPI:
     app.state.limiter = RateLimiter(service.settings.api_rate_limit)
     problems.install(app)
     routers = (platform, investors, trading, cash, issuance, enforcement, corporate_actions, voting)
-    for module in (*routers, events, attestations):
+    for module in (*routers, events, attestations, prices):
         app.include_router(module.router)
     return app

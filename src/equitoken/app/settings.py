@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 
 from equitoken.domain.chains import DEVELOPMENT_SEED
 from equitoken.domain.errors import DomainError
+from equitoken.domain.ids import to_checksum_address
 from equitoken.domain.values import Bps, Money
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -82,6 +83,12 @@ class Settings:
     """``json`` (one object per line, for machines) or ``text``."""
     api_rate_limit: int = 100
     """Requests per second each API key may make (bursts up to twice that); beyond it, 429."""
+    price_signer: str = ""
+    """The address (EIP-55) whose EIP-191 signature an operator-posted price must carry; empty: the
+    service takes no posted prices (``POST /v1/prices`` is refused)."""
+    price_feed_max_age_seconds: int = 300
+    """During a regular session, a posted price older than this is stale (outside one, the last price
+    stands until the next open, within ``price_max_age_days``)."""
 
     @property
     def effective_database_url(self) -> str:
@@ -181,6 +188,24 @@ def _days(value: Any) -> int:
     number = int(value)
     if not 0 <= number <= 3650:
         raise ValueError("expected 0 to 3650 days")
+    return number
+
+
+def _address(value: Any) -> str:
+    text = str(value).strip()
+    if not text:
+        return ""
+    if not re.fullmatch(r"0x[0-9a-fA-F]{40}", text):
+        raise ValueError("expected an address: 0x and 40 hex digits")
+    return to_checksum_address(text)
+
+
+def _seconds(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().isdigit():
+        raise ValueError("expected a whole number of seconds")
+    number = int(value)
+    if not 1 <= number <= 86400:
+        raise ValueError("expected 1 to 86400 seconds")
     return number
 
 
@@ -298,6 +323,8 @@ FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "log_level": ("EQUITOKEN_LOG_LEVEL", _choice(*_LOG_LEVELS)),
     "log_format": ("EQUITOKEN_LOG_FORMAT", _choice("json", "text")),
     "api_rate_limit": ("EQUITOKEN_API_RATE_LIMIT", _rate),
+    "price_signer": ("EQUITOKEN_PRICE_SIGNER", _address),
+    "price_feed_max_age_seconds": ("EQUITOKEN_PRICE_FEED_MAX_AGE_SECONDS", _seconds),
 }
 assert set(FIELDS) == {f.name for f in fields(Settings)}, "every setting needs a variable and a parser"
 

@@ -548,6 +548,11 @@ _TABLE: Final[dict[str, tuple[Kind, str]]] = {
     "INTERNAL_ERROR": _internal("the platform failed on a request; its log says why"),
     "ADDRESS_IN_USE": _conflict("the address and port cannot be listened on: another process has them"),
     "SANDBOX_MISMATCH": _conflict("the data directory holds a sandbox started on another period or speed"),
+    "PRICE_SIGNER_UNSET": _refused("the service takes no posted prices: no price signer is configured"),
+    "PRICE_SIGNER_UNKNOWN": _forbidden("the price is signed by a key other than the price signer"),
+    "PRICE_SIGNATURE_INVALID": _invalid("the signature is not an EIP-191 signature of the price's message"),
+    "PRICE_IN_FUTURE": _invalid("the price is as of an instant after now"),
+    "PRICE_OUT_OF_ORDER": _conflict("the price is not later than the last one posted for the symbol"),
     "NO_HISTORY": _refused("the bundled history has no prices for that period"),
     # --- the machinery failed (InfrastructureError) ---
     "BROKER_UNAVAILABLE": _down("the broker cannot be reached"),
