@@ -28,6 +28,7 @@ from equitoken.cli import (
     listings,
     market,
     orders,
+    prices,
     serve,
 )
 from equitoken.cli.compliance import app as compliance_app
@@ -83,6 +84,7 @@ app.add_typer(orders.app, name="orders")
 app.add_typer(enforcement.app, name="enforcement")
 app.add_typer(halts.app, name="halts")
 app.add_typer(keys.app, name="keys")
+app.add_typer(prices.app, name="prices")
 
 
 def run(argv: list[str] | None = None) -> int:
