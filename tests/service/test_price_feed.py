@@ -1,4 +1,4 @@
-"""The operator's price feed on a live server: signed prices trade, missing or stale ones refuse, restarts keep them."""
+"""The price feed on a live server: signed prices trade, missing or stale ones refuse, restarts keep them."""
 
 from __future__ import annotations
 
