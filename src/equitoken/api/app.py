@@ -23,6 +23,7 @@ from equitoken.api.routes import (
     investors,
     issuance,
     platform,
+    prices,
     self_custody,
     trading,
     transparency,
@@ -52,6 +53,6 @@ def create_app(service: Service, leadership: Leadership[Service] | None = None) 
     app.state.limiter = RateLimiter(service.settings.api_rate_limit)
     problems.install(app)
     routers = (platform, investors, trading, self_custody, cash, issuance, enforcement, corporate_actions)
-    for module in (*routers, voting, events, attestations, transparency):
+    for module in (*routers, voting, events, attestations, prices, transparency):
         app.include_router(module.router)
     return app

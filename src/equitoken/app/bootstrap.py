@@ -109,7 +109,6 @@ class Platform:
             slippage=self.settings.broker_slippage_bps,
         )
 
-
     def broker_account(self, symbol: Symbol) -> Broker:
         """Return a new broker account for ``symbol``'s listing: one account per listing.
 
@@ -203,6 +202,7 @@ def bootstrap_service(settings: Settings, sandbox: SandboxSpec | None = None) ->
     from equitoken.adapters.chain.durable import chain_log_path
     from equitoken.adapters.chain.factory import build_chain
     from equitoken.adapters.clock import SandboxClock, SystemClock
+    from equitoken.app.price_feed import PostedPrices, PriceFeed
     from equitoken.app.sandbox import anchor
     from equitoken.domain.chains import DEVELOPMENT_SEED
 
@@ -223,13 +223,16 @@ def bootstrap_service(settings: Settings, sandbox: SandboxSpec | None = None) ->
     log = chain_log_path(url)
     fresh = log is not None and (not log.exists() or log.stat().st_size == 0)
     chain = build_chain(url, settings.chain_seed, genesis=clock.now() if fresh else None)
+    # Posted prices (the operator's signed feed) before the bundled history: no price, no trade.
+    feed = PriceFeed(store, settings, clock)
+    prices = PostedPrices(feed, probe.calendar, probe.prices)
     return bootstrap(
         settings,
         clock,
         store=store,
         chain=chain,
         calendar=probe.calendar,
-        prices=probe.prices,
+        prices=prices,
         chain_kept=True,
         broker_logs=settings.data_dir / "brokers",
     )

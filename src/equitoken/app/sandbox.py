@@ -86,3 +86,10 @@ SANDBOX_LISTINGS: tuple[tuple[str, ModelName, str], ...] = (
 )
 """What a new sandbox lists, among the stocks with history on its first day: one stock per model for
 2012–2014 (as the scripted week), IBM beside them, and GME for the 2021 squeeze."""
+
+
+def journaled_spec(store: Store) -> SandboxSpec | None:
+    """Return the period and speed the store's sandbox was opened on (``None``: not a sandbox)."""
+    for event in journal.read(store, STREAM, EVENTS):
+        return SandboxSpec(event.start, event.speed)
+    return None

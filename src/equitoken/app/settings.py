@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 
 from equitoken.domain.chains import DEVELOPMENT_SEED
 from equitoken.domain.errors import DomainError
+from equitoken.domain.ids import to_checksum_address
 from equitoken.domain.values import Bps, Money
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -91,6 +92,12 @@ class Settings:
     """The JSON-RPC URL the public transparency page gives browsers to read ``ReserveRegistry`` with;
     empty means none (the page then checks proofs against the attestation and says so). Never taken
     from ``chain_url`` by itself: a node URL often carries an API key, and this one is published."""
+    price_signer: str = ""
+    """The address (EIP-55) whose EIP-191 signature an operator-posted price must carry; empty: the
+    service takes no posted prices (``POST /v1/prices`` is refused)."""
+    price_feed_max_age_seconds: int = 300
+    """During a regular session, a posted price older than this is stale (outside one, the last price
+    stands until the next open, within ``price_max_age_days``)."""
 
     @property
     def effective_database_url(self) -> str:
@@ -200,6 +207,24 @@ def _public_chain_url(value: Any) -> str:
     if text and (urlsplit(text).username is not None or urlsplit(text).password is not None):
         raise ValueError("the URL is published to every visitor: it must not carry a user or password")
     return text
+
+
+def _address(value: Any) -> str:
+    text = str(value).strip()
+    if not text:
+        return ""
+    if not re.fullmatch(r"0x[0-9a-fA-F]{40}", text):
+        raise ValueError("expected an address: 0x and 40 hex digits")
+    return to_checksum_address(text)
+
+
+def _seconds(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().isdigit():
+        raise ValueError("expected a whole number of seconds")
+    number = int(value)
+    if not 1 <= number <= 86400:
+        raise ValueError("expected 1 to 86400 seconds")
+    return number
 
 
 def _chain_url(value: Any) -> str:
@@ -344,6 +369,8 @@ FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "serve_url": ("EQUITOKEN_SERVE_URL", _serve_url),
     "lease_retry_ms": ("EQUITOKEN_LEASE_RETRY_MS", _interval_ms),
     "public_chain_url": ("EQUITOKEN_PUBLIC_CHAIN_URL", _public_chain_url),
+    "price_signer": ("EQUITOKEN_PRICE_SIGNER", _address),
+    "price_feed_max_age_seconds": ("EQUITOKEN_PRICE_FEED_MAX_AGE_SECONDS", _seconds),
 }
 assert set(FIELDS) == {f.name for f in fields(Settings)}, "every setting needs a variable and a parser"
 

@@ -15,7 +15,22 @@ import typer
 
 from equitoken.app.logging import configure_logging
 from equitoken.app.settings import load_settings
-from equitoken.cli import bench, chain, config, demo, market, serve
+from equitoken.cli import (
+    bench,
+    cash,
+    chain,
+    config,
+    demo,
+    enforcement,
+    halts,
+    investors,
+    keys,
+    listings,
+    market,
+    orders,
+    prices,
+    serve,
+)
 from equitoken.cli.compliance import app as compliance_app
 from equitoken.cli.corporate_actions import app as corporate_actions_app
 from equitoken.cli.output import EXIT_BAD_INPUT
@@ -41,9 +56,7 @@ def _show_version(asked: bool) -> None:
 def _configure(
     version: Annotated[
         bool,
-        typer.Option(
-            "--version", help="Print the version and exit.", callback=_show_version, is_eager=True
-        ),
+        typer.Option("--version", help="Print the version and exit.", callback=_show_version, is_eager=True),
     ] = False,
 ) -> None:
     """Tokenized stocks: issue, trade 24/7, settle on-chain, enforce eligibility, prove reserves."""
@@ -63,6 +76,15 @@ app.add_typer(config.app, name="config")
 app.add_typer(compliance_app, name="compliance")
 app.add_typer(corporate_actions_app, name="corporate-actions")
 app.add_typer(reserves_app, name="reserves")
+# The operator's commands: each is one API request, run over the local store or sent with --url.
+app.add_typer(listings.app, name="listings")
+app.add_typer(investors.app, name="investors")
+app.add_typer(cash.app, name="cash")
+app.add_typer(orders.app, name="orders")
+app.add_typer(enforcement.app, name="enforcement")
+app.add_typer(halts.app, name="halts")
+app.add_typer(keys.app, name="keys")
+app.add_typer(prices.app, name="prices")
 
 
 def run(argv: list[str] | None = None) -> int:

@@ -18,6 +18,7 @@ from equitoken.app.attestation import Proof, prove, read_holders
 from equitoken.app.files import read_text
 from equitoken.app.settings import load_settings
 from equitoken.app.trustee import check_signer
+from equitoken.cli.channel import IdempotencyOption, KeyFileOption, KeyOption, UrlOption, call, show, target
 from equitoken.cli.output import JsonFlag, emit_json, emit_pairs, emit_table
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import Symbol, WalletAddress, to_checksum_address
@@ -280,3 +281,52 @@ def _node(text: str) -> bytes:
         return bytes.fromhex(text[2:])
     except ValueError:
         raise DomainError("INVALID_PROOF", f"a proof node is 0x and 64 hex digits, not {text!r}") from None
+
+
+# -- the running platform's reserves: reconciliation and published attestations ---------------
+
+ATTESTATION_COLUMNS = ("attestation_id", "published_at", "as_of_block", "signer", "document_hash")
+
+
+@app.command("reconcile")
+def reconcile(
+    symbol: Annotated[str | None, typer.Option(help="One listing (default: all).")] = None,
+    url: UrlOption = None,
+    key: KeyOption = None,
+    key_file: KeyFileOption = None,
+    idempotency_key: IdempotencyOption = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Reconcile the chain, the ledger and the custodian now (a break halts minting)."""
+    where = target(url, key, key_file, idempotency_key)
+    found = call(where, "POST", "/v1/reconciliations", query={"symbol": symbol})
+    show(found if json_out else found["results"], json_out)
+
+
+@app.command("history")
+def history(
+    url: UrlOption = None, key: KeyOption = None, key_file: KeyFileOption = None, json_out: JsonFlag = False
+) -> None:
+    """List the published attestations, oldest first."""
+    show(call(target(url, key, key_file), "GET", "/v1/attestations"), json_out, ATTESTATION_COLUMNS)
+
+
+@app.command("latest")
+def latest(
+    url: UrlOption = None, key: KeyOption = None, key_file: KeyFileOption = None, json_out: JsonFlag = False
+) -> None:
+    """Show the latest published attestation."""
+    show(call(target(url, key, key_file), "GET", "/v1/attestations/latest"), json_out)
+
+
+@app.command("proof")
+def proof(
+    attestation: Annotated[int, typer.Argument(help="The attestation number.")],
+    wallet: Annotated[str, typer.Argument(help="The holder's wallet.")],
+    url: UrlOption = None,
+    key: KeyOption = None,
+    key_file: KeyFileOption = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Show a holder's Merkle proofs in a published attestation."""
+    show(call(target(url, key, key_file), "GET", f"/v1/attestations/{attestation}/proofs/{wallet}"), json_out)

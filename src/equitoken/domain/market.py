@@ -154,6 +154,7 @@ class PriceBasis(StrEnum):
 
     INTERPOLATED = "interpolated"  # inside a regular session: open → close, linear in time
     LAST_CLOSE = "last_close"  # outside a session: the most recent close
+    POSTED = "posted"  # signed by the operator's price signer (app.price_feed)
 
 
 @dataclass(frozen=True, slots=True)
