@@ -1,4 +1,4 @@
-"""The process keeps Python's recursion limit whatever equitoken imports (``adapters.chain.accounts``).
+"""The process keeps Python's recursion limit whatever equitoken imports (``equitoken.signing``).
 
 ``py_ecc`` (under ``eth_account``) raises it to 100,000 on import; with it a request body of JSON nested
 100,000 deep killed ``equitoken serve`` with SIGSEGV instead of being refused 400 (tests/service/
@@ -33,4 +33,4 @@ def test_eth_account_is_imported_in_one_place_only() -> None:
     found = sorted(
         str(path.relative_to(SOURCE)) for path in SOURCE.rglob("*.py") if importing.search(path.read_text())
     )
-    assert found == ["adapters/chain/accounts.py"]
+    assert found == ["signing.py"]

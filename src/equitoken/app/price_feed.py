@@ -23,9 +23,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from eth_account import Account
-from eth_account.messages import encode_defunct
-
 from equitoken.app.settings import Settings
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import Symbol, to_checksum_address
@@ -37,6 +34,7 @@ from equitoken.issuance import journal
 from equitoken.ports.clock import Clock
 from equitoken.ports.market import MarketCalendar, PriceSource
 from equitoken.ports.store import Store
+from equitoken.signing import Account, encode_defunct
 
 STREAM = "prices"
 CLOCK_SKEW = timedelta(seconds=5)

@@ -15,13 +15,13 @@ from typing import Any, Protocol, runtime_checkable
 
 import rlp
 
-from equitoken.adapters.chain.accounts import Account
 from equitoken.adapters.chain.backend import RawCall, RawReceipt
 from equitoken.adapters.chain.facade._reverts import decode_revert
 from equitoken.adapters.chain.facade._sending import Sending
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import WalletAddress
 from equitoken.ports.chain import ChainTx, SignedTransaction
+from equitoken.signing import Account
 
 _LEGACY_FIELDS = 9
 _TYPED_FIELDS = {1: 11, 2: 12}
