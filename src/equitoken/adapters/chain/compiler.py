@@ -38,6 +38,7 @@ CONTRACT_NAMES: tuple[str, ...] = (
     "QuoteSettlement",
     "ConstantProductPool",
     "ReserveRegistry",
+    "ReserveFeed",
 )
 """The deployable contracts, in deployment order."""
 MODULE_NAMES: tuple[str, ...] = ("access", "reasons")
