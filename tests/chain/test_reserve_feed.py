@@ -62,9 +62,9 @@ def test_the_feed_answers_after_one_two_and_n_attestations(w: World) -> None:
     for n, ratio in enumerate(ratios, start=1):  # old rounds stay readable, as Chainlink's do
         old = w.chain.round_data(feed, n)
         assert (old.round_id, old.ratio, old.updated_at) == (n, ratio, posted_at[n - 1])
-    with pytest.raises(DomainError, match="^RESERVES_NO_SUCH_ROUND"):
+    with pytest.raises(DomainError, match=r"^RESERVES_NO_SUCH_ROUND"):
         w.chain.round_data(feed, len(ratios) + 1)
-    with pytest.raises(DomainError, match="^RESERVES_NO_SUCH_ROUND"):
+    with pytest.raises(DomainError, match=r"^RESERVES_NO_SUCH_ROUND"):
         w.chain.round_data(feed, 0)
 
 
@@ -73,9 +73,9 @@ def test_only_the_trustee_posts_and_rounds_move_forward(w: World) -> None:
     w.dev.mine()
     block = w.chain.block_number()
     w.chain.post_reserve_round(feed, ONE, block)
-    with pytest.raises(DomainError, match="^RESERVES_NOT_NEWER"):
+    with pytest.raises(DomainError, match=r"^RESERVES_NOT_NEWER"):
         w.chain.post_reserve_round(feed, ONE, block)  # the same attestation twice is one round
-    with pytest.raises(DomainError, match="^RESERVES_BLOCK_IN_THE_FUTURE"):
+    with pytest.raises(DomainError, match=r"^RESERVES_BLOCK_IN_THE_FUTURE"):
         w.chain.post_reserve_round(feed, ONE, w.chain.block_number() + 10)
     stranger = w.chain.wallet("stranger")
     contract = w.chain.backend  # the feed's own check, not the facade's choice of sender
@@ -83,9 +83,11 @@ def test_only_the_trustee_posts_and_rounds_move_forward(w: World) -> None:
 
     data = contract_abi("ReserveFeed").encode("postRound", 10**18, w.chain.block_number())
     w.chain._ensure_funded(bytes.fromhex(stranger.value[2:]))
-    (receipt,) = contract.send([RawCall(bytes.fromhex(stranger.value[2:]), bytes.fromhex(feed.value[2:]), data, 0, 200_000)])
+    (receipt,) = contract.send(
+        [RawCall(bytes.fromhex(stranger.value[2:]), bytes.fromhex(feed.value[2:]), data, 0, 200_000)]
+    )
     assert not receipt.success
-    with pytest.raises(DomainError, match="^TOO_MANY_DECIMALS"):
+    with pytest.raises(DomainError, match=r"^TOO_MANY_DECIMALS"):
         w.chain.post_reserve_round(feed, Decimal("1." + "0" * 18 + "1"), w.chain.block_number())
 
 
@@ -99,7 +101,7 @@ def _gated(w: World) -> object:
 def test_a_gated_token_refuses_mints_until_the_first_round(w: World) -> None:
     feed = _gated(w)
     assert w.chain.can_mint(w.instrument, w.alice, w.amount(1)).reason is Reason.RESERVES_STALE
-    with pytest.raises(ChainRefusal, match="^RESERVES_STALE:"):
+    with pytest.raises(ChainRefusal, match=r"^RESERVES_STALE:"):
         w.chain.mint(w.instrument, w.alice, w.amount(1))
     _post(w, feed, ONE)  # the bootstrap round: an empty supply owes nothing
     w.chain.mint(w.instrument, w.alice, w.amount(1))
@@ -112,9 +114,9 @@ def test_a_mint_is_refused_below_one_and_allowed_again_after_a_fresh_attestation
     w.chain.mint(w.instrument, w.alice, w.amount(10))
     _post(w, feed, Decimal("0.999999999"))
     assert w.chain.can_mint(w.instrument, w.bob, w.amount(1)).reason is Reason.RESERVES_INSUFFICIENT
-    with pytest.raises(ChainRefusal, match="^RESERVES_INSUFFICIENT:"):
+    with pytest.raises(ChainRefusal, match=r"^RESERVES_INSUFFICIENT:"):
         w.chain.mint(w.instrument, w.bob, w.amount(1))
-    with pytest.raises(ChainRefusal, match="^RESERVES_INSUFFICIENT:"):
+    with pytest.raises(ChainRefusal, match=r"^RESERVES_INSUFFICIENT:"):
         w.chain.batch_mint(w.instrument, [(w.bob, w.amount(1)), (w.carol, w.amount(1))])
     # Redemptions and transfers go on whatever the feed says.
     w.chain.transfer(w.token, w.alice, w.bob, w.amount(2))
@@ -132,7 +134,7 @@ def test_a_stale_feed_refuses_mints_until_a_fresh_attestation(w: World) -> None:
     assert w.chain.can_mint(w.instrument, w.alice, w.amount(1)).reason is Reason.OK
     w.travel(timedelta(seconds=1))
     assert w.chain.can_mint(w.instrument, w.alice, w.amount(1)).reason is Reason.RESERVES_STALE
-    with pytest.raises(ChainRefusal, match="^RESERVES_STALE:"):
+    with pytest.raises(ChainRefusal, match=r"^RESERVES_STALE:"):
         w.chain.mint(w.instrument, w.alice, w.amount(1))
     _post(w, feed, ONE)
     w.chain.mint(w.instrument, w.alice, w.amount(1))
@@ -141,11 +143,11 @@ def test_a_stale_feed_refuses_mints_until_a_fresh_attestation(w: World) -> None:
 
 def test_removing_the_gate_and_bad_settings(w: World) -> None:
     feed = _gated(w)
-    with pytest.raises(ChainRefusal, match="^RESERVES_STALE:"):
+    with pytest.raises(ChainRefusal, match=r"^RESERVES_STALE:"):
         w.chain.mint(w.instrument, w.alice, w.amount(1))
-    with pytest.raises(DomainError, match="^TOKEN_FEED_HEARTBEAT_OUT_OF_RANGE"):
+    with pytest.raises(DomainError, match=r"^TOKEN_FEED_HEARTBEAT_OUT_OF_RANGE"):
         w.chain.gate_mints(w.instrument, ReserveGate(feed, timedelta(0)))
-    with pytest.raises(DomainError, match="^CHAIN_REVERT"):
+    with pytest.raises(DomainError, match=r"^CHAIN_REVERT"):
         w.chain.gate_mints(w.instrument, ReserveGate(w.dave, HEARTBEAT))  # no contract there at all
     w.chain.gate_mints(w.instrument, None)
     assert w.chain.mint_gate(w.instrument) is None
@@ -164,7 +166,9 @@ def test_a_lending_protocol_reads_the_posted_figures(w: World) -> None:
     lender = deployed.contract_address
 
     def accept() -> bool:
-        (receipt,) = w.chain.backend.send([RawCall(sender, lender, lender_code.selector("accept()"), 0, 300_000)])
+        (receipt,) = w.chain.backend.send(
+            [RawCall(sender, lender, lender_code.selector("accept()"), 0, 300_000)]
+        )
         return receipt.success
 
     def word(name: str) -> int:
@@ -177,8 +181,13 @@ def test_a_lending_protocol_reads_the_posted_figures(w: World) -> None:
         words = [int.from_bytes(out[i : i + 32], "big") for i in range(0, 160, 32)]
         latest = w.chain.latest_round(feed)
         assert latest is not None
-        assert words == [n, int(ratio.scaleb(18)), int(latest.started_at.timestamp()),
-                         int(latest.updated_at.timestamp()), n]
+        assert words == [
+            n,
+            int(ratio.scaleb(18)),
+            int(latest.started_at.timestamp()),
+            int(latest.updated_at.timestamp()),
+            n,
+        ]
         assert accept()
         assert (word("lastRound()"), word("lastAnswer()")) == (n, int(ratio.scaleb(18)))
         assert word("lastUpdatedAt()") == int(latest.updated_at.timestamp())

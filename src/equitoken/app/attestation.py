@@ -35,6 +35,7 @@ from equitoken.domain.keccak import keccak256
 from equitoken.domain.values import Shares
 from equitoken.ports.signing import Signer
 from equitoken.reserves.attestation import Attestation, ReserveLine, SignedAttestation, check_nesting, sign
+from equitoken.reserves.downloads import package_files, tree_dump, zip_files
 from equitoken.reserves.holders import parse_holders
 from equitoken.reserves.merkle import HolderTree
 
@@ -54,6 +55,10 @@ class Holders:
         if not self.entries:
             return None
         return HolderTree([(wallet.to_bytes(), units) for wallet, units in self.entries])
+
+    def dump(self) -> dict[str, Any]:
+        """Return the tree in OpenZeppelin's ``StandardMerkleTree.dump()`` format (``EMPTY_TREE``: none)."""
+        return tree_dump(self.entries)
 
     def to_csv(self) -> str:
         """Return the list as the CSV ``reserves merkle`` reads (header ``holder,balance``)."""
@@ -94,6 +99,38 @@ class Package:
         passes one that fails midway). Return the paths written, the document first.
         """
         return publish(self.files(), directory, write=write)
+
+
+def download(document: bytes, holders: Mapping[Symbol, Holders]) -> bytes:
+    """Return the downloadable package of one attestation as a zip (``reserves.downloads``).
+
+    The signed document, and per symbol the holder list, the OpenZeppelin tree dump and every
+    holder's proof: all a verifier needs, in one file whose bytes depend on the attestation alone.
+    """
+    files = package_files(
+        document,
+        {symbol: h.entries for symbol, h in holders.items()},
+        {symbol: h.to_csv() for symbol, h in holders.items()},
+    )
+    return zip_files(files)
+
+
+def read_package(directory: Path) -> tuple[bytes, dict[Symbol, Holders]]:
+    """Read a package directory as ``Package.write`` left it: the document's bytes and the holder lists.
+
+    ``FILE_UNREADABLE`` without ``attestation.json``; each list is read as ``read_holders`` reads it.
+    """
+    document_path = directory / "attestation.json"
+    try:
+        document = document_path.read_bytes()
+        lists = sorted(directory.glob("holders-*.csv"))
+        holders = {}
+        for path in lists:
+            symbol = Symbol(path.stem.removeprefix("holders-"))
+            holders[symbol] = read_holders(symbol, path.read_text(encoding="utf-8"), str(path))
+    except (OSError, UnicodeDecodeError) as error:
+        raise DomainError("FILE_UNREADABLE", f"cannot read the package in {directory}: {error}") from None
+    return document, holders
 
 
 def holders_at(engine: IssuanceEngine, symbol: Symbol, block: int) -> Holders:

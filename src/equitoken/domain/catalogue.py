@@ -307,6 +307,7 @@ _TABLE: Final[dict[str, tuple[Kind, str]]] = {
     "DUPLICATE_RULE": _invalid("the policy names a rule twice"),
     "EMPTY_BATCH": _invalid("a batch needs at least one item"),
     "EMPTY_TREE": _invalid("a Merkle tree needs at least one holder"),
+    "INVALID_TREE": _invalid("the file is not an OpenZeppelin StandardMerkleTree dump of holder balances"),
     "EVENT_MALFORMED": _invalid("the event payload cannot be encoded or decoded"),
     "FILE_NOT_UTF8": _invalid("the file is not UTF-8 text"),
     "FILE_TOO_LARGE": _invalid("the file is too large to read"),

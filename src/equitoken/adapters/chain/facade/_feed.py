@@ -26,7 +26,9 @@ MAX_HEARTBEAT = timedelta(days=366)
 def ratio_units(ratio: Decimal) -> int:
     """Return ``ratio`` as the feed's 18-decimal integer; refuse a negative, inexact or non-Decimal one."""
     if not isinstance(ratio, Decimal) or not ratio.is_finite() or ratio < 0:
-        raise DomainError("INVALID_AMOUNT", f"a collateral ratio must be a non-negative Decimal, not {ratio!r}")
+        raise DomainError(
+            "INVALID_AMOUNT", f"a collateral ratio must be a non-negative Decimal, not {ratio!r}"
+        )
     scaled = ratio.scaleb(FEED_DECIMALS)
     if scaled != scaled.to_integral_value():
         raise DomainError(
@@ -68,7 +70,11 @@ class ReserveFeeds(Sending):
         if round_id != asked or answered != round_id or units < 0 or updated < started:
             raise DomainError("CHAIN_BAD_RESPONSE", f"the feed's answer for round {asked} is not well-formed")
         return FeedRound(
-            round_id, Decimal(units).scaleb(-FEED_DECIMALS), from_seconds(started), from_seconds(updated), answered
+            round_id,
+            Decimal(units).scaleb(-FEED_DECIMALS),
+            from_seconds(started),
+            from_seconds(updated),
+            answered,
         )
 
     def latest_round(self, feed: WalletAddress) -> FeedRound | None:
