@@ -36,11 +36,6 @@ def w(request: pytest.FixtureRequest) -> Iterator[World]:
     yield from world_fixture(request.param)
 
 
-def _feed(w: World) -> object:
-    trustee = w.chain.wallet("trustee")
-    return w.chain.deploy_reserve_feed(trustee, "ACME collateral ratio")
-
-
 def _post(w: World, feed: object, ratio: Decimal) -> None:
     w.dev.mine()  # each attestation is as of a later block than the last
     w.chain.post_reserve_round(feed, ratio, w.chain.block_number())  # type: ignore[arg-type]

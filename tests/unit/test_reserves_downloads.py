@@ -1,4 +1,4 @@
-"""The downloads: the holder tree in OpenZeppelin's ``StandardMerkleTree.dump()`` format, and the package zip."""
+"""The downloads: the holder tree in OpenZeppelin's ``StandardMerkleTree.dump()`` format; the package zip."""
 
 from __future__ import annotations
 

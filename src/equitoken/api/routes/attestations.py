@@ -96,7 +96,7 @@ class TreeValueOut(BaseModel):
 
 
 class TreeDumpOut(BaseModel):
-    """A holder tree exactly as OpenZeppelin's ``StandardMerkleTree.dump()`` gives it (``load()`` reads it)."""
+    """A holder tree exactly as OpenZeppelin's ``StandardMerkleTree.dump()`` gives it (``load()`` reads)."""
 
     model_config = ConfigDict(populate_by_name=True)
 
