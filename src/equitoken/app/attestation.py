@@ -21,6 +21,7 @@ import io
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -152,8 +153,15 @@ def attest(
     trustee: Signer,
     *,
     registry: WalletAddress | None = None,
+    feeds: Mapping[Symbol, WalletAddress] | None = None,
 ) -> Package:
     """Attest every listing at the latest block, signed by ``trustee``; post the roots to ``registry``.
+
+    With ``feeds`` (symbol -> its ``ReserveFeed``), each listing's collateral ratio is posted as the
+    next round of its feed in the same pass as its root (``feed_ratio``), by the same trustee: a gated
+    token's next mints are decided on this attestation. A crash between the postings and the journal
+    leaves rounds and roots the log does not know of; the next attestation is as of a later block and
+    posts newer ones of both (the registry and the feed each refuse the same block twice).
 
     Refused (``RESERVES_BROKEN``) while any listing is halted or does not reconcile: a trustee signs
     only reserves that the chain, the ledger and the custodian agree on. Refused too if the holders
@@ -214,7 +222,20 @@ def attest(
         for line in package.signed.attestation.lines:
             root = "0x" + line.holders_root.hex()
             chain.post_attestation(registry, line.symbol, block, root, package.document_hash)
+    for line in package.signed.attestation.lines:
+        feed = None if feeds is None else feeds.get(line.symbol)
+        if feed is not None:
+            chain.post_reserve_round(feed, feed_ratio(line), block)
     return package
+
+
+def feed_ratio(line: ReserveLine) -> Decimal:
+    """Return the ratio a listing's feed reports for ``line``: its collateral ratio, 1 with no supply.
+
+    An empty supply owes no share, so it is fully backed: the round a listing's feed starts with.
+    """
+    ratio = line.collateral_ratio
+    return Decimal(1) if ratio is None else ratio
 
 
 @dataclass(frozen=True, slots=True)
