@@ -236,7 +236,7 @@ def test_each_attestation_posts_its_ratio_to_the_listings_feed_and_gated_mints_f
     assert world.engine.submit(world.buy(anna, "AAPL", "3")).order.state.value == "settled"
     world.at(ny(2012, 11, 19, 19, 0))
     assert world.engine.submit(world.buy(anna, "MSFT", "4")).order.state.value == "settled"  # fronted
-    package = attest(world.engine, reserves, trustee, registry=registry, feeds=feeds)
+    package = attest(world.engine, reserves, trustee, registry=registry)  # the feeds read from the tokens
     lines = {line.symbol: line for line in package.signed.attestation.lines}
     msft = chain.latest_round(feeds[MSFT])
     assert msft is not None and msft.round_id == 2 and msft.ratio == lines[MSFT].collateral_ratio < 1

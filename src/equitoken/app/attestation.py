@@ -157,9 +157,10 @@ def attest(
 ) -> Package:
     """Attest every listing at the latest block, signed by ``trustee``; post the roots to ``registry``.
 
-    With ``feeds`` (symbol -> its ``ReserveFeed``), each listing's collateral ratio is posted as the
-    next round of its feed in the same pass as its root (``feed_ratio``), by the same trustee: a gated
-    token's next mints are decided on this attestation. A crash between the postings and the journal
+    Each listing whose token gates its mints on a ``ReserveFeed`` (read from the token, so nothing
+    else has to remember it) gets its collateral ratio posted as the next round of that feed, in the
+    same pass as its root (``feed_ratio``), by the same trustee: the token's next mints are decided on
+    this attestation. ``feeds`` (symbol -> feed) names the feeds instead of reading them. A crash between the postings and the journal
     leaves rounds and roots the log does not know of; the next attestation is as of a later block and
     posts newer ones of both (the registry and the feed each refuse the same block twice).
 
@@ -222,8 +223,14 @@ def attest(
         for line in package.signed.attestation.lines:
             root = "0x" + line.holders_root.hex()
             chain.post_attestation(registry, line.symbol, block, root, package.document_hash)
+    if feeds is None:
+        feeds = {}
+        for line in package.signed.attestation.lines:
+            gate = chain.mint_gate(engine.model(line.symbol).listing.instrument)
+            if gate is not None:
+                feeds[line.symbol] = gate.feed
     for line in package.signed.attestation.lines:
-        feed = None if feeds is None else feeds.get(line.symbol)
+        feed = feeds.get(line.symbol)
         if feed is not None:
             chain.post_reserve_round(feed, feed_ratio(line), block)
     return package
