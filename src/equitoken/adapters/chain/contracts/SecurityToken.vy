@@ -10,7 +10,7 @@
         ERC-7943 views `canTransfer` / `canTransact`, and an ERC-8056-style scheduled UI multiplier for
         splits and reinvested dividends (raw balances never change).
 @dev Roles (module `access`, one bit each, none implies another):
-       ADMIN              grants/revokes roles, binds the compliance contract
+       ADMIN              grants/revokes roles, binds the compliance contract, sets the reserve feed
        ISSUER             mint, burn, batchMint, batchBurn (e.g. the QuoteSettlement contract)
        AGENT              setAddressFrozen, freeze/unfreezePartialTokens, forcedTransfer, recoveryAddress
        PAUSER             pause, unpause
@@ -21,6 +21,7 @@
         PAUSED                          (not for forced transfers / recoveries)
         SENDER_FROZEN                   (not for mints, forced transfers / recoveries)
         RECIPIENT_FROZEN                (not for burns)
+        RESERVES_STALE / RESERVES_INSUFFICIENT  (mints only, when a ReserveFeed is set: see setReserveFeed)
         INSUFFICIENT_BALANCE            (not for mints)
         INSUFFICIENT_UNFROZEN_BALANCE   (not for mints, forced transfers / recoveries)
         then the compliance rules, in the order documented in Compliance.vy, through ONE external call
