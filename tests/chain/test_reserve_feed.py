@@ -15,6 +15,7 @@ from decimal import Decimal
 import pytest
 
 from equitoken.adapters.chain.backend import RawCall
+from equitoken.adapters.chain.facade import contract_abi
 from equitoken.domain.errors import DomainError
 from equitoken.domain.reasons import Reason
 from equitoken.ports.chain import ChainRefusal, ReserveGate
@@ -44,6 +45,16 @@ def _post(w: World, feed: object, ratio: Decimal) -> None:
 def test_the_feed_answers_after_one_two_and_n_attestations(w: World) -> None:
     feed = w.chain.deploy_reserve_feed(w.chain.wallet("trustee"), "ACME collateral ratio")
     assert w.chain.latest_round(feed) is None
+    abi = contract_abi("ReserveFeed")
+    raw = bytes.fromhex(feed.value[2:])
+
+    def view(name: str) -> object:
+        (answer,) = abi.decode(name, w.chain.backend.call(raw, abi.encode(name)))
+        return answer
+
+    assert (view("decimals"), view("description"), view("version")) == (18, "ACME collateral ratio", 1)
+    with pytest.raises(DomainError, match=r"^RESERVES_NO_SUCH_ROUND"):
+        w.chain._view("ReserveFeed", raw, "latestRoundData")  # no round: a revert, never a zero answer
     ratios = [Decimal("1.000000000"), Decimal("0.987654321"), Decimal("1.5"), Decimal("1.000000001"), ONE]
     posted_at = []
     for n, ratio in enumerate(ratios, start=1):
@@ -74,8 +85,6 @@ def test_only_the_trustee_posts_and_rounds_move_forward(w: World) -> None:
         w.chain.post_reserve_round(feed, ONE, w.chain.block_number() + 10)
     stranger = w.chain.wallet("stranger")
     contract = w.chain.backend  # the feed's own check, not the facade's choice of sender
-    from equitoken.adapters.chain.facade import contract_abi
-
     data = contract_abi("ReserveFeed").encode("postRound", 10**18, w.chain.block_number())
     w.chain._ensure_funded(bytes.fromhex(stranger.value[2:]))
     (receipt,) = contract.send(
