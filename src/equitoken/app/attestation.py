@@ -160,9 +160,10 @@ def attest(
     Each listing whose token gates its mints on a ``ReserveFeed`` (read from the token, so nothing
     else has to remember it) gets its collateral ratio posted as the next round of that feed, in the
     same pass as its root (``feed_ratio``), by the same trustee: the token's next mints are decided on
-    this attestation. ``feeds`` (symbol -> feed) names the feeds instead of reading them. A crash between the postings and the journal
-    leaves rounds and roots the log does not know of; the next attestation is as of a later block and
-    posts newer ones of both (the registry and the feed each refuse the same block twice).
+    this attestation. ``feeds`` (symbol -> feed) names the feeds instead of reading them. A crash
+    between the postings and the journal leaves rounds and roots the log does not know of; the next
+    attestation is as of a later block and posts newer ones of both (the registry and the feed each
+    refuse the same block twice).
 
     Refused (``RESERVES_BROKEN``) while any listing is halted or does not reconcile: a trustee signs
     only reserves that the chain, the ledger and the custodian agree on. Refused too if the holders
