@@ -27,7 +27,7 @@ from equitoken.simulation.week import model_builders
 from tests.issuance.world import World, ny
 
 START = ny(2012, 11, 19, 10, 0)
-KO, MSFT = Symbol("KO"), Symbol("MSFT")
+KO, MSFT, AAPL = Symbol("KO"), Symbol("MSFT"), Symbol("AAPL")
 
 
 @pytest.fixture(scope="module")
@@ -211,3 +211,44 @@ def test_the_public_development_key_signs_for_the_embedded_chain_only() -> None:
         with pytest.raises(DomainError) as refused:
             attest(cast(IssuanceEngine, engine), cast(ReservesService, None), public)
         assert refused.value.code == "DEV_KEY_ON_REAL_CHAIN" and engine.reads == 0
+
+
+def test_each_attestation_posts_its_ratio_to_the_listings_feed_and_gated_mints_follow_it() -> None:
+    from equitoken.ports.chain import ReserveGate
+
+    world = World.start(START)
+    builders = model_builders()
+    world.list("AAPL", ModelName.INVENTORY, "tracker-certificate", builders[ModelName.INVENTORY])
+    world.list("MSFT", ModelName.INSTANT, "instant-execution", builders[ModelName.INSTANT])
+    anna = world.investor("anna", residence="DE")
+    chain = world.engine.chain
+    trustee = KeySigner(chain.keyring.private_key(chain.wallet("trustee").to_bytes()))
+    registry = chain.deploy_reserve_registry(trustee.address)
+    feeds = {s: chain.deploy_reserve_feed(trustee.address, f"{s.value} ratio") for s in (AAPL, MSFT)}
+    heartbeat = timedelta(hours=26)
+    reserves = ReservesService(world.engine)
+    # Bootstrapping: the first attestation (empty supplies owe nothing: ratio 1) opens the gate.
+    attest(world.engine, reserves, trustee, registry=registry, feeds=feeds)
+    for symbol, feed in feeds.items():
+        chain.gate_mints(world.engine.model(symbol).listing.instrument, ReserveGate(feed, heartbeat))
+        first = chain.latest_round(feed)
+        assert first is not None and (first.round_id, first.ratio) == (1, 1)
+    assert world.engine.submit(world.buy(anna, "AAPL", "3")).order.state.value == "settled"
+    world.at(ny(2012, 11, 19, 19, 0))
+    assert world.engine.submit(world.buy(anna, "MSFT", "4")).order.state.value == "settled"  # fronted
+    package = attest(world.engine, reserves, trustee, registry=registry)  # the feeds read from the tokens
+    lines = {line.symbol: line for line in package.signed.attestation.lines}
+    msft = chain.latest_round(feeds[MSFT])
+    assert msft is not None and msft.round_id == 2 and msft.ratio == lines[MSFT].collateral_ratio < 1
+    aapl = chain.latest_round(feeds[AAPL])
+    assert aapl is not None and aapl.ratio == lines[AAPL].collateral_ratio == 1
+    # On chain, whatever the engine thinks: an under-collateralised feed refuses the next mint.
+    refused = world.engine.submit(world.buy(anna, "MSFT", "1"))
+    assert refused.order.state.value == "cancelled"
+    (cancelled,) = [e for e in refused.events if type(e).__name__ == "OrderCancelled"]
+    assert str(getattr(cancelled, "reason", "")).startswith("RESERVES_INSUFFICIENT: ")
+    # A day and more without an attestation: the feed is stale, and the inventory listing's mint refused.
+    instrument = world.engine.model(AAPL).listing.instrument
+    world.at(ny(2012, 11, 21, 10, 0))
+    decision = chain.can_mint(instrument, chain.wallet("anyone"), instrument.amount(1))
+    assert decision.reason.name == "RESERVES_STALE"

@@ -129,3 +129,31 @@ def test_a_restarted_server_lists_the_history_and_proves_from_it_posting_to_the_
         assert second["as_of_block"] > first["as_of_block"]
     finally:
         server.stop()
+
+
+def test_the_tree_and_package_downloads_give_the_attested_root(server: Server) -> None:
+    import io
+    import json
+    import zipfile
+
+    from equitoken.reserves.downloads import dump_json, load_dump
+
+    with server.client(server.key("investor")) as sample, server.client(server.key("operator")) as operator:
+        buy(sample, "2", "download-buy-1")
+        made = ok(operator.post("/v1/attestations", headers={"Idempotency-Key": "download-1"}), 201)
+        number = made["attestation_id"]
+        msft = next(line for line in made["lines"] if line["symbol"] == "MSFT")
+        tree = f"/v1/attestations/{number}/tree"
+        refused(sample.get(tree, params={"symbol": "MSFT"}), 403, "ACCESS_DENIED")
+        refused(sample.get(f"/v1/attestations/{number}/package"), 403, "ACCESS_DENIED")
+        dump = ok(operator.get(f"/v1/attestations/{number}/tree", params={"symbol": "MSFT"}))
+        assert dump["format"] == "standard-v1" and dump["leafEncoding"] == ["address", "uint256"]
+        assert list(dump) == ["format", "leafEncoding", "tree", "values"]  # dump()'s own key order
+        assert "0x" + load_dump(dump).root.hex() == dump["tree"][0] == msft["holders_root"]
+        refused(operator.get(tree, params={"symbol": "ZZZZ"}), 404, "NOT_ATTESTED")
+        answer = operator.get(f"/v1/attestations/{number}/package")
+        assert answer.status_code == 200 and answer.headers["content-type"] == "application/zip"
+        with zipfile.ZipFile(io.BytesIO(answer.content)) as archive:
+            assert archive.read("attestation.json").decode() == made["document"]
+            assert archive.read("tree-MSFT.json") == dump_json(dump)
+            assert json.loads(archive.read("proofs-MSFT.json"))["root"] == msft["holders_root"]

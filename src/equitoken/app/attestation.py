@@ -21,6 +21,7 @@ import io
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from equitoken.domain.keccak import keccak256
 from equitoken.domain.values import Shares
 from equitoken.ports.signing import Signer
 from equitoken.reserves.attestation import Attestation, ReserveLine, SignedAttestation, check_nesting, sign
+from equitoken.reserves.downloads import package_files, tree_dump, zip_files
 from equitoken.reserves.holders import parse_holders
 from equitoken.reserves.merkle import HolderTree
 
@@ -54,6 +56,10 @@ class Holders:
         if not self.entries:
             return None
         return HolderTree([(wallet.to_bytes(), units) for wallet, units in self.entries])
+
+    def dump(self) -> dict[str, Any]:
+        """Return the tree in OpenZeppelin's ``StandardMerkleTree.dump()`` format (``EMPTY_TREE``: none)."""
+        return tree_dump(self.entries)
 
     def to_csv(self) -> str:
         """Return the list as the CSV ``reserves merkle`` reads (header ``holder,balance``)."""
@@ -96,6 +102,38 @@ class Package:
         return publish(self.files(), directory, write=write)
 
 
+def download(document: bytes, holders: Mapping[Symbol, Holders]) -> bytes:
+    """Return the downloadable package of one attestation as a zip (``reserves.downloads``).
+
+    The signed document, and per symbol the holder list, the OpenZeppelin tree dump and every
+    holder's proof: all a verifier needs, in one file whose bytes depend on the attestation alone.
+    """
+    files = package_files(
+        document,
+        {symbol: h.entries for symbol, h in holders.items()},
+        {symbol: h.to_csv() for symbol, h in holders.items()},
+    )
+    return zip_files(files)
+
+
+def read_package(directory: Path) -> tuple[bytes, dict[Symbol, Holders]]:
+    """Read a package directory as ``Package.write`` left it: the document's bytes and the holder lists.
+
+    ``FILE_UNREADABLE`` without ``attestation.json``; each list is read as ``read_holders`` reads it.
+    """
+    document_path = directory / "attestation.json"
+    try:
+        document = document_path.read_bytes()
+        lists = sorted(directory.glob("holders-*.csv"))
+        holders = {}
+        for path in lists:
+            symbol = Symbol(path.stem.removeprefix("holders-"))
+            holders[symbol] = read_holders(symbol, path.read_text(encoding="utf-8"), str(path))
+    except (OSError, UnicodeDecodeError) as error:
+        raise DomainError("FILE_UNREADABLE", f"cannot read the package in {directory}: {error}") from None
+    return document, holders
+
+
 def holders_at(engine: IssuanceEngine, symbol: Symbol, block: int) -> Holders:
     """Return every holder of ``symbol`` with a non-zero raw balance at ``block``, by address."""
     listing = engine.model(symbol).listing
@@ -115,8 +153,17 @@ def attest(
     trustee: Signer,
     *,
     registry: WalletAddress | None = None,
+    feeds: Mapping[Symbol, WalletAddress] | None = None,
 ) -> Package:
     """Attest every listing at the latest block, signed by ``trustee``; post the roots to ``registry``.
+
+    Each listing whose token gates its mints on a ``ReserveFeed`` (read from the token, so nothing
+    else has to remember it) gets its collateral ratio posted as the next round of that feed, in the
+    same pass as its root (``feed_ratio``), by the same trustee: the token's next mints are decided on
+    this attestation. ``feeds`` (symbol -> feed) names the feeds instead of reading them. A crash
+    between the postings and the journal leaves rounds and roots the log does not know of; the next
+    attestation is as of a later block and posts newer ones of both (the registry and the feed each
+    refuse the same block twice).
 
     Refused (``RESERVES_BROKEN``) while any listing is halted or does not reconcile: a trustee signs
     only reserves that the chain, the ledger and the custodian agree on. Refused too if the holders
@@ -177,7 +224,26 @@ def attest(
         for line in package.signed.attestation.lines:
             root = "0x" + line.holders_root.hex()
             chain.post_attestation(registry, line.symbol, block, root, package.document_hash)
+    if feeds is None:
+        feeds = {}
+        for line in package.signed.attestation.lines:
+            gate = chain.mint_gate(engine.model(line.symbol).listing.instrument)
+            if gate is not None:
+                feeds[line.symbol] = gate.feed
+    for line in package.signed.attestation.lines:
+        feed = feeds.get(line.symbol)
+        if feed is not None:
+            chain.post_reserve_round(feed, feed_ratio(line), block)
     return package
+
+
+def feed_ratio(line: ReserveLine) -> Decimal:
+    """Return the ratio a listing's feed reports for ``line``: its collateral ratio, 1 with no supply.
+
+    An empty supply owes no share, so it is fully backed: the round a listing's feed starts with.
+    """
+    ratio = line.collateral_ratio
+    return Decimal(1) if ratio is None else ratio
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,8 +17,9 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from equitoken.app.attestation import Holders, Package, Proof, attest, prove, read_holders
+from equitoken.app.attestation import Holders, Package, Proof, attest, download, prove, read_holders
 from equitoken.app.issuance import IssuanceEngine
 from equitoken.app.reserves import ReservesService
 from equitoken.app.trustee import Trustee
@@ -68,6 +69,19 @@ class Published:
     document_hash: str
     registry: WalletAddress | None
     holders: Mapping[Symbol, Holders]
+
+    def tree(self, symbol: Symbol) -> dict[str, Any]:
+        """Return ``symbol``'s holder tree as OpenZeppelin's ``StandardMerkleTree.dump()`` gives it.
+
+        ``NOT_ATTESTED`` for a symbol the attestation has no line for; ``EMPTY_TREE`` for one with none.
+        """
+        if symbol not in self.holders:
+            raise DomainError("NOT_ATTESTED", f"attestation {self.number} has no line for {symbol}")
+        return self.holders[symbol].dump()
+
+    def package(self) -> bytes:
+        """Return the attestation's package (document, holder lists, trees, proofs) as one zip."""
+        return download(self.document.encode("utf-8"), self.holders)
 
     def proofs(self, holder: WalletAddress, symbol: Symbol | None = None) -> list[Proof]:
         """Return ``holder``'s proofs (of ``symbol`` only, if given) (``NOT_A_HOLDER`` if it holds none)."""

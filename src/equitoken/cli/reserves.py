@@ -1,4 +1,5 @@
-"""``equitoken reserves``: proof of reserves — ``attest``, ``prove``, ``verify`` and ``merkle``.
+"""``equitoken reserves``: proof of reserves — ``attest``, ``prove``, ``verify``, ``merkle``, and the
+downloads ``tree`` (OpenZeppelin's ``StandardMerkleTree.dump()`` JSON) and ``package`` (one zip).
 
 ``merkle`` reads a holders CSV (header ``holder,balance``, balances as integers in base units) and prints
 the OpenZeppelin-compatible root and every holder's proof. A malformed row is refused with its line
@@ -14,7 +15,7 @@ import typer
 
 from equitoken.adapters.chain.factory import build_chain
 from equitoken.adapters.chain.signing import recover
-from equitoken.app.attestation import Proof, prove, read_holders
+from equitoken.app.attestation import Holders, Proof, download, prove, read_holders, read_package
 from equitoken.app.files import read_text
 from equitoken.app.settings import load_settings
 from equitoken.app.trustee import check_signer
@@ -23,6 +24,7 @@ from equitoken.cli.output import JsonFlag, emit_json, emit_pairs, emit_table
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import Symbol, WalletAddress, to_checksum_address
 from equitoken.reserves.attestation import SignedAttestation, verify_document
+from equitoken.reserves.downloads import dump_json
 from equitoken.reserves.holders import parse_holders
 from equitoken.reserves.merkle import LEAF_ENCODING, HolderTree, verify
 from equitoken.simulation.week import DEFAULT_SEED, attestation_dir, run_week
@@ -171,6 +173,61 @@ def prove_command(
             "proof": " ".join(proof.proof) or "(none: the only holder)",
         }
     )
+
+
+def _checked_package(directory: Path | None) -> tuple[bytes, dict[Symbol, Holders]]:
+    """Read a package, refusing a document that does not verify or a list that misses its attested root."""
+    where = directory or attestation_dir(load_settings())
+    document, holders = read_package(where)
+    signed = verify_document(document, recover)
+    for line in signed.attestation.lines:
+        found = holders.get(line.symbol)
+        if found is None:
+            raise DomainError("NOT_ATTESTED", f"the package in {where} has no holder list for {line.symbol}")
+        tree = found.tree()
+        root = bytes(32) if tree is None else tree.root
+        if root != line.holders_root:
+            raise DomainError(
+                "ROOT_MISMATCH", f"the holder list of {line.symbol} does not give the attested root"
+            )
+    return document, holders
+
+
+@app.command("tree")
+def tree_command(
+    symbol: Annotated[str, typer.Option("--symbol", help="The token's symbol.")],
+    directory: Annotated[
+        Path | None, typer.Option("--dir", help="The attestation package (default: DATA_DIR/reserves).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", dir_okay=False, help="Write the dump here instead of printing it.")
+    ] = None,
+) -> None:
+    """Print a symbol's holder tree in OpenZeppelin's StandardMerkleTree.dump() JSON (load it in JS)."""
+    _, holders = _checked_package(directory)
+    wanted = Symbol(symbol)
+    if wanted not in holders:
+        raise DomainError("NOT_ATTESTED", f"the attestation has no line for {wanted}")
+    data = dump_json(holders[wanted].dump())
+    if out is None:
+        typer.echo(data.decode("utf-8"))
+        return
+    out.write_bytes(data)
+    typer.echo(f"wrote {out} ({len(data)} bytes)")
+
+
+@app.command("package")
+def package_command(
+    out: Annotated[Path, typer.Option("--out", dir_okay=False, help="The zip to write.")],
+    directory: Annotated[
+        Path | None, typer.Option("--dir", help="The attestation package (default: DATA_DIR/reserves).")
+    ] = None,
+) -> None:
+    """Write the attestation package as one zip: document, holder lists, OpenZeppelin trees, proofs."""
+    document, holders = _checked_package(directory)
+    data = download(document, holders)
+    out.write_bytes(data)
+    typer.echo(f"wrote {out} ({len(data)} bytes)")
 
 
 @app.command("verify")

@@ -196,6 +196,8 @@ _CONTRACT_TABLE: Final[dict[str, tuple[Kind, str]]] = {
     "RESERVES_NO_PROPOSED_TRUSTEE": _conflict("reserves: no trustee has been proposed"),
     "RESERVES_NOT_THE_PROPOSED_TRUSTEE": _refused("reserves: only the proposed trustee may accept the role"),
     "RESERVES_NO_SUCH_ATTESTATION": _not_found("reserves: no such attestation"),
+    "RESERVES_NO_SUCH_ROUND": _not_found("reserve feed: no such round"),
+    "RESERVES_NEGATIVE_ANSWER": _invalid("reserve feed: a collateral ratio cannot be negative"),
     "RESERVES_ZERO_TRUSTEE": _invalid("reserves: zero trustee"),
     "SETTLEMENT_ZERO_ADDRESS": _invalid("settlement: zero address"),
     "SETTLEMENT_ZERO_TOKEN": _invalid("settlement: zero token"),
@@ -210,6 +212,10 @@ _CONTRACT_TABLE: Final[dict[str, tuple[Kind, str]]] = {
     "TOKEN_NOT_PAUSED": _conflict("token: not paused"),
     "TOKEN_SUPPLY_MUST_BE_ZERO_TO_REBIND": _conflict("token: supply must be zero to rebind"),
     "TOKEN_TOO_MANY_DECIMALS": _invalid("token: too many decimals"),
+    "TOKEN_FEED_DECIMALS": _invalid("token: the reserve feed must answer with 18 decimals"),
+    "TOKEN_FEED_HEARTBEAT_OUT_OF_RANGE": _invalid(
+        "token: the reserve feed's heartbeat must be 1 second to 366 days (0 to remove the feed)"
+    ),
     "TOKEN_ZERO_COMPLIANCE": _invalid("token: zero compliance"),
     "UNKNOWN_REASON": _internal("reasons: a reason code with no name (unreachable: the table is complete)"),
 }
@@ -242,6 +248,12 @@ _TABLE: Final[dict[str, tuple[Kind, str]]] = {
     ),
     "NOTIONAL_LIMIT_EXCEEDED": _refused("the notional limit for this window would be exceeded"),
     "SAME_WALLET": _invalid("a forced transfer or recovery must move tokens to another wallet"),
+    "RESERVES_STALE": _refused(
+        "no new tokens: the listing's proof-of-reserve feed has no round within its heartbeat"
+    ),
+    "RESERVES_INSUFFICIENT": _refused(
+        "no new tokens: the listing's proof-of-reserve feed reports a collateral ratio below 1"
+    ),
     # --- the order desk (issuance.reasons.OrderReason; QUOTE_EXPIRED and the notional limit above) ---
     "DUPLICATE_FILL": _conflict("the fill was already applied to the order"),
     "FEE_EXCEEDS_PROCEEDS": _refused("the fee would take all of the order's proceeds"),
@@ -295,6 +307,7 @@ _TABLE: Final[dict[str, tuple[Kind, str]]] = {
     "DUPLICATE_RULE": _invalid("the policy names a rule twice"),
     "EMPTY_BATCH": _invalid("a batch needs at least one item"),
     "EMPTY_TREE": _invalid("a Merkle tree needs at least one holder"),
+    "INVALID_TREE": _invalid("the file is not an OpenZeppelin StandardMerkleTree dump of holder balances"),
     "EVENT_MALFORMED": _invalid("the event payload cannot be encoded or decoded"),
     "FILE_NOT_UTF8": _invalid("the file is not UTF-8 text"),
     "FILE_TOO_LARGE": _invalid("the file is too large to read"),

@@ -41,6 +41,8 @@ class Reason(IntEnum):
     FLOWBACK_RESTRICTED = 20
     NOTIONAL_LIMIT_EXCEEDED = 21
     SAME_WALLET = 22
+    RESERVES_STALE = 23
+    RESERVES_INSUFFICIENT = 24
 
     @property
     def sentence(self) -> str:

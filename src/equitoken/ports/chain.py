@@ -544,3 +544,52 @@ class IssuanceChain(TokenChain, StablecoinChain, QuoteChain, PoolChain, Corporat
     def wallet(self, label: str) -> WalletAddress:
         """Return the wallet derived for ``label`` (the same label always gives the same wallet)."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class FeedRound:
+    """One round of a listing's proof-of-reserve feed (Chainlink ``AggregatorV3Interface`` shape)."""
+
+    round_id: int
+    ratio: Decimal
+    """The collateral ratio the round reports: (custody + in flight) / (supply × multiplier); 1 = backed."""
+    started_at: datetime
+    updated_at: datetime
+    """The block time the round was posted at."""
+    answered_in_round: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReserveGate:
+    """The proof-of-reserve feed a token's mints consult, and how old a round may be."""
+
+    feed: WalletAddress
+    heartbeat: timedelta
+
+
+class ReserveFeedChain(Protocol):
+    """A listing's proof-of-reserve feed: one AggregatorV3-shaped contract per listing, gating its mints."""
+
+    def deploy_reserve_feed(self, trustee: WalletAddress, description: str) -> WalletAddress:
+        """Deploy a feed whose only poster is ``trustee``; it has no round yet."""
+        ...
+
+    def post_reserve_round(self, feed: WalletAddress, ratio: Decimal, as_of_block: int) -> ChainTx:
+        """Post the next round: the collateral ratio of an attestation as of ``as_of_block``."""
+        ...
+
+    def latest_round(self, feed: WalletAddress) -> FeedRound | None:
+        """Return the feed's latest round (``None`` before the first)."""
+        ...
+
+    def round_data(self, feed: WalletAddress, round_id: int) -> FeedRound:
+        """Return round ``round_id``; one never posted is refused (``RESERVES_NO_SUCH_ROUND``)."""
+        ...
+
+    def gate_mints(self, instrument: Instrument, gate: ReserveGate | None) -> ChainTx:
+        """Make the token refuse mints on a stale or under-collateralised feed (``None``: remove the gate)."""
+        ...
+
+    def mint_gate(self, instrument: Instrument) -> ReserveGate | None:
+        """Return the feed and heartbeat the token's mints consult now (``None``: not gated)."""
+        ...

@@ -1,6 +1,6 @@
 """Compile equitoken's Vyper contracts from Python, cache the results, and export standard artifacts.
 
-The sources live in ``contracts/`` beside this module: six deployable contracts (``CONTRACT_NAMES``) and
+The sources live in ``contracts/`` beside this module: the deployable contracts (``CONTRACT_NAMES``) and
 two modules they import (``access.vy``: roles; ``reasons.vy``: the reason-code constants). Compiling
 takes a fraction of a second per contract, so results are cached twice: in memory (per process) and on
 disk (per machine) under ``$EQUITOKEN_CACHE_DIR/contracts`` (default ``~/.cache/equitoken/contracts``),
@@ -38,6 +38,7 @@ CONTRACT_NAMES: tuple[str, ...] = (
     "QuoteSettlement",
     "ConstantProductPool",
     "ReserveRegistry",
+    "ReserveFeed",
 )
 """The deployable contracts, in deployment order."""
 MODULE_NAMES: tuple[str, ...] = ("access", "reasons")

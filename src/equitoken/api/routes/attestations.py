@@ -8,11 +8,11 @@ key gets the proofs of its own wallets only; staff keys (read) any holder's.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from equitoken.api.guard import IdempotencyKey, actor, service_of, write
 from equitoken.api.problems import RESPONSES
@@ -86,6 +86,36 @@ class ProofsOut(BaseModel):
     proofs: list[ProofOut]
 
 
+class TreeValueOut(BaseModel):
+    """One leaf of a dumped tree: ``[holder, balance in base units]`` and where its leaf sits."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    value: list[str] = Field(min_length=2, max_length=2)
+    tree_index: int = Field(alias="treeIndex")
+
+
+class TreeDumpOut(BaseModel):
+    """A holder tree exactly as OpenZeppelin's ``StandardMerkleTree.dump()`` gives it (``load()`` reads)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    format: str = Field(examples=["standard-v1"])
+    leaf_encoding: list[str] = Field(alias="leafEncoding", examples=[["address", "uint256"]])
+    tree: list[str]
+    """The node array, root first."""
+    values: list[TreeValueOut]
+
+
+ZIP_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The attestation package as a zip: attestation.json, and per symbol holders-SYM.csv, "
+        "tree-SYM.json (StandardMerkleTree.dump()) and proofs-SYM.json",
+        "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
 def attestations_of(request: Request) -> AttestationLog:
     """Return the app's attestation log (made at first use; it loads the trustee key only to attest)."""
     service = service_of(request)
@@ -140,6 +170,48 @@ def get_attestation(request: Request, caller: Caller, attestation_id: Attestatio
     log = attestations_of(request)
     with service.read(caller, Permission.READ_OWN):
         return attestation_out(log.get(attestation_id))
+
+
+@router.get(
+    "/v1/attestations/{attestation_id}/tree",
+    response_model=TreeDumpOut,
+    response_model_by_alias=True,
+)
+def tree(
+    request: Request,
+    caller: Caller,
+    attestation_id: AttestationNumber,
+    symbol: Annotated[SymbolText, Query(description="The listing whose holder tree to return")],
+) -> JSONResponse:
+    """Return a symbol's holder tree in OpenZeppelin's StandardMerkleTree.dump() format.
+
+    Staff keys only (read): the tree lists every holder's balance. ``NOT_ATTESTED`` for a symbol the
+    attestation has no line for, ``EMPTY_TREE`` for one without holders.
+    """
+    service = service_of(request)
+    log = attestations_of(request)
+    with service.read(caller, Permission.READ):
+        dump = log.get(attestation_id).tree(Symbol(symbol))
+    return JSONResponse(TreeDumpOut.model_validate(dump).model_dump(by_alias=True))
+
+
+@router.get(
+    "/v1/attestations/{attestation_id}/package", response_class=Response, responses=ZIP_RESPONSE
+)
+def package(request: Request, caller: Caller, attestation_id: AttestationNumber) -> Response:
+    """Return the attestation package as a zip: document, holder lists, trees and every holder's proof.
+
+    Staff keys only (read): the lists show every holder's balance.
+    """
+    service = service_of(request)
+    log = attestations_of(request)
+    with service.read(caller, Permission.READ):
+        data = log.get(attestation_id).package()
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="attestation-{attestation_id}.zip"'},
+    )
 
 
 def require_proof_reader(service: Service, caller: Actor, wallet: WalletAddress) -> None:

@@ -10,7 +10,7 @@
         ERC-7943 views `canTransfer` / `canTransact`, and an ERC-8056-style scheduled UI multiplier for
         splits and reinvested dividends (raw balances never change).
 @dev Roles (module `access`, one bit each, none implies another):
-       ADMIN              grants/revokes roles, binds the compliance contract
+       ADMIN              grants/revokes roles, binds the compliance contract, sets the reserve feed
        ISSUER             mint, burn, batchMint, batchBurn (e.g. the QuoteSettlement contract)
        AGENT              setAddressFrozen, freeze/unfreezePartialTokens, forcedTransfer, recoveryAddress
        PAUSER             pause, unpause
@@ -21,6 +21,7 @@
         PAUSED                          (not for forced transfers / recoveries)
         SENDER_FROZEN                   (not for mints, forced transfers / recoveries)
         RECIPIENT_FROZEN                (not for burns)
+        RESERVES_STALE / RESERVES_INSUFFICIENT  (mints only, when a ReserveFeed is set: see setReserveFeed)
         INSUFFICIENT_BALANCE            (not for mints)
         INSUFFICIENT_UNFROZEN_BALANCE   (not for mints, forced transfers / recoveries)
         then the compliance rules, in the order documented in Compliance.vy, through ONE external call
@@ -63,11 +64,19 @@ interface IIdentityRegistry:
     def investorOf(wallet: address) -> bytes32: view
 
 
+interface IReserveFeed:
+    def latestRound() -> uint256: view
+    def latestRoundData() -> (uint80, int256, uint256, uint256, uint80): view
+    def decimals() -> uint8: view
+
+
 MAX_BATCH: constant(uint256) = 256
 ONE: constant(uint256) = 10**18
 MAX_MULTIPLIER: constant(uint256) = 10**36
 MAX_SCHEDULE_AHEAD: constant(uint256) = 10 * 366 * 86400  # ten years, leap days included
 MAX_NONCE: constant(uint256) = 2**64 - 1
+FULLY_BACKED: constant(int256) = 10**18  # a ReserveFeed answer of 1.0 (18 decimals)
+MAX_HEARTBEAT: constant(uint256) = 366 * 86400  # a year: a longer one would gate nothing
 
 
 struct MultiplierUpdate:
@@ -181,6 +190,16 @@ event MultiplierCancelled:
     nonce: indexed(uint256)
 
 
+# @notice The proof-of-reserve feed gating mints was set (zero: mints are no longer gated by a feed).
+# @param feed The ReserveFeed (AggregatorV3Interface, collateral ratio with 18 decimals).
+# @param heartbeat The oldest round, in seconds, a mint may rely on.
+# @param admin The admin who set it.
+event ReserveFeedSet:
+    feed: indexed(address)
+    heartbeat: uint256
+    admin: indexed(address)
+
+
 # @notice The compliance contract deciding every balance change was bound.
 # @param compliance The compliance contract.
 event ComplianceBound:
@@ -202,6 +221,9 @@ _frozen_tokens: HashMap[address, uint256]
 _multipliers: HashMap[uint256, MultiplierUpdate]
 multiplierUpdateCount: public(uint256)
 lastMultiplierNonce: public(uint256)
+
+reserveFeed: public(address)
+reserveHeartbeat: public(uint256)
 
 
 @deploy
@@ -247,12 +269,43 @@ def _local_restriction(sender: address, receiver: address, amount: uint256, forc
         return reasons.SENDER_FROZEN
     if receiver != empty(address) and self.isFrozen[receiver]:
         return reasons.RECIPIENT_FROZEN
+    if sender == empty(address):
+        return self._reserve_restriction()
     if sender != empty(address):
         balance: uint256 = self.balanceOf[sender]
         if balance < amount:
             return reasons.INSUFFICIENT_BALANCE
         if not forced and self._frozen_tokens[sender] > balance - amount:
             return reasons.INSUFFICIENT_UNFROZEN_BALANCE
+    return reasons.OK
+
+
+@internal
+@view
+def _reserve_restriction() -> uint8:
+    """
+    @notice Whether the proof-of-reserve feed lets new tokens be created now.
+    @dev No feed set: OK (a listing the admin has not gated). A feed with no round yet, or whose latest
+         round is older than the heartbeat, is RESERVES_STALE (fail closed: no recent attestation, no
+         mint); a collateral ratio below 1.0 is RESERVES_INSUFFICIENT. Burns and transfers never ask:
+         redemptions go on whatever the feed says.
+    @return The reason code (0 = OK).
+    """
+    feed: address = self.reserveFeed
+    if feed == empty(address):
+        return reasons.OK
+    if staticcall IReserveFeed(feed).latestRound() == 0:
+        return reasons.RESERVES_STALE
+    answer: int256 = 0
+    updated_at: uint256 = 0
+    round_id: uint80 = 0
+    started_at: uint256 = 0
+    answered_in: uint80 = 0
+    round_id, answer, started_at, updated_at, answered_in = staticcall IReserveFeed(feed).latestRoundData()
+    if updated_at + self.reserveHeartbeat < block.timestamp:
+        return reasons.RESERVES_STALE
+    if answer < FULLY_BACKED:
+        return reasons.RESERVES_INSUFFICIENT
     return reasons.OK
 
 
@@ -576,6 +629,27 @@ def recoveryAddress(lostWallet: address, newWallet: address, investorId: bytes32
         log AddressFrozen(userAddress=newWallet, isFrozen=True, owner=msg.sender)
     log RecoverySuccess(lostWallet=lostWallet, newWallet=newWallet, investorId=investorId)
     return True
+
+
+@external
+def setReserveFeed(feed: address, heartbeat: uint256):
+    """
+    @notice Gate every mint on the listing's proof-of-reserve feed (ADMIN): refused while its latest
+            round is older than `heartbeat` seconds (RESERVES_STALE) or its ratio is below 1.0
+            (RESERVES_INSUFFICIENT). The zero address removes the gate.
+    @dev The feed must answer with 18 decimals (a ReserveFeed does), so 1e18 means fully backed.
+    @param feed The ReserveFeed of this listing (zero: no gate).
+    @param heartbeat Seconds a round stays fresh, 1 .. 366 days (0 with the zero feed).
+    """
+    access._check_role(access.ADMIN)
+    if feed == empty(address):
+        assert heartbeat == 0, "TOKEN_FEED_HEARTBEAT_OUT_OF_RANGE"
+    else:
+        assert heartbeat != 0 and heartbeat <= MAX_HEARTBEAT, "TOKEN_FEED_HEARTBEAT_OUT_OF_RANGE"
+        assert staticcall IReserveFeed(feed).decimals() == 18, "TOKEN_FEED_DECIMALS"
+    self.reserveFeed = feed
+    self.reserveHeartbeat = heartbeat
+    log ReserveFeedSet(feed=feed, heartbeat=heartbeat, admin=msg.sender)
 
 
 @external

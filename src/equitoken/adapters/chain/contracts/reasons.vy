@@ -37,6 +37,8 @@ NOT_SAME_INVESTOR: constant(uint8) = 19
 FLOWBACK_RESTRICTED: constant(uint8) = 20
 NOTIONAL_LIMIT_EXCEEDED: constant(uint8) = 21
 SAME_WALLET: constant(uint8) = 22
+RESERVES_STALE: constant(uint8) = 23
+RESERVES_INSUFFICIENT: constant(uint8) = 24
 
 
 @internal
@@ -94,4 +96,8 @@ def _raise(code: uint8):
         raise "NOTIONAL_LIMIT_EXCEEDED"
     if code == SAME_WALLET:
         raise "SAME_WALLET"
+    if code == RESERVES_STALE:
+        raise "RESERVES_STALE"
+    if code == RESERVES_INSUFFICIENT:
+        raise "RESERVES_INSUFFICIENT"
     raise "UNKNOWN_REASON"

@@ -64,6 +64,7 @@ from equitoken.adapters.chain.facade._compliance import ComplianceRules
 from equitoken.adapters.chain.facade._corporate_actions import CorporateActions
 from equitoken.adapters.chain.facade._deployment import Deployment
 from equitoken.adapters.chain.facade._enforcement import Enforcement
+from equitoken.adapters.chain.facade._feed import ReserveFeeds
 from equitoken.adapters.chain.facade._identity import Identity
 from equitoken.adapters.chain.facade._pools import Pools
 from equitoken.adapters.chain.facade._quotes import Quotes
@@ -122,6 +123,7 @@ class ChainFacade(
     Relay,
     Pools,
     Reserves,
+    ReserveFeeds,
     Deployment,
 ):
     """Security tokens on one chain, in domain values; the adapter holds every role's key."""
