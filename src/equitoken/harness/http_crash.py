@@ -191,14 +191,7 @@ def play(
             if response.status_code == 503:
                 time.sleep(0.2)
                 continue
-            answer = response.json()
-            code = answer.get("code", "") if response.status_code >= 400 else ""
-            report.answers[f"{response.status_code} {code}".strip()] += 1
-            answers[step.index] = (response.status_code, answer)
-            if response.status_code >= 500:
-                report.mismatches.append(
-                    f"step {step.index} ({step.kind}): {response.status_code} {response.text}"
-                )
+            record_answer(report, answers, step, response)
             break
         else:
             report.mismatches.append(f"step {step.index} ({step.kind}) never answered in {RETRIES} tries")
@@ -336,3 +329,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def record_answer(report: Report, answers: dict[int, Any], step: Step, response: httpx.Response) -> None:
+    """Count a step's final answer by status and code; a 5xx is a mismatch (bad input is never one)."""
+    answer = response.json()
+    code = answer.get("code", "") if response.status_code >= 400 else ""
+    report.answers[f"{response.status_code} {code}".strip()] += 1
+    answers[step.index] = (response.status_code, answer)
+    if response.status_code >= 500:
+        report.mismatches.append(f"step {step.index} ({step.kind}): {response.status_code} {response.text}")

@@ -40,6 +40,7 @@ from equitoken.harness.http_crash import (
     check,
     check_deposits,
     make_flow,
+    record_answer,
 )
 from equitoken.harness.server import Server
 
@@ -152,14 +153,7 @@ def play(
                 report.answers[f"503 {response.json().get('code', '')}"] += 1
                 time.sleep(0.2)
                 continue
-            answer = response.json()
-            code = answer.get("code", "") if response.status_code >= 400 else ""
-            report.answers[f"{response.status_code} {code}".strip()] += 1
-            answers[step.index] = (response.status_code, answer)
-            if response.status_code >= 500:
-                report.mismatches.append(
-                    f"step {step.index} ({step.kind}): {response.status_code} {response.text}"
-                )
+            record_answer(report, answers, step, response)
             break
         else:
             report.mismatches.append(f"step {step.index} ({step.kind}) never answered in {RETRIES} tries")

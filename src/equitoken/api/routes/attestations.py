@@ -195,9 +195,7 @@ def tree(
     return JSONResponse(TreeDumpOut.model_validate(dump).model_dump(by_alias=True))
 
 
-@router.get(
-    "/v1/attestations/{attestation_id}/package", response_class=Response, responses=ZIP_RESPONSE
-)
+@router.get("/v1/attestations/{attestation_id}/package", response_class=Response, responses=ZIP_RESPONSE)
 def package(request: Request, caller: Caller, attestation_id: AttestationNumber) -> Response:
     """Return the attestation package as a zip: document, holder lists, trees and every holder's proof.
 
@@ -239,22 +237,27 @@ def proofs(
     with service.lock:
         require_proof_reader(service, caller, holder)
         published = log.get(attestation_id)
-        found = published.proofs(holder, None if symbol is None else Symbol(symbol))
-        return ProofsOut(
-            attestation_id=published.number,
-            holder=holder.value,
-            registry=None if published.registry is None else published.registry.value,
-            proofs=[
-                ProofOut(
-                    symbol=p.symbol.value,
-                    holder=p.holder.value,
-                    balance=str(p.balance),
-                    root=p.root,
-                    proof=list(p.proof),
-                )
-                for p in found
-            ],
-        )
+        return proofs_out(published, holder, None if symbol is None else Symbol(symbol))
+
+
+def proofs_out(published: Published, holder: WalletAddress, symbol: Symbol | None) -> ProofsOut:
+    """Return ``holder``'s proofs in ``published`` (``NOT_A_HOLDER`` when it held none)."""
+    # One answer for the keyed route and the public page's, so the two cannot drift.
+    return ProofsOut(
+        attestation_id=published.number,
+        holder=holder.value,
+        registry=None if published.registry is None else published.registry.value,
+        proofs=[
+            ProofOut(
+                symbol=p.symbol.value,
+                holder=p.holder.value,
+                balance=str(p.balance),
+                root=p.root,
+                proof=list(p.proof),
+            )
+            for p in published.proofs(holder, symbol)
+        ],
+    )
 
 
 @router.post("/v1/attestations", status_code=201, response_model=AttestationOut)

@@ -33,16 +33,15 @@ from equitoken.api.guard import charge, service_of
 from equitoken.api.problems import RESPONSES
 from equitoken.api.routes.attestations import (
     AttestationOut,
-    ProofOut,
     ProofsOut,
     attestation_out,
     attestations_of,
+    proofs_out,
 )
 from equitoken.api.routes.corporate_actions import Stage, shown
 from equitoken.api.routes.platform import listing_out
 from equitoken.api.schemas import HaltOut, ListingOut, SymbolText
 from equitoken.api.schemas_ops import CorporateActionOut
-from equitoken.app.attestation_log import Published
 from equitoken.domain.chains import TRUSTEE_LABEL
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import Symbol, WalletAddress
@@ -126,27 +125,6 @@ def public_attestations(request: Request, symbol: SymbolQuery = None) -> list[At
         for shown_out in found:
             shown_out.lines = [line for line in shown_out.lines if line.symbol == symbol]
     return found
-
-
-def proofs_out(published: Published, holder: WalletAddress, symbol: Symbol | None) -> ProofsOut:
-    """Return ``holder``'s proofs in ``published`` (``NOT_A_HOLDER`` when it held none)."""
-    # The same answer ``GET /v1/attestations/{id}/proofs/{wallet}`` builds inline; that route can call
-    # this once its module is free to change (another change owns it now), so the two cannot drift.
-    return ProofsOut(
-        attestation_id=published.number,
-        holder=holder.value,
-        registry=None if published.registry is None else published.registry.value,
-        proofs=[
-            ProofOut(
-                symbol=p.symbol.value,
-                holder=p.holder.value,
-                balance=str(p.balance),
-                root=p.root,
-                proof=list(p.proof),
-            )
-            for p in published.proofs(holder, symbol)
-        ],
-    )
 
 
 @router.get(f"{PUBLIC}/attestations/{{attestation_id}}/proofs/{{wallet}}")
