@@ -6,6 +6,8 @@ The bounded slice of ``make crash``'s HTTP run: one seeded flow, a few kills lan
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from equitoken.harness.http_crash import make_flow, run
@@ -27,3 +29,31 @@ def test_killed_mid_flow_and_retried_nothing_is_lost_or_doubled(tmp_path: Path) 
     # The report `make crash` writes (a Counter through ``asdict`` once came out keyed by tuples).
     written = json.loads(json.dumps(report.as_dict()))
     assert written["answers"] == dict(report.answers) and written["kills"] == 4
+
+
+def test_make_crash_runs_the_harness_as_a_script_and_writes_its_report(tmp_path: Path) -> None:
+    # Run as `make crash` runs it (python -m): a helper defined below the `__main__` guard once made
+    # the script fail with NameError while the imported module, as the test above uses it, worked.
+    report = tmp_path / "crash-http.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "equitoken.harness.http_crash",
+            "--seeds",
+            "1",
+            "--steps",
+            "6",
+            "--kills",
+            "1",
+            "--report",
+            str(report),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    (written,) = json.loads(report.read_text())
+    assert written["kills"] == 1 and not written["mismatches"]

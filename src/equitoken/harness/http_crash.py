@@ -216,6 +216,16 @@ def _cancel_path(server: Server, operator: str, key: str) -> str:
     return "/v1/orders/no-such-order/cancel"
 
 
+def record_answer(report: Report, answers: dict[int, Any], step: Step, response: httpx.Response) -> None:
+    """Count a step's final answer by status and code; a 5xx is a mismatch (bad input is never one)."""
+    answer = response.json()
+    code = answer.get("code", "") if response.status_code >= 400 else ""
+    report.answers[f"{response.status_code} {code}".strip()] += 1
+    answers[step.index] = (response.status_code, answer)
+    if response.status_code >= 500:
+        report.mismatches.append(f"step {step.index} ({step.kind}): {response.status_code} {response.text}")
+
+
 def check(server: Server, flow: Sequence[Step], answers: dict[int, Any], report: Report) -> None:
     """Check orders, deposits, balances and reserves (see the module doc); record every mismatch."""
     operator = {"Authorization": f"Bearer {server.key('operator')}"}
@@ -329,13 +339,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
-def record_answer(report: Report, answers: dict[int, Any], step: Step, response: httpx.Response) -> None:
-    """Count a step's final answer by status and code; a 5xx is a mismatch (bad input is never one)."""
-    answer = response.json()
-    code = answer.get("code", "") if response.status_code >= 400 else ""
-    report.answers[f"{response.status_code} {code}".strip()] += 1
-    answers[step.index] = (response.status_code, answer)
-    if response.status_code >= 500:
-        report.mismatches.append(f"step {step.index} ({step.kind}): {response.status_code} {response.text}")
