@@ -371,6 +371,7 @@ _TABLE: Final[dict[str, tuple[Kind, str]]] = {
     "INVALID_SANCTIONS_FILE": _invalid("the sanctions file is malformed"),
     "INVALID_SEED": _invalid("the key ring seed is empty or malformed"),
     "INVALID_SETTING": _invalid("the setting's value is not valid"),
+    "SCENARIO_INVALID": _invalid("the lab scenario file is malformed or out of range"),
     "INVALID_SETTINGS": _invalid("the model's settings are not valid"),
     "INVALID_SLIPPAGE": _invalid("slippage must be at least 0 and below 10000 bps"),
     "INVALID_SNAPSHOT": _invalid("the record-date snapshot is malformed"),
@@ -446,6 +447,7 @@ _TABLE: Final[dict[str, tuple[Kind, str]]] = {
     "UNKNOWN_SIGNER": _not_found("no key for that address in this key ring"),
     "UNKNOWN_SNAPSHOT": _not_found("no such chain snapshot"),
     "UNKNOWN_SYMBOL": _not_found("no such symbol"),
+    "UNKNOWN_SCENARIO": _not_found("no lab scenario by that name"),
     # --- state and timing: what is recorded, due, open or in flight ---
     "ALREADY_LISTED": _conflict("the symbol is already listed"),
     "CHAIN_MOVED": _conflict("the chain moved during the attestation; run it again"),
