@@ -594,6 +594,7 @@ _TABLE: Final[dict[str, tuple[Kind, str]]] = {
     "HISTORICAL_STATE_UNAVAILABLE": _down("the chain keeps no state for that block"),
     "SERVICE_BAD_ANSWER": _down("the service answered with something that is not the API's JSON"),
     "SERVICE_UNREACHABLE": _down("the service at the given URL cannot be reached"),
+    "LAB_SCHEDULER_UNREACHABLE": _down("the Dask scheduler at the given address cannot be reached"),
     "NODE_UNAVAILABLE": _down("the chain node is not running or cannot be started"),
     "NO_CONTRACT": _down("there is no contract at that address on this chain"),
     "STORE_CLOSED": _down("the store was closed"),
