@@ -25,6 +25,7 @@ from equitoken.cli import (
     halts,
     investors,
     keys,
+    lab,
     listings,
     market,
     orders,
@@ -85,6 +86,7 @@ app.add_typer(enforcement.app, name="enforcement")
 app.add_typer(halts.app, name="halts")
 app.add_typer(keys.app, name="keys")
 app.add_typer(prices.app, name="prices")
+app.add_typer(lab.app, name="lab")
 
 
 def run(argv: list[str] | None = None) -> int:

@@ -372,6 +372,7 @@ _TABLE: Final[dict[str, tuple[Kind, str]]] = {
     "INVALID_SEED": _invalid("the key ring seed is empty or malformed"),
     "INVALID_SETTING": _invalid("the setting's value is not valid"),
     "SCENARIO_INVALID": _invalid("the lab scenario file is malformed or out of range"),
+    "LAB_RUN_INVALID": _invalid("the file is not a lab run's JSON (equitoken lab run --out writes one)"),
     "LAB_FLOW_DIFFERS": _internal("the models of a lab run were not sent the same orders"),
     "INVALID_SETTINGS": _invalid("the model's settings are not valid"),
     "INVALID_SLIPPAGE": _invalid("slippage must be at least 0 and below 10000 bps"),

@@ -115,7 +115,10 @@ def direct_rights(models: Figures) -> dict[str, Any]:
     text = "Direct ownership gives the fullest rights, with limited composability."
     points = {m: _get(models, m, "rights", "points") for m in ("direct", "inventory", "instant")}
     swaps = {m: _get(models, m, "composability", "success_rate") for m in ("direct", "inventory")}
-    figures = {**{f"{m}_rights": v for m, v in points.items()}, **{f"{m}_swap_success": v for m, v in swaps.items()}}
+    figures = {
+        **{f"{m}_rights": v for m, v in points.items()},
+        **{f"{m}_swap_success": v for m, v in swaps.items()},
+    }
     direct, direct_swaps, inventory_swaps = points["direct"], swaps["direct"], swaps["inventory"]
     if direct is None or direct_swaps is None or inventory_swaps is None:
         return _claim("direct-rights", text, "depends", "a figure is missing", figures)
@@ -154,7 +157,9 @@ def trilemma(models: Figures) -> dict[str, Any]:
         figures[f"best_{label}"] = ",".join(sorted(winners[label]))
     all_three = winners["capital"] & winners["composability"] & winners["rights"]
     if all_three:
-        return _claim("trilemma", text, "refuted", f"{', '.join(sorted(all_three))} leads on all three", figures)
+        return _claim(
+            "trilemma", text, "refuted", f"{', '.join(sorted(all_three))} leads on all three", figures
+        )
     because = "; ".join(f"{k}: {figures[f'best_{k}']}" for k in ("capital", "composability", "rights"))
     return _claim("trilemma", text, "supported", f"the leaders differ ({because})", figures)
 
@@ -165,13 +170,20 @@ def gap_risk(models: Figures) -> dict[str, Any]:
     worst = {m: _get(models, m, "gap_pnl", "worst") for m in ("inventory", "instant", "direct")}
     investors = {m: _get(models, m, "gap_pnl", "investors_total") for m in ("inventory", "instant")}
     gaps = sum(len(models.get(m, {}).get("gap_pnl", {}).get("gaps", [])) for m in models)
-    figures = {**{f"{m}_worst_gap": v for m, v in worst.items()}, **{f"{m}_investors_gap": v for m, v in investors.items()}}
+    figures = {
+        **{f"{m}_worst_gap": v for m, v in worst.items()},
+        **{f"{m}_investors_gap": v for m, v in investors.items()},
+    }
     if gaps == 0:
         return _claim("gap-risk", text, "depends", "the scenario crosses no weekend or holiday", figures)
     exposed = {m: v for m, v in worst.items() if v is not None and v < 0}
     if not exposed:
         return _claim(
-            "gap-risk", text, "depends", "no side lost at a reopening in this scenario: try a longer one", figures
+            "gap-risk",
+            text,
+            "depends",
+            "no side lost at a reopening in this scenario: try a longer one",
+            figures,
         )
     m = min(exposed, key=lambda k: exposed[k])
     return _claim(
@@ -200,7 +212,8 @@ def settlement(models: Figures) -> dict[str, Any]:
             "t0-settlement",
             text,
             "supported",
-            f"the broker side's collateral peaks at {max(t2)} USD under T+2 and {max(t0, default=0)} under T+0",
+            f"the broker side's collateral peaks at {max(t2)} USD under T+2"
+            f" and {max(t0, default=0)} under T+0",
             figures,
         )
     return _claim("t0-settlement", text, "refuted", "T+0 needs as much collateral as T+2", figures)

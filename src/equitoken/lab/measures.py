@@ -73,10 +73,13 @@ INVESTOR = frozenset(
         "MAX_BALANCE_EXCEEDED",
     }
 )
-ELIGIBILITY = frozenset(
-    {r.name for r in Reason if r not in (Reason.OK, Reason.PAUSED, Reason.RESERVES_STALE)}
-    | {"NOT_ONBOARDED"}
-) - INVESTOR
+ELIGIBILITY = (
+    frozenset(
+        {r.name for r in Reason if r not in (Reason.OK, Reason.PAUSED, Reason.RESERVES_STALE)}
+        | {"NOT_ONBOARDED"}
+    )
+    - INVESTOR
+)
 MARGIN_Z = Decimal("2.33")
 """One-sided 99 % normal quantile: the clearing margin covers a 99 % move over the settlement period."""
 VOL_DAYS = 20
@@ -200,9 +203,7 @@ def measure(run: Any, flow: Flow, window_seconds: int, market: Market) -> dict[s
             fill_times.append(Decimal(str((seen.fills[-1].at - lab.at).total_seconds())))
     unserved, considered = service(run, flow, window_seconds)
     samples = run.samples
-    in_use = [
-        (s.at, (abs(s.position) + _unsettled(run.broker_trades, s.at)) * s.price) for s in samples
-    ]
+    in_use = [(s.at, (abs(s.position) + _unsettled(run.broker_trades, s.at)) * s.price) for s in samples]
     start = min((o.at for o in flow.orders), default=samples[0].at if samples else None)
     end = max((o.at for o in flow.orders), default=start)
     weighted = _time_weighted(in_use, start, end)

@@ -275,9 +275,7 @@ class _Run:
             )
         self.calendar = platform.calendar
         self.prices = platform.prices
-        self.broker = RecordingBroker(
-            self.clock, self.calendar, self.prices, settings.broker_slippage_bps
-        )
+        self.broker = RecordingBroker(self.clock, self.calendar, self.prices, settings.broker_slippage_bps)
         self.engine: IssuanceEngine = open_engine(platform, brokers=lambda _symbol: self.broker)
         self.actions = CorporateActionService(self.engine)
         self.holders: dict[str, Holder] = {}
@@ -412,8 +410,16 @@ class _Run:
                 continue
             key = f"maker-{self.clock.now().isoformat()}-{side.value}"
             request = OrderRequest(
-                CLIENT, key, maker.investor, maker.wallet, self.symbol, side, OrderType.LIMIT,
-                TimeInForce.GTC, quantity=shares, limit_price=limit,
+                CLIENT,
+                key,
+                maker.investor,
+                maker.wallet,
+                self.symbol,
+                side,
+                OrderType.LIMIT,
+                TimeInForce.GTC,
+                quantity=shares,
+                limit_price=limit,
             )
             submission = engine.submit(request)
             if submission.order.state in (OrderState.ACCEPTED, OrderState.PARTIALLY_FILLED):

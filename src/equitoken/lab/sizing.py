@@ -78,9 +78,7 @@ def start(model: ModelName, flow: Flow, scenario: Scenario) -> Money:
     return round_capital(max(guess, floor(model, flow, scenario).amount))
 
 
-def size(
-    scenario: Scenario, flow: Flow, model: ModelName, evaluate: Evaluate = run_model
-) -> Sized:
+def size(scenario: Scenario, flow: Flow, model: ModelName, evaluate: Evaluate = run_model) -> Sized:
     """Return the smallest capital (to the tolerance) at which ``model`` serves ``flow`` (module doc)."""
     target = scenario.sizing.target_unserved
     window = scenario.sizing.window_seconds

@@ -17,6 +17,7 @@ from typing import Any
 
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import Symbol
+from equitoken.domain.values import Money
 from equitoken.issuance.models import ModelName
 from equitoken.lab.claims import verdicts
 from equitoken.lab.flow import describe, generate
@@ -26,7 +27,6 @@ from equitoken.lab.parallel import run_all
 from equitoken.lab.run import MODELS, market, run_model
 from equitoken.lab.scenario import Scenario
 from equitoken.lab.sizing import size
-from equitoken.domain.values import Money
 
 
 def digest(flow: Flow) -> str:
@@ -64,7 +64,9 @@ def model_task(task: tuple[Scenario, str, str | None]) -> dict[str, Any]:
     else:
         run = run_model(scenario, flow, model, Money(fixed))
         probes, met = (), True
-    figures = measure(run, flow, scenario.sizing.window_seconds, Market(calendar, prices, Symbol(scenario.symbol)))
+    figures = measure(
+        run, flow, scenario.sizing.window_seconds, Market(calendar, prices, Symbol(scenario.symbol))
+    )
     figures["capital"]["search"] = [
         {"capital": str(p.capital.amount), "unserved_rate": str(p.unserved.quantize(Decimal("0.0001")))}
         for p in probes
@@ -99,7 +101,8 @@ def run_scenario(
     differing = sorted(m for m, f in figures.items() if f["orders_digest"] != expected)
     if differing:
         raise DomainError(
-            "LAB_FLOW_DIFFERS", f"{', '.join(differing)} received other orders than the flow: no fair comparison"
+            "LAB_FLOW_DIFFERS",
+            f"{', '.join(differing)} received other orders than the flow: no fair comparison",
         )
     return {
         "scenario": {

@@ -44,7 +44,9 @@ def point_task(task: tuple[Scenario, str, str, str]) -> dict[str, str]:
     else:
         shaped = replace(scenario, inventory=replace(scenario.inventory, low=Decimal(y)))
         run = run_model(shaped, flow, ModelName.INVENTORY, Money(x))
-    figures = measure(run, flow, scenario.sizing.window_seconds, Market(calendar, prices, Symbol(scenario.symbol)))
+    figures = measure(
+        run, flow, scenario.sizing.window_seconds, Market(calendar, prices, Symbol(scenario.symbol))
+    )
     worst_net = Decimal(figures["gap_pnl"]["worst_net"])
     return {
         "x": x,

@@ -1,0 +1,306 @@
+"""``equitoken lab``: the three models on one stock, one flow and real history — measured, swept, judged."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from equitoken.cli.output import JsonFlag, emit_json, emit_table, output_dir
+from equitoken.domain.errors import DomainError
+
+app = typer.Typer(help="The trilemma lab: three models, the same flow, real history.", no_args_is_help=True)
+
+ScenarioArg = Annotated[
+    str, typer.Argument(help="A bundled scenario's name (`equitoken lab list`) or a .toml file.")
+]
+OutOption = Annotated[
+    str | None,
+    typer.Option("--out", help="Write the JSON, the PNG charts and report.html into this directory."),
+]
+WorkersOption = Annotated[
+    int | None, typer.Option("--workers", help="Local processes (default: every core; 1: in series).")
+]
+SchedulerOption = Annotated[
+    str | None, typer.Option("--scheduler", help="A Dask scheduler address (tcp://host:port) to run on.")
+]
+
+MEASURES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("orders submitted", ("orders_submitted",)),
+    ("fills", ("fills",)),
+    ("traded notional (USD)", ("traded_notional",)),
+    ("capital sized (USD)", ("capital", "sized")),
+    ("capital per $ traded", ("capital", "per_dollar_traded")),
+    ("capital in use, time-weighted", ("capital", "time_weighted")),
+    ("capital in use, peak", ("capital", "peak")),
+    ("unserved rate", ("unserved_rate",)),
+    ("capacity refusal rate", ("refusals", "rate")),
+    ("off-hours fill share", ("off_hours_fill_share",)),
+    ("time to fill, median s", ("time_to_fill", "median_seconds")),
+    ("time to custody, median s", ("time_to_custody", "median_seconds")),
+    ("time to custody, p95 s", ("time_to_custody", "p95_seconds")),
+    ("tracking error (bps)", ("tracking_error_bps",)),
+    ("gap P&L, worst (USD)", ("gap_pnl", "worst")),
+    ("gap P&L, total (USD)", ("gap_pnl", "total")),
+    ("investors' gap P&L (USD)", ("gap_pnl", "investors_total")),
+    ("fees (bps of notional)", ("fees_bps",)),
+    ("collateral T+0 peak", ("settlement_collateral", "T+0", "peak")),
+    ("collateral T+1 peak", ("settlement_collateral", "T+1", "peak")),
+    ("collateral T+2 peak", ("settlement_collateral", "T+2", "peak")),
+    ("holder rights (of 3)", ("rights", "points")),
+    ("pool swaps succeeded", ("composability", "success_rate")),
+    ("pool price impact (bps)", ("composability", "price_impact_bps")),
+    ("invariant breaks", ("invariants", "breaks")),
+    ("eligibility refusals (own row)", ("eligibility", "refused")),
+)
+
+
+def _at(node: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        if not isinstance(node, Mapping) or key not in node:
+            return "n/a"
+        node = node[key]
+    return len(node) if isinstance(node, list) else node
+
+
+def measures_table(run: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Return the run's measures as rows (one per measure, one column per model)."""
+    models = run["models"]
+    return [{"measure": label, **{m: _at(models[m], path) for m in models}} for label, path in MEASURES]
+
+
+@contextmanager
+def _progress(label: str, quiet: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """Yield a progress callback drawing a bar on stderr (nothing with ``--json``)."""
+    if quiet:
+        yield None
+        return
+    state: dict[str, Any] = {}
+
+    def advance(done: int, total: int) -> None:
+        bar = state.get("bar")
+        if bar is None:
+            bar = typer.progressbar(length=total, label=label, file=typer.get_text_stream("stderr"))
+            bar.__enter__()
+            state["bar"] = bar
+        bar.update(done - state.get("done", 0))
+        state["done"] = done
+
+    try:
+        yield advance
+    finally:
+        if "bar" in state:
+            state["bar"].__exit__(None, None, None)
+
+
+def _write(run: Mapping[str, Any], out: Path, sweeps: list[Mapping[str, Any]]) -> Path:
+    from equitoken.lab.report import capital_chart, gap_chart, write_report
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "run.json").write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
+    capital_chart(run, out / "capital.png")
+    gap_chart(run, out / "gaps.png")
+    return write_report(run, out, sweeps)
+
+
+def _parse_capital(pairs: list[str]) -> dict[str, str]:
+    fixed: dict[str, str] = {}
+    for pair in pairs:
+        model, sep, amount = pair.partition("=")
+        if not sep or model not in ("inventory", "instant", "direct"):
+            raise DomainError(
+                "USAGE", f"--capital takes MODEL=USD (inventory, instant, direct), got {pair!r}"
+            )
+        try:
+            value = Decimal(amount)
+        except ArithmeticError:
+            value = Decimal(0)
+        if not value.is_finite() or value <= 0:
+            raise DomainError("USAGE", f"--capital {pair!r}: the amount must be a positive number")
+        fixed[model] = amount
+    return fixed
+
+
+@app.command("list")
+def list_scenarios(
+    json_out: JsonFlag = False,
+    every: Annotated[bool, typer.Option("--all", help="List every scenario of every series.")] = False,
+) -> None:
+    """List the bundled scenarios (a series counts as one line unless --all)."""
+    from equitoken.lab.scenario import bundled
+
+    scenarios = bundled()
+    rows: list[dict[str, Any]] = []
+    families: dict[str, list[Any]] = {}
+    for s in scenarios:
+        families.setdefault(s.name.split("/")[0], []).append(s)
+    if every or json_out:
+        rows = [
+            {
+                "name": s.name,
+                "symbol": s.symbol,
+                "start": s.start.isoformat(),
+                "end": s.end.isoformat(),
+                "title": s.title,
+                "source": s.source,
+            }
+            for s in scenarios
+        ]
+    else:
+        for family, members in families.items():
+            first, last = members[0], members[-1]
+            rows.append(
+                {
+                    "name": family if len(members) > 1 else first.name,
+                    "scenarios": len(members),
+                    "symbols": ",".join(sorted({m.symbol for m in members})),
+                    "from": first.start.isoformat(),
+                    "to": last.end.isoformat(),
+                    "title": first.title,
+                }
+            )
+    if json_out:
+        emit_json(rows)
+    else:
+        emit_table(rows)
+
+
+@app.command("run")
+def run_command(
+    scenario: ScenarioArg,
+    json_out: JsonFlag = False,
+    out: OutOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    capital: Annotated[
+        list[str] | None,
+        typer.Option("--capital", help="Fix a model's capital instead of searching: MODEL=USD (repeatable)."),
+    ] = None,
+) -> None:
+    """Run a scenario through the three models, each sized by search; print the measures and the verdicts."""
+    from equitoken.lab.scenario import find
+    from equitoken.lab.study import run_scenario
+
+    chosen = find(scenario)
+    target = output_dir(out, "the lab report") if out is not None else None
+    with _progress(f"{chosen.name}: sizing three models", json_out) as progress:
+        run = run_scenario(
+            chosen,
+            workers=workers,
+            scheduler=scheduler,
+            progress=progress,
+            capital=_parse_capital(capital or []),
+        )
+    written = _write(run, target, []) if target is not None else None
+    if json_out:
+        emit_json(run)
+        return
+    _print_run(run)
+    if written is not None:
+        typer.echo(f"\nreport: {written}")
+
+
+def _print_run(run: Mapping[str, Any]) -> None:
+    s, f = run["scenario"], run["flow"]
+    typer.echo(f"{s['title']} — {s['symbol']} {s['start']} … {s['end']} (seed {s['seed']})")
+    typer.echo(
+        f"flow: {f.get('orders')} orders from {f.get('investors')} investors, off-hours share"
+        f" {f.get('off_hours_share')}; the same orders went to every model"
+        f" (digest {str(f.get('digest'))[:12]})"
+    )
+    typer.echo("")
+    emit_table(measures_table(run))
+    typer.echo("")
+    _print_claims(run["claims"])
+    typer.echo(f"\n{run['elapsed_seconds']} s")
+
+
+def _print_claims(claims: list[Mapping[str, Any]]) -> None:
+    emit_table([{"claim": c["claim"], "verdict": c["verdict"], "because": c["because"]} for c in claims])
+
+
+@app.command("sweep")
+def sweep_command(
+    scenario: ScenarioArg,
+    kind: Annotated[
+        str, typer.Option("--kind", help="buffer-spread (instant) or inventory-watermarks (inventory).")
+    ] = "buffer-spread",
+    xs: Annotated[
+        str, typer.Option("--x", help="Capital values, comma-separated (USD).")
+    ] = "25000,50000,100000",
+    ys: Annotated[
+        str,
+        typer.Option(
+            "--y", help="Off-hours spreads in bps, or low-watermark shares of the target, comma-separated."
+        ),
+    ] = "",
+    json_out: JsonFlag = False,
+    out: OutOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+) -> None:
+    """Run a grid of one model's settings on a scenario's flow and print the frontier."""
+    from equitoken.lab.scenario import find
+    from equitoken.lab.sweep import sweep
+
+    chosen = find(scenario)
+    target = output_dir(out, "the sweep") if out is not None else None
+    y_values = ys or ("10,30,60" if kind == "buffer-spread" else "0.2,0.4,0.6")
+    with _progress(f"{chosen.name}: {kind}", json_out) as progress:
+        result = sweep(
+            chosen,
+            kind,
+            [x for x in xs.split(",") if x.strip()],
+            [y for y in y_values.split(",") if y.strip()],
+            workers=workers,
+            scheduler=scheduler,
+            progress=progress,
+        )
+    if target is not None:
+        from equitoken.lab.report import frontier_chart
+
+        target.mkdir(parents=True, exist_ok=True)
+        (target / f"sweep-{kind}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        frontier_chart(result, target / f"frontier-{kind}.png")
+    if json_out:
+        emit_json(result)
+        return
+    emit_table(result["points"])
+
+
+@app.command("claims")
+def claims_command(
+    scenario: Annotated[
+        str, typer.Argument(help="A scenario to run (default: the demo's).")
+    ] = "thanksgiving-2012",
+    source: Annotated[
+        str | None, typer.Option("--from", help="Read a run's JSON (lab run --out) instead of running.")
+    ] = None,
+    json_out: JsonFlag = False,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+) -> None:
+    """Print the market report's claims, each with its verdict from a run's figures."""
+    if source is not None:
+        try:
+            run = json.loads(Path(source).read_text(encoding="utf-8"))
+            claims = run["claims"]
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise DomainError("LAB_RUN_INVALID", f"{source} is not a lab run's JSON: {error}") from None
+    else:
+        from equitoken.lab.scenario import find
+        from equitoken.lab.study import run_scenario
+
+        with _progress("running the scenario", json_out) as progress:
+            claims = run_scenario(find(scenario), workers=workers, scheduler=scheduler, progress=progress)[
+                "claims"
+            ]
+    if json_out:
+        emit_json(claims)
+    else:
+        _print_claims(claims)
