@@ -212,7 +212,8 @@ def frontier_chart(sweep: Mapping[str, Any], path: Path) -> Path:
     y_name = str(_at(sweep, "y", "name") or "y")
     lines: dict[str, list[Mapping[str, Any]]] = {}
     for point in sweep.get("points") or ():
-        lines.setdefault(str(point.get("y")), []).append(point)
+        if isinstance(point, Mapping):
+            lines.setdefault(str(point.get("y")), []).append(point)
     figure, axes = _figure(f"{kind} sweep — {sweep.get('scenario') or NA}", panels=2)
     for ax, figure_name in zip(axes, _FRONTIER_PANELS[kind], strict=True):
         for y_value in sorted(lines, key=lambda text: (_decimal(text) is None, _decimal(text) or 0, text)):
@@ -314,7 +315,7 @@ def write_report(run: Mapping[str, Any], directory: Path, sweeps: Sequence[Mappi
 
     The page holds the scenario, the claims with their verdicts, the measures of each model, the
     charts, the flow and the invariant checks; it needs no network (no external style, script, font
-    or image).
+    or image). Refuse a sweep of a kind ``frontier_chart`` does not draw (``INVALID_SETTING``).
     """
     directory.mkdir(parents=True, exist_ok=True)
     charts = [
