@@ -11,10 +11,12 @@ For any seed, symbol, week of 2012–2014 and flow settings:
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
+from fractions import Fraction
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from equitoken.issuance.orders import TimeInForce
@@ -97,6 +99,7 @@ def test_flow_invariants(s: Scenario) -> None:
     weights=st.lists(st.integers(1, 50), min_size=1, max_size=6),
     investors=st.integers(1, 300),
 )
+@example(weights=[2, 35, 41, 42, 49, 1], investors=270)  # remainders 35 × 270 / 170 and 270 / 170 tie
 def test_population_is_largest_remainder(weights: list[int], investors: int) -> None:
     population = [
         {"residence": "DE", "category": "retail", "weight": w, "cash": 1000 + i}
@@ -114,8 +117,8 @@ def test_population_is_largest_remainder(weights: list[int], investors: int) -> 
         inv.cash.amount - 1000 for inv in flow.investors
     )
     total = sum(weights)
-    quotas = [Decimal(investors * w) / total for w in weights]
-    floors = [int(q.to_integral_value(ROUND_FLOOR)) for q in quotas]
+    quotas = [Fraction(investors * w, total) for w in weights]  # exact: equal remainders tie
+    floors = [math.floor(q) for q in quotas]
     if all(c >= 1 for c in floors) or investors < len(weights):
         # Plain largest remainder: everyone within one of its quota, floors kept, the rest by remainder.
         for count, quota, floor in zip(counts, quotas, floors, strict=True):

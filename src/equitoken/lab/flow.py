@@ -2,9 +2,11 @@
 
 Every model of a lab run receives the flow ``generate`` returns, so the rules below are the flow's
 whole definition. All randomness comes from one ``random.Random(scenario.seed)`` (a string seed is
-hashed with SHA-512 by ``random``, so it does not depend on ``PYTHONHASHSEED``); the uniform draws
-are converted to ``Decimal`` exactly and every transcendental step (``exp``, ``ln``, ``sqrt``) is done
-in ``Decimal`` under a fixed context, so the same scenario gives the same flow on any machine.
+hashed with SHA-512 by ``random``, so it does not depend on ``PYTHONHASHSEED``). Floats appear only
+inside the draws and only under IEEE 754's correctly rounded operations (``+ − × ÷``, comparisons);
+every transcendental step (``exp``, ``ln``, ``sqrt``) is done in ``Decimal`` under a fixed context,
+since a platform's libm may differ in the last place. So the same scenario gives the same flow on
+any machine.
 
 **Population.** ``flow.investors`` investors are split across ``flow.population`` by weight with the
 largest-remainder method: each segment gets the floor of its quota and the investors left over go,
@@ -50,12 +52,14 @@ with a split ratio other than one, every position is multiplied by the ratio and
 
 from __future__ import annotations
 
+import math
 import random
 from bisect import bisect_right, insort
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Context, Decimal, localcontext
+from fractions import Fraction
 
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import Symbol
@@ -80,15 +84,13 @@ NORMAL_ABOVE = Decimal(1000)
 # A fixed context rather than the thread's: a caller that changed the default precision or rounding
 # must not change the flow.
 _MATH = Context(prec=28, rounding=ROUND_HALF_EVEN)
+# The size's exponential needs far fewer digits than a share count's floor can notice, and costs
+# half as much at 16 (it runs once an order).
+_SIZE = Context(prec=16, rounding=ROUND_HALF_EVEN)
 _ZERO, _ONE, _TWO = Decimal(0), Decimal(1), Decimal(2)
 _HOUR_SECONDS = Decimal(3600)
 _BPS = Decimal(10_000)
 _CENT_PLACES = 2
-_HALF = Decimal("0.5")
-# Leva (1992), "A fast normal random number generator", ACM TOMS 18(4): the published constants.
-_LEVA_V, _LEVA_S, _LEVA_T = Decimal("1.7156"), Decimal("0.449871"), Decimal("0.386595")
-_LEVA_A, _LEVA_B = Decimal("0.19600"), Decimal("0.25472")
-_LEVA_INNER, _LEVA_OUTER = Decimal("0.27597"), Decimal("0.27846")
 
 
 # -- periods ------------------------------------------------------------------------------------------
@@ -161,11 +163,11 @@ def _midnight(day: date, tz: tzinfo) -> datetime:
 
 def _split(weights: Sequence[Decimal], total: int) -> list[int]:
     """Return ``total`` split by ``weights`` with the largest-remainder method (see the module docs)."""
-    with localcontext(_MATH) as ctx:
-        ctx.prec = 60  # quotas of up to 100,000 investors with weights of any size: no rounding tie
-        weight_sum = sum(weights, _ZERO)
-        quotas = [Decimal(total) * w / weight_sum for w in weights]
-    counts = [int(q.to_integral_value(ROUND_FLOOR)) for q in quotas]
+    # Exact fractions, not Decimals: two equal remainders must compare equal to fall to the tie rule,
+    # and a rounded quota keeps more fractional digits the smaller it is.
+    weight_sum = sum((Fraction(w) for w in weights), Fraction(0))
+    quotas = [total * Fraction(w) / weight_sum for w in weights]
+    counts = [math.floor(q) for q in quotas]
     by_remainder = sorted(range(len(weights)), key=lambda i: (-(quotas[i] - counts[i]), i))
     for i in by_remainder[: total - sum(counts)]:
         counts[i] += 1
@@ -203,27 +205,38 @@ def _uniform(rng: random.Random) -> Decimal:
     return Decimal(rng.random())
 
 
-def _normal(rng: random.Random) -> Decimal:
-    """Return N(0, 1) by Leva's ratio of uniforms, in Decimal (exact-rounded, so the same everywhere).
+def _chance(rng: random.Random, probability: float) -> bool:
+    """Tell whether an event of ``probability`` happens (one uniform draw).
 
-    Leva's quadratic bounds settle all but about one draw in a hundred without a logarithm: a
-    Decimal ``ln`` costs tens of microseconds, Box–Muller would need two per pair and a cosine
-    (which Decimal lacks and a platform's libm does not round the same everywhere).
+    Comparing two binary64 values is exact, so this is as reproducible as a Decimal comparison and
+    spares a 53-digit Decimal per draw; ``probability`` is ``float(Decimal)``, correctly rounded.
+    """
+    return rng.random() < probability
+
+
+def _normal(rng: random.Random) -> Decimal:
+    """Return N(0, 1) by Leva's ratio of uniforms, exactly as a Decimal.
+
+    Only additions, multiplications, a division and comparisons touch floats: IEEE 754 rounds each
+    correctly, so every machine computes the same bits. The rare logarithm of the exact test (about
+    one draw in a hundred) is taken in Decimal, since a platform's libm ``log`` may differ in the last
+    place. Box–Muller would need a cosine, which Decimal lacks.
     """
     while True:
-        u = _uniform(rng)
-        v = _LEVA_V * (_uniform(rng) - _HALF)
-        if u == 0:
+        u = rng.random()
+        v = 1.7156 * (rng.random() - 0.5)
+        if u == 0.0:
             continue
-        x = u - _LEVA_S
-        y = abs(v) + _LEVA_T
-        q = x * x + y * (_LEVA_A * y - _LEVA_B * x)
-        if q < _LEVA_INNER:
-            return v / u
-        if q > _LEVA_OUTER:
+        x = u - 0.449871
+        y = abs(v) + 0.386595
+        q = x * x + y * (0.19600 * y - 0.25472 * x)
+        if q < 0.27597:
+            return Decimal(v / u)
+        if q > 0.27846:
             continue
-        if v * v <= -4 * u * u * u.ln():
-            return v / u
+        exact_u, exact_v = Decimal(u), Decimal(v)
+        if exact_v * exact_v <= -4 * exact_u * exact_u * exact_u.ln():
+            return Decimal(v / u)
 
 
 def _poisson(rng: random.Random, mean: Decimal) -> int:
@@ -335,6 +348,7 @@ def _generate(scenario: Scenario, calendar: MarketCalendar, prices: PriceSource)
     orders: list[LabOrder] = []
     median, cap = settings.size_median.amount, settings.size_max.amount
     band = settings.limit_band_bps / _BPS
+    limit_chance = float(settings.limit_share)
     for interval in _intervals(scenario.start, scenario.end, calendar):
         rate = settings.rates.get(interval.kind, _ZERO)
         if rate <= 0:
@@ -343,6 +357,7 @@ def _generate(scenario: Scenario, calendar: MarketCalendar, prices: PriceSource)
         move = market.move(interval.start) if settings.momentum else _ZERO
         factor = min(RATE_FACTOR_CAP, _ONE + settings.momentum * abs(move))
         buy_probability = _clamp(settings.buy_share + settings.momentum * move, BUY_FLOOR, BUY_CEILING)
+        buy_chance = float(buy_probability)
         count = _poisson(rng, rate * Decimal(seconds) / _HOUR_SECONDS * factor)
         offsets = sorted(rng.randrange(seconds) for _ in range(count))
         for offset in offsets:
@@ -353,14 +368,14 @@ def _generate(scenario: Scenario, calendar: MarketCalendar, prices: PriceSource)
             reference = found[0]
             while pending_splits and pending_splits[0][0] <= at:
                 book.split(pending_splits.pop(0)[1])
-            side = Side.BUY if _uniform(rng) < buy_probability else Side.SELL
+            side = Side.BUY if _chance(rng, buy_chance) else Side.SELL
             if side is Side.SELL and not book.holders:
                 side = Side.BUY
             if side is Side.BUY:
                 investor = rng.randrange(len(investors))
             else:
                 investor = book.holders[rng.randrange(len(book.holders))]
-            notional = min(cap, median * (settings.size_sigma * _normal(rng)).exp())
+            notional = min(cap, median * _SIZE.exp(_SIZE.multiply(settings.size_sigma, _normal(rng))))
             shares = max(1, int((notional / reference.amount).to_integral_value(ROUND_FLOOR)))
             if side is Side.BUY:
                 book.add(investor, shares)
@@ -369,7 +384,7 @@ def _generate(scenario: Scenario, calendar: MarketCalendar, prices: PriceSource)
                 book.remove(investor, shares)
             limit: Price | None = None
             tif = TimeInForce.IOC
-            if _uniform(rng) < settings.limit_share:
+            if _chance(rng, limit_chance):
                 sign = _ONE if side is Side.BUY else -_ONE
                 offset_share = Decimal("1.5") * _uniform(rng) - Decimal("0.5")
                 amount = reference.amount * (_ONE + sign * offset_share * band)
