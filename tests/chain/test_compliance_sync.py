@@ -146,3 +146,15 @@ def test_gaps_are_never_drift(world: ComplianceWorld) -> None:
     # even when the chain holds some.
     world.chain.set_whitelisted(world.instrument, [InvestorId("alice")], True)
     assert s.drift() == ()
+
+
+def test_a_whitelist_of_hundreds_of_investors_lands_whole(world: ComplianceWorld) -> None:
+    # Regression: one setWhitelisted call got the 500,000 gas of any admin write, so a batch of more
+    # than about seven new investors ran out of gas and reverted without a reason (the lab's
+    # direct-ownership listing whitelists its whole population at once).
+    many = [InvestorId(f"inv-{i:04d}") for i in range(260)]
+    world.chain.set_whitelisted(world.instrument, many, True)
+    assert all(world.chain.is_whitelisted(world.instrument, i) for i in many)
+    world.chain.set_whitelisted(world.instrument, many[:130], False)
+    assert not any(world.chain.is_whitelisted(world.instrument, i) for i in many[:130])
+    assert all(world.chain.is_whitelisted(world.instrument, i) for i in many[130:])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal
@@ -76,26 +77,25 @@ def measures_table(run: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 @contextmanager
 def _progress(label: str, quiet: bool) -> Iterator[Callable[[int, int], None] | None]:
-    """Yield a progress callback drawing a bar on stderr (nothing with ``--json``)."""
+    """Yield a progress callback drawing a bar on stderr (none with ``--json``: stdout stays clean)."""
     if quiet:
         yield None
         return
-    state: dict[str, Any] = {}
+    err = sys.stderr
 
     def advance(done: int, total: int) -> None:
-        bar = state.get("bar")
-        if bar is None:
-            bar = typer.progressbar(length=total, label=label, file=typer.get_text_stream("stderr"))
-            bar.__enter__()
-            state["bar"] = bar
-        bar.update(done - state.get("done", 0))
-        state["done"] = done
+        width = 30
+        filled = width * done // max(total, 1)
+        err.write(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        err.flush()
 
+    err.write(f"{label} …")
+    err.flush()
     try:
         yield advance
     finally:
-        if "bar" in state:
-            state["bar"].__exit__(None, None, None)
+        err.write("\n")
+        err.flush()
 
 
 def _write(run: Mapping[str, Any], out: Path, sweeps: list[Mapping[str, Any]]) -> Path:

@@ -8,11 +8,22 @@ from typing import Any
 
 from equitoken.adapters.chain.backend import RawCall
 from equitoken.adapters.chain.facade._abi import contract_abi
-from equitoken.adapters.chain.facade._codec import EPOCH, MAX_UINT256, from_seconds, to_seconds
+from equitoken.adapters.chain.facade._codec import (
+    EPOCH,
+    GAS_ADMIN,
+    MAX_UINT256,
+    from_seconds,
+    to_seconds,
+)
 from equitoken.adapters.chain.facade._sending import Sending
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import InvestorId, WalletAddress
 from equitoken.ports.chain import ChainTx, ComplianceConfig, Instrument, TransferMode
+
+GAS_PER_WHITELISTED = 70_000
+"""Gas for one investor added to the whitelist: three new storage slots and the loop around them."""
+WHITELIST_CHUNK = 100
+"""Investors per whitelist transaction at most (7.5 M gas: well inside a block)."""
 
 
 class ComplianceRules(Sending):
@@ -99,11 +110,21 @@ class ComplianceRules(Sending):
     def set_whitelisted(
         self, instrument: Instrument, investors: Sequence[InvestorId], whitelisted: bool
     ) -> ChainTx:
-        """Add investors to (or remove them from) the holder whitelist."""
+        """Add investors to (or remove them from) the holder whitelist, in as many transactions as it takes.
+
+        Each investor added writes three new storage slots (~66,000 gas): a batch gets gas for its
+        size, and a long list goes in chunks of ``WHITELIST_CHUNK`` (a whitelist sync re-plans from
+        what the chain holds, so a chunk that did not land is sent again by the next sync).
+        """
         keys = [self._investor(i) for i in investors]
-        return self._send_one(
-            self._agent_write(instrument, "Compliance", "setWhitelisted", keys, whitelisted)
-        )
+        sent: list[ChainTx] = []
+        for start in range(0, max(len(keys), 1), WHITELIST_CHUNK):
+            chunk = keys[start : start + WHITELIST_CHUNK]
+            gas = GAS_ADMIN + GAS_PER_WHITELISTED * len(chunk)
+            sender, target = self._b(instrument.roles.agent), self._b(instrument.compliance)
+            call = self._write("Compliance", sender, target, "setWhitelisted", chunk, whitelisted, gas=gas)
+            sent.append(self._send_one(call))
+        return self._merged(sent)
 
     def lockup_of(self, instrument: Instrument, investor: InvestorId) -> datetime | None:
         """Return when ``investor``'s lockup ends (``None``: no lockup recorded)."""
