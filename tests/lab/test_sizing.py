@@ -107,7 +107,34 @@ def test_the_search_reports_a_flow_it_cannot_serve_at_any_capital_it_tried() -> 
 
     sized = size(SCENARIO, FLOW, ModelName.DIRECT, never)
     assert not sized.met and all(p.unserved == 1 for p in sized.probes)
-    assert len(calls) == 13  # the start, then twelve doublings
+    # Three probes with the same rate: more capital changes nothing, so the search stops there.
+    assert len(calls) == 3 and calls[1].amount == 2 * calls[0].amount
+
+
+def test_a_flow_that_more_capital_serves_a_little_better_each_time_is_doubled_to_the_limit() -> None:
+    calls: list[Money] = []
+
+    def slowly(scenario: Any, flow: Flow, model: ModelName, capital: Money) -> Any:
+        calls.append(capital)
+        refused = max(2, 60 - len(calls))  # never under the 1 % target, but better each time
+        seen = tuple(
+            OrderSeen(o.order_id, o.at, o.side, Decimal(10), "rejected", "NO_LIQUIDITY", ())
+            if i < refused
+            else OrderSeen(
+                o.order_id,
+                o.at,
+                o.side,
+                Decimal(10),
+                "settled",
+                None,
+                (FillSeen(o.at, Decimal(10), Decimal(40), Decimal(40)),),
+            )
+            for i, o in enumerate(flow.orders)
+        )
+        return SimpleNamespace(orders=seen, capital=capital)
+
+    sized = size(SCENARIO, FLOW, ModelName.DIRECT, slowly)
+    assert not sized.met and len(calls) == 13  # the start, then twelve doublings
 
 
 def test_a_tighter_target_needs_more_capital_and_the_start_can_be_set() -> None:

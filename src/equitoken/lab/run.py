@@ -253,14 +253,19 @@ class _Run:
     ) -> None:
         self.scenario, self.flow, self.model, self.capital = scenario, flow, model, capital
         self.symbol = Symbol(scenario.symbol)
+        # Every model opens in the session before the flow's first order: the inventory is bought,
+        # the buffer funded and the market maker's book rested before anyone can order.
+        calendar, prices = market()
         first = flow.orders[0].at if flow.orders else _ny(scenario.start, 9)
-        self.start = min(first, _ny(scenario.start)) - timedelta(hours=1)
+        opening = calendar.trading_days(first.date() - timedelta(days=10), first.date())
+        earlier = [d for d in opening if calendar.session_bounds(d)[0] + timedelta(minutes=30) < first]
+        day = earlier[-1]
+        self.start = calendar.session_bounds(day)[0] + timedelta(minutes=30)
         self.clock = ManualClock(self.start)
         seed = f"lab/{scenario.seed}/{model.value}"
         settings = Settings(chain_seed="lab")
         if off_hours_spread is not None:
             settings = replace(settings, fee_off_hours_spread_bps=off_hours_spread)
-        calendar, prices = market()
         platform = bootstrap(
             settings,
             self.clock,
@@ -336,6 +341,8 @@ class _Run:
             self._open_maker(price)
         self.actions.feed(scenario.start - timedelta(days=7), scenario.end + timedelta(days=SETTLE_DAYS))
         engine.tick()
+        if self.maker is not None:
+            self._requote(first=True)
 
     def _open_maker(self, price: Price) -> None:
         """Put the market maker on the register with half of ``C`` in shares and half in cash."""
@@ -348,7 +355,7 @@ class _Run:
             kind=PersonKind.ENTITY,
         )
         half = self.capital.amount / 2
-        engine.deposit(maker, Money.rounded(half))
+        engine.deposit(maker, self.capital)  # half of it pays for the shares issued to it below
         engine.desk.whitelist(self.symbol, [maker.investor])
         shares = _floor_shares(half / price.amount)
         if not shares.is_zero():
@@ -380,16 +387,17 @@ class _Run:
         self._sample()
         self.stages["samples"] += time.perf_counter() - ticked
 
-    def _requote(self) -> None:
-        """Re-rest the market maker's whole book around the reference (at the first tick of a session)."""
+    def _requote(self, *, first: bool = False) -> None:
+        """Re-rest the market maker's whole book around the reference (at the start, then each open)."""
         maker, engine = self.maker, self.engine
         assert maker is not None
         status = self.calendar.status(self.clock.now())
-        if status.trading_day is None:
-            return
-        open_ = self.calendar.session_bounds(status.trading_day)[0]
-        if self.clock.now() - open_ > SESSION_TICK:
-            return  # quoted at this session's first tick already
+        if not first:
+            if status.trading_day is None:
+                return
+            open_ = self.calendar.session_bounds(status.trading_day)[0]
+            if self.clock.now() - open_ > SESSION_TICK:
+                return  # quoted at this session's first tick already
         for order_id in self._maker_orders:
             with contextlib.suppress(DomainError):  # filled or ended since: nothing to cancel
                 engine.cancel(order_id, "the market maker re-quotes at the open")

@@ -28,6 +28,8 @@ from equitoken.lab.scenario import Scenario
 
 MAX_STEPS = 12
 """Doublings (or halvings) at most before the search gives up on bracketing the target."""
+SATURATED = 3
+"""Equal unserved rates over this many probes while doubling: more capital does not help; stop."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +57,7 @@ def round_capital(amount: Decimal) -> Money:
     amount = max(amount, Decimal(100))
     exponent = amount.adjusted() - 2
     step = Decimal(1).scaleb(exponent)
-    return Money((amount / step).to_integral_value(rounding=ROUND_CEILING) * step)
+    return Money(((amount / step).to_integral_value(rounding=ROUND_CEILING) * step).quantize(Decimal(1)))
 
 
 def floor(model: ModelName, flow: Flow, scenario: Scenario) -> Money:
@@ -120,6 +122,8 @@ def size(scenario: Scenario, flow: Flow, model: ModelName, evaluate: Evaluate = 
                 high = candidate
                 break
             low = candidate
+            if len(probes) >= SATURATED and len({p.unserved for p in probes[-SATURATED:]}) == 1:
+                break  # more capital changes nothing: what is unserved is not for want of capital
     if high is None:  # never served: report the largest capital tried, and say so
         assert low is not None
         return Sized(runs["failed"], tuple(probes), False)

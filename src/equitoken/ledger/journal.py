@@ -41,6 +41,14 @@ class Journal:
         """Return every entry in posting order."""
         return list(self._entries)
 
+    def entries_after(self, seq: int) -> list[Entry]:
+        """Return the entries after ``seq``, in posting order (only the tail is copied)."""
+        return self._entries[max(seq, 0) :]
+
+    def __len__(self) -> int:
+        """Return how many entries are posted."""
+        return len(self._entries)
+
     def balances(self, at: datetime | None = None) -> dict[BalanceKey, Decimal]:
         """Return every non-zero balance, including only entries effective at or before ``at``."""
         return derive_balances(self._entries, at)

@@ -49,3 +49,7 @@ class RunningBalances:
     def balance(self, account: Account, asset: Asset) -> Decimal:
         """Return the sum of every posting of ``asset`` on ``account`` added so far."""
         return self._sums.get((account, asset), Decimal(0))
+
+    def nonzero(self) -> dict[tuple[Account, Asset], Decimal]:
+        """Return every sum that is not zero (what a store's ``balances()`` answers)."""
+        return {key: value for key, value in self._sums.items() if value != 0}

@@ -20,6 +20,7 @@ from equitoken.domain.errors import DomainError
 from equitoken.ledger.accounts import Account, Asset
 from equitoken.ledger.entries import Entry, EntryDraft, PostResult, check_replay
 from equitoken.ledger.journal import Journal
+from equitoken.ledger.running import RunningBalances
 from equitoken.ports.store import StoredEvent
 
 
@@ -32,6 +33,11 @@ class MemoryStore:
         self._events: list[tuple[int, EventBody]] = []
         self._event_by_key: dict[str, tuple[int, EventBody]] = {}
         self._closed = False
+        # The latest balances, kept current from the entries posted since the last read (a balance
+        # asked after every command would otherwise re-add the whole journal each time). Tied to
+        # the journal object: a rollback replaces the journal, and the sums are rebuilt from it.
+        self._running = RunningBalances()
+        self._running_over = self._journal
         self._depth = 0  # how many transaction() blocks the lock holder is inside
         self._doomed = False
 
@@ -57,7 +63,7 @@ class MemoryStore:
                 finally:
                     self._depth -= 1
                 return
-            entries, events = len(self._journal.entries()), len(self._events)
+            entries, events = len(self._journal), len(self._events)
             self._depth, self._doomed = 1, False
             try:
                 yield
@@ -76,8 +82,8 @@ class MemoryStore:
 
     def _rollback(self, entries: int, events: int) -> None:
         # Rebuilding costs O(n), but only on the rare failed unit; a commit costs nothing.
-        kept = self._journal.entries()[:entries]
-        if len(kept) != len(self._journal.entries()):
+        if entries != len(self._journal):
+            kept = self._journal.entries()[:entries]
             self._journal = Journal.replay(entry.draft for entry in kept)
         for _, body in self._events[events:]:
             del self._event_by_key[body.key]
@@ -119,18 +125,30 @@ class MemoryStore:
         with self._lock:
             self._check_open()
             # Seq n sits at index n - 1: the journal numbers entries 1, 2, 3… in posting order.
-            tail = self._journal.entries()[max(after_seq, 0) :]
+            tail = self._journal.entries_after(after_seq)
             return tail if limit is None else tail[:limit]
 
     def balance(self, account: Account, asset: Asset, at: datetime | None = None) -> Decimal:
         """Return the balance of ``account`` in ``asset`` at ``at`` (latest if omitted)."""
+        if at is None:
+            with self._lock:
+                self._check_open()
+                return self._latest().balance(account, asset)
         return self.balances(at).get((account, asset), Decimal(0))
 
     def balances(self, at: datetime | None = None) -> Mapping[tuple[Account, Asset], Decimal]:
         """Return every non-zero balance at ``at`` (latest if omitted)."""
         with self._lock, localcontext(EXACT):
             self._check_open()
+            if at is None:
+                return self._latest().nonzero()
             return self._journal.balances(at)
+
+    def _latest(self) -> RunningBalances:
+        if self._running_over is not self._journal:
+            self._running, self._running_over = RunningBalances(), self._journal
+        self._running.add(self._journal.entries_after(self._running.seq))
+        return self._running
 
     def append_event(
         self, stream: str, type: str, key: str, occurred_at: datetime, payload: Mapping[str, Any]
