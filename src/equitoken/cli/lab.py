@@ -14,6 +14,7 @@ import typer
 
 from equitoken.cli.output import JsonFlag, emit_json, emit_table, output_dir
 from equitoken.domain.errors import DomainError
+from equitoken.lab.parallel import check_where
 
 app = typer.Typer(help="The trilemma lab: three models, the same flow, real history.", no_args_is_help=True)
 
@@ -108,9 +109,9 @@ def _write(run: Mapping[str, Any], out: Path, sweeps: list[Mapping[str, Any]]) -
     return write_report(run, out, sweeps)
 
 
-def _parse_capital(pairs: list[str]) -> dict[str, str]:
+def _parse_capital(text: str | None) -> dict[str, str]:
     fixed: dict[str, str] = {}
-    for pair in pairs:
+    for pair in [] if text is None else [p.strip() for p in text.split(",")]:
         model, sep, amount = pair.partition("=")
         if not sep or model not in ("inventory", "instant", "direct"):
             raise DomainError(
@@ -178,8 +179,10 @@ def run_command(
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
     capital: Annotated[
-        list[str] | None,
-        typer.Option("--capital", help="Fix a model's capital instead of searching: MODEL=USD (repeatable)."),
+        str | None,
+        typer.Option(
+            "--capital", help="Fix capital instead of searching: MODEL=USD[,MODEL=USD…], e.g. instant=80000."
+        ),
     ] = None,
 ) -> None:
     """Run a scenario through the three models, each sized by search; print the measures and the verdicts."""
@@ -188,14 +191,11 @@ def run_command(
 
     chosen = find(scenario)
     target = output_dir(out, "the lab report") if out is not None else None
-    with _progress(f"{chosen.name}: sizing three models", json_out) as progress:
-        run = run_scenario(
-            chosen,
-            workers=workers,
-            scheduler=scheduler,
-            progress=progress,
-            capital=_parse_capital(capital or []),
-        )
+    fixed = _parse_capital(capital)
+    check_where(workers, scheduler)  # refused before any work
+    label = f"{chosen.name}: {'three models' if fixed else 'sizing three models'}"
+    with _progress(label, json_out) as progress:
+        run = run_scenario(chosen, workers=workers, scheduler=scheduler, progress=progress, capital=fixed)
     written = _write(run, target, []) if target is not None else None
     if json_out:
         emit_json(run)
@@ -251,16 +251,13 @@ def sweep_command(
     chosen = find(scenario)
     target = output_dir(out, "the sweep") if out is not None else None
     y_values = ys or ("10,30,60" if kind == "buffer-spread" else "0.2,0.4,0.6")
+    grid = ([x for x in xs.split(",") if x.strip()], [y for y in y_values.split(",") if y.strip()])
+    from equitoken.lab.sweep import check_grid
+
+    check_grid(kind, *grid)
+    check_where(workers, scheduler)  # refused before any work
     with _progress(f"{chosen.name}: {kind}", json_out) as progress:
-        result = sweep(
-            chosen,
-            kind,
-            [x for x in xs.split(",") if x.strip()],
-            [y for y in y_values.split(",") if y.strip()],
-            workers=workers,
-            scheduler=scheduler,
-            progress=progress,
-        )
+        result = sweep(chosen, kind, *grid, workers=workers, scheduler=scheduler, progress=progress)
     if target is not None:
         from equitoken.lab.report import frontier_chart
 
@@ -296,7 +293,9 @@ def claims_command(
         from equitoken.lab.scenario import find
         from equitoken.lab.study import run_scenario
 
-        with _progress("running the scenario", json_out) as progress:
+        chosen = find(scenario)
+        check_where(workers, scheduler)
+        with _progress(f"{chosen.name}: sizing three models", json_out) as progress:
             claims = run_scenario(find(scenario), workers=workers, scheduler=scheduler, progress=progress)[
                 "claims"
             ]

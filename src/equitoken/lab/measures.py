@@ -17,10 +17,11 @@ Definitions (``docs/lab.md`` has them with the reasons):
 - **unserved rate** — among orders not refused for eligibility or the investor's means: capacity
   refusals plus market orders not wholly filled within the scenario's window, over those orders;
 - **traded notional** — the sum of fill shares × fill price;
-- **capital** — *sized*: the capital ``C`` the search found (``lab.sizing``); *in use* at an instant:
-  the reference × (the principal position's shares, long or short, + the shares bought or sold at the
-  broker and not settled); time-weighted over the scenario and its peak; *per dollar traded*: sized
-  capital ÷ traded notional;
+- **capital** — *sized*: the capital ``C`` the search found (``lab.sizing``), what the issuer (or,
+  for direct ownership, the market maker) must commit; *in use* at an instant: the reference × the
+  principal position's shares, long or short (the inventory, the buffer's unhedged commitments, the
+  maker's shares) — what is at risk then; time-weighted over the flow's span and its peak; *per
+  dollar traded*: sized capital ÷ traded notional (and time-weighted in use ÷ traded notional);
 - **off-hours fill share** — notional filled while the exchange is closed ÷ traded notional;
 - **time to fill** — from the order's arrival to its last fill (filled orders); **time to custody**
   — from a buy fill to the first tick at which the shares short of custody then have settled since
@@ -44,7 +45,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -203,7 +204,7 @@ def measure(run: Any, flow: Flow, window_seconds: int, market: Market) -> dict[s
             fill_times.append(Decimal(str((seen.fills[-1].at - lab.at).total_seconds())))
     unserved, considered = service(run, flow, window_seconds)
     samples = run.samples
-    in_use = [(s.at, (abs(s.position) + _unsettled(run.broker_trades, s.at)) * s.price) for s in samples]
+    in_use = [(s.at, abs(s.position) * s.price) for s in samples]
     start = min((o.at for o in flow.orders), default=samples[0].at if samples else None)
     end = max((o.at for o in flow.orders), default=start)
     weighted = _time_weighted(in_use, start, end)
@@ -318,15 +319,6 @@ def _spread(values: Sequence[Decimal]) -> dict[str, str]:
         "p95_seconds": _d(_pct(values, Decimal("0.95")), 1),
         "count": str(len(values)),
     }
-
-
-def _unsettled(trades: Iterable[Any], at: datetime) -> Decimal:
-    """Return the shares traded at the broker by ``at`` and settling after it (the real cycle)."""
-    total = Decimal(0)
-    for t in trades:
-        if t.filled_at <= at and at.date() < t.settlement_date:
-            total += t.shares
-    return total
 
 
 def _time_weighted(points: Sequence[tuple[datetime, Decimal]], start: Any, end: Any) -> Decimal:

@@ -61,8 +61,7 @@ def run_all(
     ``workers < 1`` and a malformed scheduler address (``INVALID_SETTING``), and a scheduler that does
     not answer within ``CONNECT_TIMEOUT_SECONDS`` (``LAB_SCHEDULER_UNREACHABLE``).
     """
-    if workers is not None and workers < 1:
-        raise DomainError("INVALID_SETTING", f"workers must be at least 1, not {workers}")
+    check_where(workers, scheduler)
     tasks = list(tasks)
     if scheduler is not None:
         return _on_cluster(fn, tasks, scheduler, progress)
@@ -124,6 +123,14 @@ def _on_cluster(
 
         completed = distributed.as_completed(futures)  # type: ignore[no-untyped-call]
         return _collect(futures, completed, cancel, progress)
+
+
+def check_where(workers: int | None, scheduler: str | None) -> None:
+    """Refuse a bad worker count or scheduler before any work (what ``run_all`` checks first)."""
+    if workers is not None and workers < 1:
+        raise DomainError("INVALID_SETTING", f"workers must be at least 1, not {workers}")
+    if scheduler is not None:
+        _check_reachable(scheduler)
 
 
 def _check_reachable(scheduler: str) -> None:

@@ -74,6 +74,19 @@ def _values(text: Sequence[str], what: str) -> list[str]:
     return found
 
 
+def check_grid(kind: str, xs: Sequence[str], ys: Sequence[str]) -> str:
+    """Refuse an unknown kind or a bad grid value before any run; return the kind."""
+    if kind not in KINDS:
+        raise DomainError("INVALID_SETTING", f"no sweep {kind!r}; sweeps: {', '.join(KINDS)}")
+    x_name, y_name = KINDS[kind]
+    x_values, y_values = _values(xs, x_name), _values(ys, y_name)
+    if any(Decimal(x) == 0 for x in x_values):
+        raise DomainError("INVALID_SETTING", f"{x_name}: capital must be positive")
+    if kind == "inventory-watermarks" and any(not 0 < Decimal(y) < 1 for y in y_values):
+        raise DomainError("INVALID_SETTING", f"{y_name}: a low watermark share lies strictly between 0 and 1")
+    return kind
+
+
 def sweep(
     scenario: Scenario,
     kind: str,
@@ -85,14 +98,8 @@ def sweep(
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Run the grid ``xs`` × ``ys`` of ``kind`` on the scenario's flow; return the frontier's points."""
-    if kind not in KINDS:
-        raise DomainError("INVALID_SETTING", f"no sweep {kind!r}; sweeps: {', '.join(KINDS)}")
-    x_name, y_name = KINDS[kind]
+    x_name, y_name = KINDS[check_grid(kind, xs, ys)]
     x_values, y_values = _values(xs, x_name), _values(ys, y_name)
-    if any(Decimal(x) == 0 for x in x_values):
-        raise DomainError("INVALID_SETTING", f"{x_name}: capital must be positive")
-    if kind == "inventory-watermarks" and any(not 0 < Decimal(y) < 1 for y in y_values):
-        raise DomainError("INVALID_SETTING", f"{y_name}: a low watermark share lies strictly between 0 and 1")
     tasks = [(scenario, kind, x, y) for y in y_values for x in x_values]
     points = run_all(point_task, tasks, workers=workers, scheduler=scheduler, progress=progress)
     return {

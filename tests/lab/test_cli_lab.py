@@ -1,0 +1,143 @@
+"""``equitoken lab list|run|sweep|claims``: tables, JSON, charts and a report; one-line refusals, exit 2."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from equitoken.cli.main import run
+
+TINY = """
+name = "cli-tiny"
+symbol = "AAPL"
+start = 2012-11-21
+end = 2012-11-24
+seed = "cli"
+[flow]
+investors = 15
+size_median = 2000
+size_max = 20000
+[flow.rates]
+session = 1.5
+evening = 0.5
+night = 0.2
+weekend = 0.3
+holiday = 0.5
+"""
+FIXED = ["--capital", "inventory=150000,instant=80000,direct=300000"]
+
+
+@pytest.fixture(autouse=True)
+def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Read no operator configuration: no EQUITOKEN_* variables, no ./equitoken.toml."""
+    for name in list(os.environ):
+        if name.startswith("EQUITOKEN_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def scenario_file(tmp_path: Path) -> Path:
+    path = tmp_path / "cli-tiny.toml"
+    path.write_text(TINY, encoding="utf-8")
+    return path
+
+
+def test_list_shows_the_families_and_every_scenario_in_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["lab", "list"]) == 0
+    table = capsys.readouterr().out
+    assert "weekly-2012-2014" in table and "gme-2021q1" in table and "624" in table
+    assert run(["lab", "list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    names = {r["name"] for r in rows}
+    assert "yearly-2012-2014/AAPL-2013" in names and "thanksgiving-2012" in names
+    assert len(rows) == len(names) >= 4 * 156 + 12 + 2
+
+
+def test_run_prints_json_per_model_and_writes_the_report(
+    capsys: pytest.CaptureFixture[str], scenario_file: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "report"
+    assert run(["lab", "run", str(scenario_file), *FIXED, "--workers", "1", "--json", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)
+    submitted = {m: data["models"][m]["orders_submitted"] for m in ("inventory", "instant", "direct")}
+    assert len(set(submitted.values())) == 1 and submitted["direct"] == data["flow"]["orders"]
+    assert {data["models"][m]["symbol"] for m in submitted} == {"AAPL"}
+    assert {c["verdict"] for c in data["claims"]} <= {"supported", "refuted", "depends"}
+    for name in ("run.json", "capital.png", "gaps.png", "report.html"):
+        assert (out / name).stat().st_size > 200, name
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "data:image/png;base64," in html and "http://" not in html and "https://" not in html
+    assert json.loads((out / "run.json").read_text(encoding="utf-8"))["flow"] == data["flow"]
+    # claims --from reads the run back without running anything.
+    assert run(["lab", "claims", "--from", str(out / "run.json"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == data["claims"]
+
+
+def test_run_as_a_table_shows_every_measure_row_and_the_verdicts(
+    capsys: pytest.CaptureFixture[str], scenario_file: Path
+) -> None:
+    assert run(["lab", "run", str(scenario_file), *FIXED, "--workers", "1"]) == 0
+    captured = capsys.readouterr()
+    for row in ("capital per $ traded", "gap P&L, worst", "collateral T+2 peak", "eligibility refusals"):
+        assert row in captured.out
+    assert "T+0 settlement cuts collateral tie-up." in captured.out
+    assert "cli-tiny: three models" in captured.err and "3/3" in captured.err  # the bar: on stderr
+
+
+def test_sweep_writes_its_frontier(
+    capsys: pytest.CaptureFixture[str], scenario_file: Path, tmp_path: Path
+) -> None:
+    argv = [
+        "lab",
+        "sweep",
+        str(scenario_file),
+        "--kind",
+        "inventory-watermarks",
+        "--x",
+        "100000",
+        "--y",
+        "0.3,0.6",
+    ]
+    assert run([*argv, "--workers", "1", "--json", "--out", str(tmp_path / "s")]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [p["y"] for p in data["points"]] == ["0.3", "0.6"]
+    assert (tmp_path / "s" / "frontier-inventory-watermarks.png").stat().st_size > 200
+
+
+@pytest.mark.parametrize(
+    ("argv", "code"),
+    [
+        (["lab", "run", "no-such-scenario"], "UNKNOWN_SCENARIO"),
+        (["lab", "run", "thanksgiving-2012", "--capital", "instant=-5"], "USAGE"),
+        (["lab", "run", "thanksgiving-2012", "--capital", "bank=5"], "USAGE"),
+        (["lab", "run", "thanksgiving-2012", "--workers", "0"], "INVALID_SETTING"),
+        (
+            ["lab", "run", "thanksgiving-2012", "--scheduler", "tcp://127.0.0.1:1"],
+            "LAB_SCHEDULER_UNREACHABLE",
+        ),
+        (["lab", "sweep", "thanksgiving-2012", "--kind", "moon"], "INVALID_SETTING"),
+        (["lab", "sweep", "thanksgiving-2012", "--x", "abc"], "INVALID_SETTING"),
+        (["lab", "claims", "--from", "missing.json"], "LAB_RUN_INVALID"),
+    ],
+)
+def test_bad_input_is_one_line_with_its_code_and_exit_2(
+    capsys: pytest.CaptureFixture[str], argv: list[str], code: str
+) -> None:
+    assert run(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"equitoken: error {code}: ") and err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+def test_a_malformed_scenario_file_is_refused_by_field(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(TINY.replace("session = 1.5", "session = -1"), encoding="utf-8")
+    assert run(["lab", "run", str(path)]) == 2
+    assert "SCENARIO_INVALID" in capsys.readouterr().err
