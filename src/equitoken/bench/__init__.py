@@ -18,6 +18,7 @@ def parts() -> dict[str, Part]:
         history,
         http,
         issuance,
+        lab,
         ledger,
         page,
         reserves,
@@ -35,4 +36,5 @@ def parts() -> dict[str, Part]:
         "http": http.run,
         "reserves": reserves.run,
         "page": page.run,
+        "lab": lab.run,
     }

@@ -10,10 +10,16 @@ from zoneinfo import ZoneInfo
 import typer
 
 from equitoken.app.settings import load_settings
+from equitoken.cli.lab import print_run, progress_bar
 from equitoken.cli.output import JsonFlag, emit_json, emit_pairs, emit_table, fail
 from equitoken.cli.week import print_week, week_json
+from equitoken.lab.scenario import find
+from equitoken.lab.study import run_scenario
 from equitoken.simulation.trading_day import DEFAULT_DAY, DemoReport, run_trading_day
 from equitoken.simulation.week import DEFAULT_SEED, attestation_dir, run_week
+
+DEMO_SCENARIO = "thanksgiving-2012"
+"""The demo's comparison: AAPL over Thanksgiving week 2012 (a holiday, an early close, a weekend)."""
 
 
 def week_command(
@@ -21,8 +27,15 @@ def week_command(
         str, typer.Option("--seed", help="Seed of the random order flow (the script and rules stay fixed).")
     ] = DEFAULT_SEED,
     json_out: JsonFlag = False,
+    scenario: Annotated[
+        str,
+        typer.Option("--scenario", help="The lab scenario the three models are compared on (name or file)."),
+    ] = DEMO_SCENARIO,
+    comparison: Annotated[
+        bool, typer.Option("--comparison/--no-comparison", help="Compare the three models on one flow.")
+    ] = True,
 ) -> None:
-    """Run the scripted Thanksgiving week 2012: three stocks under three models on one engine."""
+    """Run the platform's Thanksgiving week 2012, then the three models on one stock and one flow, sized."""
     settings = load_settings()
     if settings.chain_url:
         # The week needs a chain whose clock follows its simulated 2012 clock: say so, never ignore silently.
@@ -31,11 +44,20 @@ def week_command(
             f"EQUITOKEN_CHAIN_URL ({settings.chain_url}) is not used",
             err=True,
         )
+    chosen = find(scenario) if comparison else None  # a bad scenario is refused before the week runs
     report = run_week(settings, seed, attestation_dir(settings))
+    compared = None
+    if chosen is not None:
+        with progress_bar(f"the lab: {chosen.name}, three models sized", json_out) as progress:
+            compared = run_scenario(chosen, progress=progress)
     if json_out:
-        emit_json(week_json(report))
+        emit_json(week_json(report) | ({} if compared is None else {"comparison": compared}))
         return
-    print_week(report)
+    print_week(report, scorecard=compared is None)
+    if compared is not None:
+        typer.echo("\nThe three models on the same stock, the same orders and the same real prices")
+        typer.echo("(equitoken lab run; capital sized by search for each model)\n")
+        print_run(compared)
 
 
 def day_command(

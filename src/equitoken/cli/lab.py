@@ -77,7 +77,7 @@ def measures_table(run: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 @contextmanager
-def _progress(label: str, quiet: bool) -> Iterator[Callable[[int, int], None] | None]:
+def progress_bar(label: str, quiet: bool) -> Iterator[Callable[[int, int], None] | None]:
     """Yield a progress callback drawing a bar on stderr (none with ``--json``: stdout stays clean)."""
     if quiet:
         yield None
@@ -194,18 +194,19 @@ def run_command(
     fixed = _parse_capital(capital)
     check_where(workers, scheduler)  # refused before any work
     label = f"{chosen.name}: {'three models' if fixed else 'sizing three models'}"
-    with _progress(label, json_out) as progress:
+    with progress_bar(label, json_out) as progress:
         run = run_scenario(chosen, workers=workers, scheduler=scheduler, progress=progress, capital=fixed)
     written = _write(run, target, []) if target is not None else None
     if json_out:
         emit_json(run)
         return
-    _print_run(run)
+    print_run(run)
     if written is not None:
         typer.echo(f"\nreport: {written}")
 
 
-def _print_run(run: Mapping[str, Any]) -> None:
+def print_run(run: Mapping[str, Any]) -> None:
+    """Print a lab run: the scenario, the flow, every measure per model, the verdicts."""
     s, f = run["scenario"], run["flow"]
     typer.echo(f"{s['title']} — {s['symbol']} {s['start']} … {s['end']} (seed {s['seed']})")
     typer.echo(
@@ -256,7 +257,7 @@ def sweep_command(
 
     check_grid(kind, *grid)
     check_where(workers, scheduler)  # refused before any work
-    with _progress(f"{chosen.name}: {kind}", json_out) as progress:
+    with progress_bar(f"{chosen.name}: {kind}", json_out) as progress:
         result = sweep(chosen, kind, *grid, workers=workers, scheduler=scheduler, progress=progress)
     if target is not None:
         from equitoken.lab.report import frontier_chart
@@ -295,7 +296,7 @@ def claims_command(
 
         chosen = find(scenario)
         check_where(workers, scheduler)
-        with _progress(f"{chosen.name}: sizing three models", json_out) as progress:
+        with progress_bar(f"{chosen.name}: sizing three models", json_out) as progress:
             claims = run_scenario(find(scenario), workers=workers, scheduler=scheduler, progress=progress)[
                 "claims"
             ]

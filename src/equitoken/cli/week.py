@@ -47,8 +47,12 @@ def week_json(report: WeekReport) -> dict[str, Any]:
     return data
 
 
-def print_week(report: WeekReport) -> None:
-    """Print the week: who got in, the per-model scorecard, rejections and the checks."""
+def print_week(report: WeekReport, *, scorecard: bool = True) -> None:
+    """Print the week: who got in, the per-model scorecard (unless not asked), rejections and the checks.
+
+    The scorecard compares three stocks under three models on different slices of the flow; the demo
+    leaves it out and shows the lab's comparison on one stock and one flow instead.
+    """
     typer.echo(
         f"equitoken demo — Thanksgiving week 2012 on real prices (seed {report.seed!r}); "
         f"{', '.join(f'{s} under {m}' for s, m in report.listings.items())}\n"
@@ -60,16 +64,17 @@ def print_week(report: WeekReport) -> None:
             for r in report.investors
         ]
     )
-    typer.echo("\nScorecard (figures from the engine, the ledger and the chain)")
-    names = list(report.models)
-    emit_table(
-        [
-            {"": label} | {name: _show(getattr(report.models[name], field)) for name in names}
-            for label, field in ROWS
-        ]
-    )
-    for name in names:
-        typer.echo(f"  AMM, {name}: {report.models[name].amm_detail}")
+    if scorecard:
+        typer.echo("\nScorecard (figures from the engine, the ledger and the chain)")
+        names = list(report.models)
+        emit_table(
+            [
+                {"": label} | {name: _show(getattr(report.models[name], field)) for name in names}
+                for label, field in ROWS
+            ]
+        )
+        for name in names:
+            typer.echo(f"  AMM, {name}: {report.models[name].amm_detail}")
     typer.echo("\nRejected orders by reason")
     emit_table([{"reason": code, "orders": count} for code, count in report.rejections.items()])
     typer.echo("")

@@ -257,10 +257,18 @@ class _Run:
         # the buffer funded and the market maker's book rested before anyone can order.
         calendar, prices = market()
         first = flow.orders[0].at if flow.orders else _ny(scenario.start, 9)
-        opening = calendar.trading_days(first.date() - timedelta(days=10), first.date())
-        earlier = [d for d in opening if calendar.session_bounds(d)[0] + timedelta(minutes=30) < first]
-        day = earlier[-1]
-        self.start = calendar.session_bounds(day)[0] + timedelta(minutes=30)
+        # (A session with a price: GME's history starts with the flow's own first session, so there
+        # the models open at its bell, before the first order of the day.)
+        symbol = Symbol(scenario.symbol)
+        priced = [b.day for b in prices.bars(symbol, first.date() - timedelta(days=10), first.date())]
+        opens = [calendar.session_bounds(d)[0] for d in priced]
+        before = [o + timedelta(minutes=30) for o in opens if o + timedelta(minutes=30) < first]
+        at_bell = [o for o in opens if o < first]
+        if not before and not at_bell:
+            raise DomainError(
+                "NO_PRICE", f"{scenario.name}: no {symbol} session with a price before its first order"
+            )
+        self.start = before[-1] if before else at_bell[-1]
         self.clock = ManualClock(self.start)
         seed = f"lab/{scenario.seed}/{model.value}"
         settings = Settings(chain_seed="lab")
