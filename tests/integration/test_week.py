@@ -75,7 +75,7 @@ def test_the_cli_prints_the_models_object(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("EQUITOKEN_DATA_DIR", str(tmp_path))
-    assert run(["demo", "--json", "--seed", "cli"]) == 0
+    assert run(["demo", "--json", "--seed", "cli", "--no-comparison"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert set(shown["models"]) == {"inventory", "instant", "direct"}
     for figures in shown["models"].values():
@@ -87,3 +87,24 @@ def test_an_empty_seed_is_refused() -> None:
     with pytest.raises(DomainError) as refused:
         run_week(Settings(), " ")
     assert refused.value.code == "INVALID_SEED"
+
+
+def test_the_demo_compares_the_three_models_on_one_flow_instead_of_the_week_s_scorecard(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("EQUITOKEN_DATA_DIR", str(tmp_path))
+    scenario = tmp_path / "demo-tiny.toml"
+    scenario.write_text(
+        'name = "demo-tiny"\nsymbol = "AAPL"\nstart = 2012-11-21\nend = 2012-11-23\n'
+        "[flow]\ninvestors = 10\nsize_median = 1500\nsize_max = 10000\n"
+        "[flow.rates]\nsession = 1\nevening = 0.3\nholiday = 0.3\n",
+        encoding="utf-8",
+    )
+    assert run(["demo", "--seed", "cmp", "--scenario", str(scenario)]) == 0
+    out = capsys.readouterr().out
+    assert "Scorecard" not in out  # three stocks on three slices of a flow: not a comparison
+    assert "The three models on the same stock, the same orders and the same real prices" in out
+    assert "capital per $ traded" in out and "Instant execution leads in capital efficiency." in out
+    assert "Proof of reserves" in out  # the platform's week still runs in full
+    assert run(["demo", "--seed", "cmp", "--scenario", "no-such"]) == 2
+    assert "UNKNOWN_SCENARIO" in capsys.readouterr().err

@@ -10,8 +10,10 @@ the three digests differ: the comparison is only fair on identical orders.
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +29,18 @@ from equitoken.lab.parallel import run_all
 from equitoken.lab.run import MODELS, market, run_model
 from equitoken.lab.scenario import Scenario
 from equitoken.lab.sizing import size
+
+
+@contextmanager
+def quiet_engine() -> Iterator[None]:
+    """Keep the engine's warnings out of a lab run's output while it runs (its figures report them)."""
+    logger = logging.getLogger("equitoken")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def digest(flow: Flow) -> str:
@@ -52,6 +66,11 @@ def model_task(task: tuple[Scenario, str, str | None]) -> dict[str, Any]:
 
     ``task`` is (scenario, model name, fixed capital or None): a fixed capital skips the search.
     """
+    with quiet_engine():
+        return _model_task(task)
+
+
+def _model_task(task: tuple[Scenario, str, str | None]) -> dict[str, Any]:
     scenario, name, fixed = task
     model = ModelName(name)
     began = time.perf_counter()

@@ -26,7 +26,7 @@ from equitoken.lab.measures import Market, measure
 from equitoken.lab.parallel import run_all
 from equitoken.lab.run import market, run_model
 from equitoken.lab.scenario import Scenario
-from equitoken.lab.study import flow_of
+from equitoken.lab.study import flow_of, quiet_engine
 
 KINDS = {
     "buffer-spread": ("buffer", "off_hours_spread_bps"),
@@ -36,6 +36,11 @@ KINDS = {
 
 def point_task(task: tuple[Scenario, str, str, str]) -> dict[str, str]:
     """Run one grid point (scenario, kind, x, y) and return its figures (a picklable task)."""
+    with quiet_engine():
+        return _point(task)
+
+
+def _point(task: tuple[Scenario, str, str, str]) -> dict[str, str]:
     scenario, kind, x, y = task
     flow = flow_of(scenario)
     calendar, prices = market()
