@@ -155,6 +155,7 @@ class PriceBasis(StrEnum):
     INTERPOLATED = "interpolated"  # inside a regular session: open → close, linear in time
     LAST_CLOSE = "last_close"  # outside a session: the most recent close
     POSTED = "posted"  # signed by the operator's price signer (app.price_feed)
+    SYNTHETIC = "synthetic"  # drawn between a close and the next open, where a lab scenario asks (lab.bridge)
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,6 +53,7 @@ from equitoken.issuance.models.direct import DirectSettings, build_direct_model
 from equitoken.issuance.models.instant import InstantSettings, build_instant_model
 from equitoken.issuance.models.inventory import InventorySettings, build_inventory_model
 from equitoken.issuance.orders import Order, OrderRequest, OrderState, TimeInForce
+from equitoken.lab.bridge import BridgedPrices
 from equitoken.lab.orders import Flow, LabOrder
 from equitoken.lab.scenario import Scenario
 from equitoken.ports.broker import BrokerFill
@@ -209,6 +210,14 @@ def market() -> tuple[MarketCalendar, PriceSource]:
     return platform.calendar, platform.prices
 
 
+def scenario_market(scenario: Scenario) -> tuple[MarketCalendar, PriceSource]:
+    """Return the calendar and the prices a scenario runs on (bridged off-hours if it asks: lab.bridge)."""
+    calendar, prices = market()
+    if scenario.synthetic:
+        return calendar, BridgedPrices(prices, calendar, scenario.seed)
+    return calendar, prices
+
+
 def _builder(model: ModelName, settings: dict[str, Any]) -> ModelBuilder:
     if model is ModelName.INSTANT:
         return partial(build_instant_model, settings=InstantSettings(**settings))
@@ -255,7 +264,7 @@ class _Run:
         self.symbol = Symbol(scenario.symbol)
         # Every model opens in the session before the flow's first order: the inventory is bought,
         # the buffer funded and the market maker's book rested before anyone can order.
-        calendar, prices = market()
+        calendar, prices = scenario_market(scenario)
         first = flow.orders[0].at if flow.orders else _ny(scenario.start, 9)
         # (A session with a price: GME's history starts with the flow's own first session, so there
         # the models open at its bell, before the first order of the day.)
@@ -282,10 +291,6 @@ class _Run:
             calendar=calendar,
             prices=prices,
         )
-        if scenario.synthetic:
-            raise DomainError(
-                "UNSUPPORTED", f"{scenario.name}: synthetic paths between prices are not available yet"
-            )
         self.calendar = platform.calendar
         self.prices = platform.prices
         self.broker = RecordingBroker(self.clock, self.calendar, self.prices, settings.broker_slippage_bps)

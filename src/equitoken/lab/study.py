@@ -26,7 +26,7 @@ from equitoken.lab.flow import describe, generate
 from equitoken.lab.measures import Market, measure
 from equitoken.lab.orders import Flow
 from equitoken.lab.parallel import run_all
-from equitoken.lab.run import MODELS, market, run_model
+from equitoken.lab.run import MODELS, market, run_model, scenario_market
 from equitoken.lab.scenario import Scenario
 from equitoken.lab.sizing import size
 
@@ -57,7 +57,7 @@ def digest(flow: Flow) -> str:
 
 def flow_of(scenario: Scenario) -> Flow:
     """Return the scenario's flow over the real calendar and prices."""
-    calendar, prices = market()
+    calendar, prices = scenario_market(scenario)
     return generate(scenario, calendar, prices)
 
 
