@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?= -n 2
 
-.PHONY: setup demo test lint typecheck imports bench bench-quick crash serve services anvil browser page clean
+.PHONY: setup demo test lint typecheck imports bench bench-quick crash lab serve services anvil browser page clean
 
 setup: $(STAMP)
 
@@ -77,6 +77,13 @@ crash: setup services anvil
 	$(BIN)/python -m equitoken.harness.scaleout --seed 3 --steps 80 --kills 4 || status=1; \
 	exit $$status
 
+## The README's lab figures: GME's squeeze (Jan–Mar 2021) and a year of AAPL (2013) through the three
+## models, each sized by search, on every local core (long: tens of minutes on 2 cores). Writes
+## lab-report/{gme,year}/ (run.json, charts, report.html).
+lab: setup
+	$(BIN)/equitoken lab run gme-2021q1 --out lab-report/gme
+	$(BIN)/equitoken lab run yearly-2012-2014/AAPL-2013 --out lab-report/year
+
 bench: setup services anvil browser
 	$(BIN)/equitoken bench all --save bench-results/latest.json
 
@@ -84,4 +91,4 @@ bench-quick: setup services anvil browser
 	$(BIN)/equitoken bench all --quick
 
 clean:
-	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis .equitoken bench-results crash-*.json
+	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis .equitoken bench-results crash-*.json lab-report
