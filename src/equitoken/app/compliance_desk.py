@@ -46,7 +46,7 @@ from equitoken.compliance.instruments import (
 )
 from equitoken.compliance.policy import Policy
 from equitoken.compliance.sanctions import SanctionsList
-from equitoken.compliance.sync import Drift, Intent, intent
+from equitoken.compliance.sync import Drift, Intent, intent, restricted
 from equitoken.compliance.transfers import transfer_action
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import InvestorId, Symbol, WalletAddress
@@ -274,14 +274,20 @@ class ComplianceDesk:
             if e.type in ("WalletBound", "WalletUnbound")
         }
 
-    def sync(self, symbol: Symbol) -> SyncReport:
-        """Make the chain hold the intent for ``symbol`` (nothing sent when it already does)."""
-        instrument = self.instrument(symbol)
-        return sync(self.chain, instrument, self.intent(symbol, self.chain.block_time()))
+    def sync(self, symbol: Symbol, only: InvestorId | None = None) -> SyncReport:
+        """Make the chain hold the intent for ``symbol`` (nothing sent when it already does).
 
-    def sync_all(self) -> dict[Symbol, SyncReport]:
-        """Sync every instrument."""
-        return {s.symbol: self.sync(s.symbol) for s in self.instruments.book.instruments()}
+        With ``only``, just that investor's part of it: its record, the wallets meant to be bound to it,
+        its lockup and whitelisting (what onboarding one investor changes). Reading every investor's
+        state back from the chain to onboard one made onboarding n investors cost n² chain reads.
+        """
+        instrument = self.instrument(symbol)
+        want = self.intent(symbol, self.chain.block_time())
+        return sync(self.chain, instrument, want if only is None else restricted(want, only))
+
+    def sync_all(self, only: InvestorId | None = None) -> dict[Symbol, SyncReport]:
+        """Sync every instrument (``only``: just that investor's part, as ``sync``)."""
+        return {s.symbol: self.sync(s.symbol, only) for s in self.instruments.book.instruments()}
 
     def diff(self, symbol: Symbol) -> tuple[Drift, ...]:
         """Return the drift between the intent for ``symbol`` and the chain (and mints not yet confirmed)."""

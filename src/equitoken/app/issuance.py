@@ -653,7 +653,7 @@ class IssuanceEngine:
             expires = kyc_expires or date(at.year + 2, at.month, 1)
             verified = kyc is KycState.VERIFIED
             service.execute(ChangeKyc(investor, at, kyc, expires if verified else None, kyc_reason))
-        self.desk.sync_all()
+        self.desk.sync_all(only=investor)  # this investor's part: onboarding n is not n² chain reads
         return Holder(investor, wallet)
 
     def _register_self_custody(self, investor: InvestorId, wallet: WalletAddress, at: datetime) -> None:

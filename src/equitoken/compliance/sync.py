@@ -47,6 +47,23 @@ class Intent:
     """``None``: the policy has no whitelist rule (transfer mode is not WHITELISTED)."""
 
 
+def restricted(want: Intent, investor: InvestorId) -> Intent:
+    """Return the part of ``want`` about one investor: its record, its wallets, lockup and whitelisting.
+
+    A sync of it reads and writes only those subjects (and the rules), and leaves every other
+    investor's state on chain as it is.
+    """
+    wallets = {w for w, bound in want.bindings.items() if bound == investor}
+    return Intent(
+        config=want.config,
+        investors={i: r for i, r in want.investors.items() if i == investor},
+        bindings={w: want.bindings[w] for w in wallets},
+        wallet_sanctions={w: v for w, v in want.wallet_sanctions.items() if w in wallets},
+        lockups=None if want.lockups is None else {i: v for i, v in want.lockups.items() if i == investor},
+        whitelist=None if want.whitelist is None else want.whitelist & {investor},
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ChainView:
     """What the chain holds, read for the subjects of an intent."""
