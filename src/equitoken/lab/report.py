@@ -112,7 +112,7 @@ def _instant(text: Any) -> datetime | None:
 def _figure(title: str, panels: int = 1) -> tuple[Figure, list[Axes]]:
     """Return a titled figure of ``panels`` side-by-side axes, drawn on the Agg canvas."""
     figure = Figure(figsize=(6.4 * panels, 4.2), dpi=100, layout="constrained")
-    figure.suptitle(title)
+    figure.suptitle(title, fontsize="medium")
     axes = figure.subplots(1, panels, squeeze=False)[0]
     for ax in axes:
         ax.grid(True, alpha=0.3)
@@ -140,7 +140,7 @@ def _nothing(ax: Axes, what: str) -> None:
 
 def capital_chart(run: Mapping[str, Any], path: Path) -> Path:
     """Draw each model's capital over the run as a step line on a USD axis; return the PNG's path."""
-    figure, (ax,) = _figure(f"Capital committed — {_name(run)}")
+    figure, (ax,) = _figure(f"Capital in use (the principal position at the reference)\n{_name(run)}")
     drawn = False
     for name, model in _models(run):
         points = [
@@ -173,7 +173,7 @@ def capital_chart(run: Mapping[str, Any], path: Path) -> Path:
 
 def gap_chart(run: Mapping[str, Any], path: Path) -> Path:
     """Draw each model's platform-side P&L over the closed gaps (box and points, worst marked)."""
-    figure, (ax,) = _figure(f"Platform P&L per closed-market gap — {_name(run)}")
+    figure, (ax,) = _figure(f"Gap P&L per weekend or holiday, the side holding the position\n{_name(run)}")
     names: list[str] = []
     for position, (name, model) in enumerate(_models(run), start=1):
         names.append(name)
