@@ -24,6 +24,7 @@ from equitoken.api.routes import (
     issuance,
     platform,
     prices,
+    reserve_feeds,
     self_custody,
     trading,
     transparency,
@@ -53,6 +54,6 @@ def create_app(service: Service, leadership: Leadership[Service] | None = None) 
     app.state.limiter = RateLimiter(service.settings.api_rate_limit)
     problems.install(app)
     routers = (platform, investors, trading, self_custody, cash, issuance, enforcement, corporate_actions)
-    for module in (*routers, voting, events, attestations, prices, transparency):
+    for module in (*routers, voting, events, attestations, reserve_feeds, prices, transparency):
         app.include_router(module.router)
     return app
