@@ -360,6 +360,23 @@ def reconcile(
     show(found if json_out else found["results"], json_out)
 
 
+@app.command("publish")
+def publish(
+    url: UrlOption = None,
+    key: KeyOption = None,
+    key_file: KeyFileOption = None,
+    idempotency_key: IdempotencyOption = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Attest the running platform's reserves now: sign, post the roots and every listing's feed round."""
+    where = target(url, key, key_file, idempotency_key)
+    found = call(where, "POST", "/v1/attestations")
+    if json_out:
+        show(found, json_out)
+    else:
+        show({k: v for k, v in found.items() if k not in ("document", "lines")}, json_out)
+
+
 @app.command("history")
 def history(
     url: UrlOption = None, key: KeyOption = None, key_file: KeyFileOption = None, json_out: JsonFlag = False
