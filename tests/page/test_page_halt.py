@@ -58,7 +58,8 @@ def test_the_page_shows_a_halted_listing_and_its_reason(browser: WebDriver, halt
     minting = card.find_element(By.CSS_SELECTOR, "tbody td:nth-child(6)")
     assert minting.text == f"halted: {REASON}"
     others = browser.find_elements(By.CSS_SELECTOR, "article.listing:not([data-symbol='MSFT'])")
-    assert others and all(c.find_element(By.CSS_SELECTOR, "tbody td:nth-child(6)").text == "open" for c in others)
+    column = "tbody td:nth-child(6)"
+    assert others and all(c.find_element(By.CSS_SELECTOR, column).text == "open" for c in others)
     halts = browser.find_element(By.ID, "halts")
     rows = halts.find_elements(By.CSS_SELECTOR, "tbody tr")
     assert [r.text for r in rows] == [f"MSFT {REASON}"]
