@@ -12,7 +12,7 @@ import pytest
 
 from equitoken.adapters.chain.keys import derive_private_key
 from equitoken.adapters.chain.signing import KeySigner, recover
-from equitoken.app.attestation import Package, attest, prove, read_holders
+from equitoken.app.attestation import Package, attest, feed_ratio, prove, read_holders
 from equitoken.app.issuance import IssuanceEngine
 from equitoken.app.reserves import ReservesService
 from equitoken.compliance.actions import Regulation
@@ -238,11 +238,20 @@ def test_each_attestation_posts_its_ratio_to_the_listings_feed_and_gated_mints_f
     assert world.engine.submit(world.buy(anna, "MSFT", "4")).order.state.value == "settled"  # fronted
     package = attest(world.engine, reserves, trustee, registry=registry)  # the feeds read from the tokens
     lines = {line.symbol: line for line in package.signed.attestation.lines}
+    # Off-hours the instant listing's shares are the buffer's commitments for the next open: the
+    # document counts custody and in flight only (0), the feed the backing the ledger counts (1), so
+    # the gate does not stop the listing every evening.
     msft = chain.latest_round(feeds[MSFT])
-    assert msft is not None and msft.round_id == 2 and msft.ratio == lines[MSFT].collateral_ratio < 1
+    assert lines[MSFT].collateral_ratio == 0 and lines[MSFT].in_flight == Shares(0)
+    assert msft is not None and msft.round_id == 2 and msft.ratio == 1
     aapl = chain.latest_round(feeds[AAPL])
     assert aapl is not None and aapl.ratio == lines[AAPL].collateral_ratio == 1
-    # On chain, whatever the engine thinks: an under-collateralised feed refuses the next mint.
+    assert world.engine.submit(world.buy(anna, "MSFT", "1")).order.state.value == "settled"  # off-hours
+    # Truly short — the commitments not counted, as if the buffer had promised nothing — the feed
+    # reads below 1 and, on chain, whatever the engine thinks, the next mint is refused.
+    short = feed_ratio(lines[MSFT], Decimal(0))
+    assert short == 0
+    chain.post_reserve_round(feeds[MSFT], short, chain.block_number())
     refused = world.engine.submit(world.buy(anna, "MSFT", "1"))
     assert refused.order.state.value == "cancelled"
     (cancelled,) = [e for e in refused.events if type(e).__name__ == "OrderCancelled"]

@@ -41,6 +41,35 @@ def test_the_public_routes_need_no_key_and_serve_what_v1_serves(published: Publi
         refused(anyone.get("/v1/attestations"), 401, "API_KEY_MISSING")
 
 
+def test_head_answers_the_public_page_and_routes_as_their_get_without_a_body(published: Published) -> None:
+    with published.server.client() as anyone:
+        number = published.latest["attestation_id"]
+        paths = (
+            "/transparency",
+            "/transparency/transparency.js",
+            "/public/listings",
+            "/public/attestations",
+            "/public/halts",
+            "/public/corporate-actions",
+            "/public/chain",
+            f"/public/attestations/{number}/proofs/{published.wallet}",
+        )
+        for path in paths:
+            got, head = anyone.get(path), anyone.head(path)
+            assert head.status_code == got.status_code == 200, (path, head.status_code)
+            assert head.content == b"" and got.content
+            assert head.headers["content-type"] == got.headers["content-type"], path
+            if path != "/public/listings":  # the listings' prices move with the sandbox clock
+                assert head.headers["content-length"] == str(len(got.content)), path
+            assert int(head.headers["content-length"]) > 0, path
+        # A HEAD the GET would refuse is refused the same way, headers only.
+        missing = anyone.head("/public/attestations/999/proofs/" + published.wallet)
+        assert missing.status_code == 404 and missing.content == b""
+        assert missing.headers["content-type"].startswith("application/problem+json")
+        # Only the public reads: a keyed route's HEAD is still not allowed.
+        assert anyone.head("/v1/listings").status_code == 405
+
+
 def test_refusals_are_problems(published: Published) -> None:
     with published.server.client() as anyone:
         number = published.latest["attestation_id"]

@@ -125,6 +125,10 @@ COMMANDS: tuple[tuple[str, ...], ...] = (
     ("reserves", "history", "--json"),
     ("reserves", "latest"),
     ("reserves", "proof", "1", WALLET),
+    ("reserves", "feed", "show", "MSFT", "--json"),
+    ("reserves", "feed", "on", "MSFT"),  # refused: no attestation has deployed its feed yet
+    ("reserves", "feed", "off", "MSFT", "--json"),  # off already: nothing to send
+    ("reserves", "feed", "show", "NOPE"),
     ("corporate-actions", "announce", "split", "MSFT", "--ex-date", "2027-03-01", "--ratio", "2", "--json"),
     ("corporate-actions", "list"),
     ("corporate-actions", "apply", "no-such-action"),

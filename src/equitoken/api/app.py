@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from equitoken import __version__
 from equitoken.api import problems
 from equitoken.api.guard import Answers, RateLimiter
+from equitoken.api.head import HeadAsGet
 from equitoken.api.routes import (
     attestations,
     cash,
@@ -24,6 +25,7 @@ from equitoken.api.routes import (
     issuance,
     platform,
     prices,
+    reserve_feeds,
     self_custody,
     trading,
     transparency,
@@ -53,6 +55,7 @@ def create_app(service: Service, leadership: Leadership[Service] | None = None) 
     app.state.limiter = RateLimiter(service.settings.api_rate_limit)
     problems.install(app)
     routers = (platform, investors, trading, self_custody, cash, issuance, enforcement, corporate_actions)
-    for module in (*routers, voting, events, attestations, prices, transparency):
+    for module in (*routers, voting, events, attestations, reserve_feeds, prices, transparency):
         app.include_router(module.router)
+    app.add_middleware(HeadAsGet, prefixes=(transparency.PAGE, transparency.PUBLIC))
     return app

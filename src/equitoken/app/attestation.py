@@ -37,6 +37,7 @@ from equitoken.domain.values import Shares
 from equitoken.ports.signing import Signer
 from equitoken.reserves.attestation import Attestation, ReserveLine, SignedAttestation, check_nesting, sign
 from equitoken.reserves.downloads import package_files, tree_dump, zip_files
+from equitoken.reserves.feed_gate import backing_ratio
 from equitoken.reserves.holders import parse_holders
 from equitoken.reserves.merkle import HolderTree
 
@@ -158,9 +159,11 @@ def attest(
     """Attest every listing at the latest block, signed by ``trustee``; post the roots to ``registry``.
 
     Each listing whose token gates its mints on a ``ReserveFeed`` (read from the token, so nothing
-    else has to remember it) gets its collateral ratio posted as the next round of that feed, in the
-    same pass as its root (``feed_ratio``), by the same trustee: the token's next mints are decided on
-    this attestation. ``feeds`` (symbol -> feed) names the feeds instead of reading them. A crash
+    else has to remember it) gets its backing ratio posted as the next round of that feed, in the
+    same pass as its root (``feed_ratio``: counting the instant buffer's commitments for the next
+    open as the ledger does — ``reserves.feed_gate``), by the same trustee: the token's next mints
+    are decided on this attestation. ``feeds`` (symbol -> feed) names the feeds instead of reading
+    them (the service's journaled feeds, gated or not: ``app.reserve_feeds``). A crash
     between the postings and the journal leaves rounds and roots the log does not know of; the next
     attestation is as of a later block and posts newer ones of both (the registry and the feed each
     refuse the same block twice).
@@ -168,8 +171,10 @@ def attest(
     Refused (``RESERVES_BROKEN``) while any listing is halted or does not reconcile: a trustee signs
     only reserves that the chain, the ledger and the custodian agree on. Refused too if the holders
     read from the chain do not add up to the supply. Custody and in flight are the custodian's figures
-    (equal to the ledger's once reconciled); the instant buffer's commitments are *not* counted as
-    shares — a token fronted off-hours shows as collateral below 1 until its hedge has traded.
+    (equal to the ledger's once reconciled); the document does *not* count the instant buffer's
+    commitments as shares — a token fronted off-hours shows as collateral below 1 there until its
+    hedge has traded — while its feed round does (so the gate does not stop an instant listing every
+    evening; ``reserves.feed_gate``).
     The public development trustee key is refused on any chain but the embedded one
     (``DEV_KEY_ON_REAL_CHAIN``).
     """
@@ -186,6 +191,7 @@ def attest(
         )
     lines: list[ReserveLine] = []
     holders: dict[Symbol, Holders] = {}
+    committed: dict[Symbol, Decimal] = {}
     for result in sorted(checked, key=lambda r: r.sources.symbol):
         sources = result.sources
         if sources.block != block:
@@ -216,6 +222,7 @@ def attest(
             )
         )
         holders[symbol] = listed
+        committed[symbol] = sources.ledger_commitments  # reconciled: the custodian's pending side agrees
     attestation = Attestation(
         block, utc(engine.clock.now()), lines, chain_id=chain.chain_id, registry=registry
     )
@@ -233,17 +240,17 @@ def attest(
     for line in package.signed.attestation.lines:
         feed = feeds.get(line.symbol)
         if feed is not None:
-            chain.post_reserve_round(feed, feed_ratio(line), block)
+            chain.post_reserve_round(feed, feed_ratio(line, committed[line.symbol]), block)
     return package
 
 
-def feed_ratio(line: ReserveLine) -> Decimal:
-    """Return the ratio a listing's feed reports for ``line``: its collateral ratio, 1 with no supply.
+def feed_ratio(line: ReserveLine, committed: Decimal = Decimal(0)) -> Decimal:
+    """Return the ratio a listing's feed reports for ``line``: its backing ratio, 1 with no supply.
 
-    An empty supply owes no share, so it is fully backed: the round a listing's feed starts with.
+    ``committed`` is the instant buffer's commitments for the next open (``reserves.feed_gate``). An
+    empty supply owes no share, so it is fully backed: the round a listing's feed starts with.
     """
-    ratio = line.collateral_ratio
-    return Decimal(1) if ratio is None else ratio
+    return backing_ratio(line, committed)
 
 
 @dataclass(frozen=True, slots=True)

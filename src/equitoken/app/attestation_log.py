@@ -21,6 +21,7 @@ from typing import Any
 
 from equitoken.app.attestation import Holders, Package, Proof, attest, download, prove, read_holders
 from equitoken.app.issuance import IssuanceEngine
+from equitoken.app.reserve_feeds import ReserveFeeds
 from equitoken.app.reserves import ReservesService
 from equitoken.app.trustee import Trustee
 from equitoken.domain.chains import TRUSTEE_LABEL
@@ -144,13 +145,19 @@ class AttestationLog:
     """The published attestations, folded from stream ``attestations``; publish a new one."""
 
     def __init__(
-        self, engine: IssuanceEngine, reserves: ReservesService, trustee: Callable[[], Trustee]
+        self,
+        engine: IssuanceEngine,
+        reserves: ReservesService,
+        trustee: Callable[[], Trustee],
+        feeds: ReserveFeeds | None = None,
     ) -> None:
         """Keep the log over ``engine``; ``trustee`` loads the key when an attestation is published.
 
         The key is loaded then, not now, so a key file that cannot be read refuses only an attempt to
-        attest, never a reader of the history.
+        attest, never a reader of the history. With ``feeds``, each attestation deploys a reserve feed
+        for every listing without one and posts every listing's round to its feed.
         """
+        self._feeds = feeds
         self._engine = engine
         self._reserves = reserves
         self._load_trustee = trustee
@@ -200,7 +207,8 @@ class AttestationLog:
                 "service cannot post its roots; attest with `equitoken reserves attest` instead",
             )
         registry = self._registry(signer.address)
-        package = attest(self._engine, self._reserves, signer, registry=registry)
+        feeds = None if self._feeds is None else self._feeds.deploy_missing(signer.address)
+        package = attest(self._engine, self._reserves, signer, registry=registry, feeds=feeds)
         return self._journal(package)
 
     def _registry(self, trustee: WalletAddress) -> WalletAddress:

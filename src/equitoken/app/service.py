@@ -23,18 +23,21 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from equitoken.app.access import Actor, KeyBook, Permission
+from equitoken.app.attestation_log import AttestationLog, Published
 from equitoken.app.bootstrap import Platform, bootstrap_service
 from equitoken.app.corporate_actions import CorporateActionService
 from equitoken.app.issuance import IssuanceEngine, ModelBuilder, investor_label, open_engine
 from equitoken.app.programmes import default_builders
+from equitoken.app.reserve_feeds import AttestationScheduler, ReserveFeeds
 from equitoken.app.reserves import ReservesService
 from equitoken.app.sandbox import SANDBOX_LISTINGS, SandboxSpec
 from equitoken.app.self_custody import SelfCustody
 from equitoken.app.settings import Settings
+from equitoken.app.trustee import load_trustee
 from equitoken.app.voting import VotingService
 from equitoken.compliance.investors import InvestorCategory
 from equitoken.domain.errors import DomainError
@@ -99,6 +102,16 @@ class Service:
         self.reserves = ReservesService(self.engine)
         self.voting = VotingService(self.engine)
         self.self_custody = SelfCustody(self.engine)
+        self.feeds = ReserveFeeds(
+            self.engine,
+            heartbeat=timedelta(hours=self.settings.reserve_heartbeat_hours),
+            attest_every=timedelta(hours=self.settings.attest_every_hours),
+        )
+        settings = self.settings
+        self.attestations = AttestationLog(
+            self.engine, self.reserves, lambda: load_trustee(settings), self.feeds
+        )
+        self.scheduler = AttestationScheduler(self.feeds, self.attestations.publish)
         self.keys = KeyBook(self.store)
         self.keys.refresh()
         self._ticker: threading.Thread | None = None
@@ -109,6 +122,7 @@ class Service:
         """The sandbox's funded sample investor (``None`` outside a sandbox)."""
         if sandbox is not None:
             self._open_sandbox()
+        self._settle_gates()
 
     @classmethod
     def open(cls, settings: Settings, sandbox: SandboxSpec | None = None) -> Service:
@@ -161,12 +175,28 @@ class Service:
     # -- time ----------------------------------------------------------------------------------
 
     def tick(self) -> None:
-        """Move the platform on to now: due corporate actions, the engine's tick, voting snapshots."""
+        """Move the platform on to now: due corporate actions, the engine's tick, voting snapshots, and
+        the attestation a gated listing's feed is due (``attest_due``)."""
         with self.lock:
             self.actions.due()
             self.engine.tick()
             self.voting.tick()
+            self._settle_gates()
+            self.attest_due()
             self.last_tick = utc(self.clock.now())
+
+    def _settle_gates(self) -> None:
+        """Finish the mint-gate switches a crash left unfinished (``app.reserve_feeds``)."""
+        with self.lock:
+            try:
+                self.feeds.settle()
+            except DomainError as failed:  # the chain is down: the next tick tries again
+                log.error("mint gates not settled", extra={"code": failed.code, "reason": failed.message})
+
+    def attest_due(self) -> Published | None:
+        """Attest now if a gated listing's feed is ``attest_every_hours`` old (``AttestationScheduler``)."""
+        with self.lock:
+            return self.scheduler.run()
 
     def start(self, every: float = 1.0) -> None:
         """Tick every ``every`` wall-clock seconds on a thread of its own, until ``stop``."""

@@ -98,6 +98,12 @@ class Settings:
     price_feed_max_age_seconds: int = 300
     """During a regular session, a posted price older than this is stale (outside one, the last price
     stands until the next open, within ``price_max_age_days``)."""
+    reserve_heartbeat_hours: int = 26
+    """How old a listing's latest reserve-feed round may be before its token refuses mints
+    (``RESERVES_STALE``); set on the token when an operator switches the listing's mint gate on."""
+    attest_every_hours: int = 24
+    """Where a listing's mint gate is on, the service attests once the feed's latest round is this old
+    (less than ``reserve_heartbeat_hours``, so a round is posted before the token calls it stale)."""
 
     @property
     def effective_database_url(self) -> str:
@@ -371,6 +377,8 @@ FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "public_chain_url": ("EQUITOKEN_PUBLIC_CHAIN_URL", _public_chain_url),
     "price_signer": ("EQUITOKEN_PRICE_SIGNER", _address),
     "price_feed_max_age_seconds": ("EQUITOKEN_PRICE_FEED_MAX_AGE_SECONDS", _seconds),
+    "reserve_heartbeat_hours": ("EQUITOKEN_RESERVE_HEARTBEAT_HOURS", _hours),
+    "attest_every_hours": ("EQUITOKEN_ATTEST_EVERY_HOURS", _hours),
 }
 assert set(FIELDS) == {f.name for f in fields(Settings)}, "every setting needs a variable and a parser"
 
@@ -428,6 +436,13 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | 
             "INVALID_SETTING",
             "pre_market_open must precede early_close_after_hours_close,"
             " which may not follow after_hours_close",
+        )
+    if not settings.attest_every_hours < settings.reserve_heartbeat_hours:
+        raise DomainError(
+            "INVALID_SETTING",
+            f"attest_every_hours ({settings.attest_every_hours}) must be less than reserve_heartbeat_hours"
+            f" ({settings.reserve_heartbeat_hours}): a gated listing's feed would go stale between two"
+            " attestations and its mints stop",
         )
     return settings
 

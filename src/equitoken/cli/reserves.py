@@ -360,6 +360,23 @@ def reconcile(
     show(found if json_out else found["results"], json_out)
 
 
+@app.command("publish")
+def publish(
+    url: UrlOption = None,
+    key: KeyOption = None,
+    key_file: KeyFileOption = None,
+    idempotency_key: IdempotencyOption = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Attest the running platform's reserves now: sign, post the roots and every listing's feed round."""
+    where = target(url, key, key_file, idempotency_key)
+    found = call(where, "POST", "/v1/attestations")
+    if json_out:
+        show(found, json_out)
+    else:
+        show({k: v for k, v in found.items() if k not in ("document", "lines")}, json_out)
+
+
 @app.command("history")
 def history(
     url: UrlOption = None, key: KeyOption = None, key_file: KeyFileOption = None, json_out: JsonFlag = False
@@ -387,3 +404,62 @@ def proof(
 ) -> None:
     """Show a holder's Merkle proofs in a published attestation."""
     show(call(target(url, key, key_file), "GET", f"/v1/attestations/{attestation}/proofs/{wallet}"), json_out)
+
+
+feed_app = typer.Typer(
+    help="A listing's on-chain reserve feed, and the mint gate on it (on: the token refuses mints on a "
+    "stale or under-collateralised feed).",
+    no_args_is_help=True,
+)
+app.add_typer(feed_app, name="feed")
+
+
+def _switch(
+    symbol: str,
+    on: bool,
+    url: str | None,
+    key: str | None,
+    key_file: Path | None,
+    idempotency_key: str | None,
+    json_out: bool,
+) -> None:
+    where = target(url, key, key_file, idempotency_key)
+    show(call(where, "POST", f"/v1/listings/{symbol}/reserve-feed", body={"on": on}), json_out)
+
+
+@feed_app.command("on")
+def feed_on(
+    symbol: Annotated[str, typer.Argument(help="The listing.")],
+    url: UrlOption = None,
+    key: KeyOption = None,
+    key_file: KeyFileOption = None,
+    idempotency_key: IdempotencyOption = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Switch the listing's mint gate on (refused until an attestation posted a fresh round)."""
+    _switch(symbol, True, url, key, key_file, idempotency_key, json_out)
+
+
+@feed_app.command("off")
+def feed_off(
+    symbol: Annotated[str, typer.Argument(help="The listing.")],
+    url: UrlOption = None,
+    key: KeyOption = None,
+    key_file: KeyFileOption = None,
+    idempotency_key: IdempotencyOption = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Switch the listing's mint gate off (mints no longer consult the feed)."""
+    _switch(symbol, False, url, key, key_file, idempotency_key, json_out)
+
+
+@feed_app.command("show")
+def feed_show(
+    symbol: Annotated[str, typer.Argument(help="The listing.")],
+    url: UrlOption = None,
+    key: KeyOption = None,
+    key_file: KeyFileOption = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Show the listing's feed address, gate on or off, heartbeat and latest round."""
+    show(call(target(url, key, key_file), "GET", f"/v1/listings/{symbol}/reserve-feed"), json_out)

@@ -491,6 +491,15 @@ _TABLE: Final[dict[str, tuple[Kind, str]]] = {
     "RECORD_DATE_NOT_REACHED": _refused("the record instant is still ahead"),
     "RECORD_DATE_PASSED": _refused("the record instant is already past"),
     "RESERVES_BROKEN": _refused("nothing is attested while reserves do not reconcile"),
+    "RESERVES_FEED_NO_ROUND": _refused(
+        "no attestation has been posted to the listing's reserve feed yet, so its first mint would be"
+        " refused anyway; attest first"
+    ),
+    "RESERVES_FEED_STALE": _refused(
+        "the listing's reserve feed is older than the heartbeat, so its first mint would be refused"
+        " anyway; attest first"
+    ),
+    "RESERVES_NO_FEED": _refused("the listing has no reserve feed yet; the next attestation deploys one"),
     "RESERVES_STILL_BROKEN": _refused("the symbol still does not reconcile; fix the cause first"),
     "ROOT_MISMATCH": _refused("the holder list does not give the attested root"),
     "SETTLEMENT_BEFORE_TRADE": _invalid("a fill cannot settle before it traded"),

@@ -20,7 +20,6 @@ from equitoken.api.schemas import SymbolText
 from equitoken.app.access import Actor, Permission
 from equitoken.app.attestation_log import AttestationLog, Published
 from equitoken.app.service import Service
-from equitoken.app.trustee import load_trustee
 from equitoken.domain.ids import Symbol, WalletAddress
 
 router = APIRouter(responses=RESPONSES, tags=["reserves"])
@@ -117,15 +116,8 @@ ZIP_RESPONSE: dict[int | str, dict[str, Any]] = {
 
 
 def attestations_of(request: Request) -> AttestationLog:
-    """Return the app's attestation log (made at first use; it loads the trustee key only to attest)."""
-    service = service_of(request)
-    with service.lock:
-        found: AttestationLog | None = getattr(request.app.state, "attestations", None)
-        if found is None:
-            settings = service.settings
-            found = AttestationLog(service.engine, service.reserves, lambda: load_trustee(settings))
-            request.app.state.attestations = found
-        return found
+    """Return the service's attestation log (it loads the trustee key only to attest)."""
+    return service_of(request).attestations
 
 
 def attestation_out(published: Published) -> AttestationOut:
