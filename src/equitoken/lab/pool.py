@@ -10,12 +10,12 @@ snapshot is reverted afterwards, so the probe changes nothing the measures read.
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from equitoken.app.issuance import IssuanceEngine
 from equitoken.domain.errors import DomainError
 from equitoken.domain.ids import Symbol, WalletAddress
-from equitoken.domain.values import Money
+from equitoken.domain.values import Money, quantize
 from equitoken.lab.run import SwapSeen
 
 SPENDS = (Decimal(10), Decimal(100), Decimal(1000))
@@ -38,8 +38,10 @@ def probe(engine: IssuanceEngine, symbol: Symbol, investor: WalletAddress | None
     provider, held = max(balances.items(), key=lambda item: (item[1].value, item[0].value))
     multiplier = chain.multiplier(instrument)
     price = engine.prices.reference_price(symbol, engine.clock.now()).price.amount
+    # A multiplier moved by reinvested dividends makes the cap a non-terminating quotient: down to
+    # the token's decimals, never more than the holder has.
     seed = min(held.value * SEED_SHARE, SEED_CAP_SHARES / multiplier)
-    seed_tokens = instrument.amount(seed)
+    seed_tokens = instrument.amount(quantize(seed, instrument.decimals, ROUND_FLOOR))
     if seed_tokens.value <= 0:
         return ()
     snapshot = dev.snapshot()

@@ -8,6 +8,7 @@ holds it until it ends, as a database's write lock would); nothing survives the 
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -32,6 +33,9 @@ class MemoryStore:
         self._journal = Journal()
         self._events: list[tuple[int, EventBody]] = []
         self._event_by_key: dict[str, tuple[int, EventBody]] = {}
+        # Each stream's records in order, so reading one stream costs its own length, not the
+        # whole log's (the engine re-reads small streams after every command).
+        self._by_stream: dict[str, list[tuple[int, EventBody]]] = {}
         self._closed = False
         # The latest balances, kept current from the entries posted since the last read (a balance
         # asked after every command would otherwise re-add the whole journal each time). Tied to
@@ -87,6 +91,7 @@ class MemoryStore:
             self._journal = Journal.replay(entry.draft for entry in kept)
         for _, body in self._events[events:]:
             del self._event_by_key[body.key]
+            self._by_stream[body.stream].pop()
         del self._events[events:]
 
     def _check_open(self) -> None:
@@ -165,17 +170,18 @@ class MemoryStore:
             record = (len(self._events) + 1, body)
             self._events.append(record)
             self._event_by_key[key] = record
+            self._by_stream.setdefault(body.stream, []).append(record)
             return _stored(*record)
 
     def events(self, stream: str | None = None, after_seq: int = 0) -> Sequence[StoredEvent]:
         """Return events in order, optionally of one stream."""
         with self._lock:
             self._check_open()
-            return [
-                _stored(seq, body)
-                for seq, body in self._events[max(after_seq, 0) :]
-                if stream is None or body.stream == stream
-            ]
+            if stream is None:
+                return [_stored(seq, body) for seq, body in self._events[max(after_seq, 0) :]]
+            records = self._by_stream.get(stream, [])
+            start = bisect.bisect_right(records, after_seq, key=lambda record: record[0])
+            return [_stored(seq, body) for seq, body in records[start:]]
 
     def close(self) -> None:
         """Refuse further use (there is nothing to release)."""
