@@ -11,7 +11,15 @@ from typing import Any
 import pytest
 
 from equitoken.domain.errors import DomainError
-from equitoken.lab.report import MODELS, capital_chart, frontier_chart, gap_chart, write_report
+from equitoken.lab.report import (
+    MODELS,
+    SPREAD_FOR_LOG,
+    capital_chart,
+    capital_figure,
+    frontier_chart,
+    gap_chart,
+    write_report,
+)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -185,6 +193,17 @@ def test_the_capital_chart_follows_the_series_and_is_stable(tmp_path: Path) -> N
     changed = copy.deepcopy(run)
     changed["models"]["instant"]["series"]["capital"][2][1] = "99999"
     assert capital_chart(changed, tmp_path / "c.png").read_bytes() != first
+
+
+def test_models_far_apart_are_drawn_on_a_log_scale_and_the_title_names_the_stock() -> None:
+    run = make_run()
+    near = capital_figure(run)
+    assert near.axes[0].get_yscale() == "linear"
+    assert "AAPL, 2012-11-19 to 2012-11-27" in near.texts[0].get_text()  # the suptitle
+    far = copy.deepcopy(run)
+    for point in far["models"]["direct"]["series"]["capital"]:  # a year's market maker beside a buffer
+        point[1] = str(Decimal(point[1]) * (SPREAD_FOR_LOG * 10))
+    assert capital_figure(far).axes[0].get_yscale() == "symlog"
 
 
 def test_an_unknown_sweep_kind_is_refused(tmp_path: Path) -> None:

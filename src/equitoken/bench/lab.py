@@ -48,6 +48,11 @@ def run(options: BenchOptions) -> list[Measurement]:
             - Decimal(figures["stages"]["flow"])
         )
         stages["measures"] = stages.get("measures", Decimal(0)) + max(measured, Decimal(0))
+    # One model's run is sequential (one engine, one clock): the slowest is the wall time's floor
+    # however many cores there are.
+    slowest, slowest_seconds = max(
+        ((name, Decimal(f["seconds"])) for name, f in result["models"].items()), key=lambda kv: kv[1]
+    )
     total = sum(stages.values(), Decimal(0)) or Decimal(1)
     shares = ", ".join(f"{k} {v / total:.0%}" for k, v in sorted(stages.items(), key=lambda kv: -kv[1]))
     shape = f"{scenario.name}: {orders} orders × 3 models; task time by stage: {shares}"
@@ -60,6 +65,14 @@ def run(options: BenchOptions) -> list[Measurement]:
             "the same flow generated without the engine (s)",
             round(baseline, 2),
             note=shape,
+        ),
+        Measurement(
+            PART,
+            "the slowest model's run alone (s): the floor on any number of cores",
+            round(float(slowest_seconds), 2),
+            "s",
+            note=f"{slowest}: {orders} orders, {float(slowest_seconds) * 1000 / orders:.2f} ms per order "
+            "with its ticks",
         ),
         Measurement(
             PART,

@@ -35,6 +35,9 @@ MODELS: Final = ("inventory", "instant", "direct")
 
 NA: Final = "n/a"
 
+SPREAD_FOR_LOG: Final = 50
+"""How far apart the models' peak capital may be before the capital chart turns to a log scale."""
+
 _COLOURS: Final = {"inventory": "#1f77b4", "instant": "#ff7f0e", "direct": "#2ca02c"}
 _VERDICT_COLOURS: Final = {"supported": "#1a7f37", "refuted": "#cf222e", "depends": "#9a6700"}
 
@@ -140,8 +143,14 @@ def _nothing(ax: Axes, what: str) -> None:
 
 def capital_chart(run: Mapping[str, Any], path: Path) -> Path:
     """Draw each model's capital over the run as a step line on a USD axis; return the PNG's path."""
+    return _save(capital_figure(run), path)
+
+
+def capital_figure(run: Mapping[str, Any]) -> Figure:
+    """Return the capital chart's figure (log scale when the models are far apart: ``SPREAD_FOR_LOG``)."""
     figure, (ax,) = _figure(f"Capital in use (the principal position at the reference)\n{_name(run)}")
     drawn = False
+    peaks: list[float] = []
     for name, model in _models(run):
         points = [
             (at, value)
@@ -159,7 +168,14 @@ def capital_chart(run: Mapping[str, Any], path: Path) -> Path:
                 color=_colour(name),
             )
             drawn = True
+            peaks.append(max(abs(v) for _, v in points))
     if drawn:
+        # Models a hundredfold apart (a year's ATS market maker beside a buffer) would flatten the
+        # smaller lines to the axis: a log scale above $1,000 keeps every model readable.
+        shown = [p for p in peaks if p > 0]
+        if shown and max(shown) > SPREAD_FOR_LOG * min(shown):
+            ax.set_yscale("symlog", linthresh=1000)
+            ax.set_ylabel("capital (USD, log scale above $1,000)")
         locator = AutoDateLocator()  # type: ignore[no-untyped-call]
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
@@ -167,8 +183,9 @@ def capital_chart(run: Mapping[str, Any], path: Path) -> Path:
     else:
         _nothing(ax, "capital series")
     _usd(ax)
-    ax.set_ylabel("capital (USD)")
-    return _save(figure, path)
+    if ax.get_yscale() == "linear":
+        ax.set_ylabel("capital (USD)")
+    return figure
 
 
 def gap_chart(run: Mapping[str, Any], path: Path) -> Path:
@@ -254,7 +271,13 @@ def _colour(name: str) -> str | None:
 
 
 def _name(run: Mapping[str, Any]) -> str:
-    return str(_at(run, "scenario", "title") or _at(run, "scenario", "name") or "lab run")
+    # A series' title is shared by its members ("One year of real history"): the stock and the
+    # dates tell one chart from another.
+    title = str(_at(run, "scenario", "title") or _at(run, "scenario", "name") or "lab run")
+    symbol, start, end = (_at(run, "scenario", k) for k in ("symbol", "start", "end"))
+    if symbol and start and end:
+        return f"{title}: {symbol}, {start} to {end}"
+    return title
 
 
 # --- the page ---------------------------------------------------------------------------------------
