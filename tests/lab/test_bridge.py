@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from equitoken.domain.ids import Symbol
 from equitoken.domain.market import PriceBasis
-from equitoken.lab.bridge import BridgedPrices
+from equitoken.lab.bridge import BridgedPrices, bridge_at
 from equitoken.lab.run import market
 from equitoken.lab.study import flow_of
 from tests.lab.tiny import tiny
@@ -50,7 +51,7 @@ def test_the_bridge_runs_from_the_close_to_the_next_open_the_same_every_time(min
     open_ = prices.bars(AAPL, MON, MON)[0].open.amount
     price = bridged.reference_price(AAPL, at).price.amount
     assert price == BridgedPrices(prices, calendar, "seed").reference_price(AAPL, at).price.amount
-    # Within five bridge deviations of the straight log path (z is bounded by ±6 by construction).
+    # Within six bridge deviations of the straight log path (the path is one fixed draw per seed).
     u = Decimal((at - closed).total_seconds()) / Decimal((opens - closed).total_seconds())
     mean = close * ((open_ / close).ln() * u).exp()
     sigma = max(abs((open_ / close).ln()) / 2, Decimal("0.001"))
@@ -66,3 +67,26 @@ def test_a_synthetic_scenario_s_flow_sees_the_bridge_off_hours() -> None:
     off = [o for o in drawn.orders if o.period.off_hours and o.period.value != "evening"]
     held_refs = {o.reference for o in held.orders if o.period.off_hours}
     assert off and any(o.reference not in held_refs for o in off)
+
+
+def test_the_gap_is_one_continuous_path_not_independent_points() -> None:
+    # Over Thanksgiving weekend's ~3,900 minutes, minute-to-minute moves are small and their squares
+    # add up to about 1 (a standard bridge's quadratic variation); points drawn independently for
+    # each minute would add up to about 2 × 3,900 × 1/6.
+    minutes = 3_900
+    points = [bridge_at("qv", Decimal(i) / minutes, Decimal(minutes)) for i in range(minutes + 1)]
+    assert points[0] == 0 and points[-1] == 0
+    steps = [b - a for a, b in pairwise(points)]
+    assert Decimal("0.5") < sum(s * s for s in steps) < 2
+    assert max(abs(s) for s in steps) < Decimal("0.1")
+    # Asked in another order or alone, an instant gives the same value: the path does not depend on
+    # which other instants were asked.
+    u = Decimal(1234) / minutes
+    assert bridge_at("qv", u, Decimal(minutes)) == points[1234]
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.text(min_size=1, max_size=8), minutes=st.integers(2, 10_000))
+def test_every_bridge_starts_and_ends_at_zero(seed: str, minutes: int) -> None:
+    assert bridge_at(seed, Decimal(0), Decimal(minutes)) == 0
+    assert bridge_at(seed, Decimal(1), Decimal(minutes)) == 0
