@@ -14,6 +14,7 @@ from equitoken.app.issuance import open_engine
 from equitoken.app.programmes import default_builders
 from equitoken.app.settings import Settings
 from equitoken.compliance.investors import InvestorCategory
+from equitoken.compliance.sync import restricted
 from equitoken.domain.ids import InvestorId, Symbol
 from equitoken.issuance.models import ModelName
 
@@ -49,3 +50,9 @@ def test_after_onboarding_many_a_full_sync_has_nothing_to_send(model: ModelName)
     # Every investor's record, binding and whitelisting is on chain as a full sync would have put it.
     assert engine.desk.diff(Symbol("KO")) == ()
     assert engine.desk.sync(Symbol("KO")).txs == 0
+    # One investor's part, computed from that investor alone, is the whole intent's part about it.
+    at = engine.chain.block_time()
+    whole = engine.desk.intent(Symbol("KO"), at)
+    for i in range(12):
+        investor = InvestorId(f"inv-{i:02d}")
+        assert engine.desk.intent(Symbol("KO"), at, only=investor) == restricted(whole, investor)

@@ -254,9 +254,16 @@ class ComplianceDesk:
         """Return the policy governing ``symbol``."""
         return self._policies[self.instruments.book.get(symbol).policy]
 
-    def intent(self, symbol: Symbol, at: datetime) -> Intent:
-        """Return what the chain should hold for ``symbol`` at ``at``."""
+    def intent(self, symbol: Symbol, at: datetime, only: InvestorId | None = None) -> Intent:
+        """Return what the chain should hold for ``symbol`` at ``at`` (``only``: that investor's part)."""
         state = self.instruments.book.get(symbol)
+        if only is not None:
+            # One investor's part needs only its own record, wallets, lockup and whitelisting: the
+            # rest of the population (each screened against the sanctions list) would be thrown away.
+            return restricted(
+                intent(self.policy(symbol), [self.investors.book.get(only)], self.sanctions, state, at=at),
+                only,
+            )
         return intent(
             self.policy(symbol),
             self.investors.book.investors(),
@@ -282,8 +289,7 @@ class ComplianceDesk:
         state back from the chain to onboard one made onboarding n investors cost n² chain reads.
         """
         instrument = self.instrument(symbol)
-        want = self.intent(symbol, self.chain.block_time())
-        return sync(self.chain, instrument, want if only is None else restricted(want, only))
+        return sync(self.chain, instrument, self.intent(symbol, self.chain.block_time(), only))
 
     def sync_all(self, only: InvestorId | None = None) -> dict[Symbol, SyncReport]:
         """Sync every instrument (``only``: just that investor's part, as ``sync``)."""
