@@ -123,6 +123,19 @@ def test_sweep_writes_its_frontier(
         (["lab", "sweep", "thanksgiving-2012", "--kind", "moon"], "INVALID_SETTING"),
         (["lab", "sweep", "thanksgiving-2012", "--x", "abc"], "INVALID_SETTING"),
         (["lab", "claims", "--from", "missing.json"], "LAB_RUN_INVALID"),
+        # Found by an adversarial review: each of these used to pass the checks and fail after work
+        # had started (a "task N:" error), be taken silently, or end in a traceback.
+        (["lab", "run", "thanksgiving-2012", "--capital", "instant=1e400"], "USAGE"),
+        (["lab", "run", "thanksgiving-2012", "--capital", "instant=0.0000001"], "USAGE"),
+        (["lab", "run", "thanksgiving-2012", "--capital", "instant=80000,instant=1"], "USAGE"),
+        (["lab", "run", "thanksgiving-2012", "--scheduler", "tcp://[::1:1"], "INVALID_SETTING"),
+        (["lab", "run", "thanksgiving-2012", "--out", "/proc/equitoken-lab"], "OUT_NOT_WRITABLE"),
+        (["lab", "sweep", "thanksgiving-2012", "--x", "1e400"], "INVALID_SETTING"),
+        (["lab", "sweep", "thanksgiving-2012", "--x", "0.0000001"], "INVALID_SETTING"),
+        (["lab", "sweep", "thanksgiving-2012", "--x", "50000,5e4"], "INVALID_SETTING"),
+        (["lab", "sweep", "thanksgiving-2012", "--x", "50000", "--y", "1e9"], "INVALID_SETTING"),
+        (["lab", "sweep", "thanksgiving-2012", "--out", "/proc/equitoken-lab"], "OUT_NOT_WRITABLE"),
+        (["lab", "claims", "thanksgiving-2012", "--from", "run.json"], "USAGE"),
     ],
 )
 def test_bad_input_is_one_line_with_its_code_and_exit_2(
@@ -141,3 +154,78 @@ def test_a_malformed_scenario_file_is_refused_by_field(
     path.write_text(TINY.replace("session = 1.5", "session = -1"), encoding="utf-8")
     assert run(["lab", "run", str(path)]) == 2
     assert "SCENARIO_INVALID" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (("symbol = \"AAPL\"", "symbol = \"ZZZZ\""), "symbol"),
+        (("start = 2012-11-21", "start = 2011-11-21"), "start, end"),  # starts before it
+        (("end = 2012-11-24", "end = 2015-01-06"), "start, end"),  # runs past the bundled history
+        (("[flow]", "[sizing]\nstart = \"1e400\"\n[flow]"), "sizing.start"),
+        (("size_median = 2000", "size_median = \"0.0000001\""), "flow.size_median"),
+    ],
+)
+def test_a_scenario_outside_the_history_or_the_money_range_is_refused_before_any_work(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, change: tuple[str, str], field: str
+) -> None:
+    path = tmp_path / "outside.toml"
+    path.write_text(TINY.replace(*change), encoding="utf-8")
+    assert run(["lab", "run", str(path), *FIXED, "--workers", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"equitoken: error SCENARIO_INVALID: {path}: {field}") and err.count("\n") == 1
+
+
+def test_a_port_that_is_not_a_dask_scheduler_is_refused_not_waited_on(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    from equitoken.lab import parallel
+
+    monkeypatch.setattr(parallel, "CONNECT_TIMEOUT_SECONDS", 0.5)
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
+        assert run(["lab", "run", "thanksgiving-2012", *FIXED, "--scheduler", address]) == 2
+    assert "LAB_SCHEDULER_UNREACHABLE" in capsys.readouterr().err
+
+
+def test_an_output_that_cannot_be_written_leaves_nothing_behind(
+    capsys: pytest.CaptureFixture[str], scenario_file: Path, tmp_path: Path
+) -> None:
+    # A report file that exists as a directory is refused before the run, and nothing is created.
+    blocked = tmp_path / "blocked"
+    (blocked / "capital.png").mkdir(parents=True)
+    assert run(["lab", "run", str(scenario_file), *FIXED, "--workers", "1", "--out", str(blocked)]) == 2
+    assert "OUT_NOT_WRITABLE" in capsys.readouterr().err
+    assert sorted(p.name for p in blocked.iterdir()) == ["capital.png"]
+    # A run refused after the directory was made removes the directories it made.
+    fresh = tmp_path / "new" / "report"
+    argv = ["lab", "run", str(scenario_file), "--capital", "instant=80000", "--workers", "0"]
+    assert run([*argv, "--out", str(fresh)]) == 2
+    assert not (tmp_path / "new").exists()
+
+
+def test_claims_from_a_file_are_judged_from_its_figures_and_a_malformed_one_is_refused(
+    capsys: pytest.CaptureFixture[str], scenario_file: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "r"
+    assert run(["lab", "run", str(scenario_file), *FIXED, "--workers", "1", "--json", "--out", str(out)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    # Edited verdicts are not believed: the figures are judged again.
+    edited = dict(data, claims=[{"claim": "forged", "verdict": "supported", "because": "trust me"}])
+    (tmp_path / "edited.json").write_text(json.dumps(edited), encoding="utf-8")
+    assert run(["lab", "claims", "--from", str(tmp_path / "edited.json"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == data["claims"]
+    broken_runs = {
+        "no-claims-list.json": {"claims": 5},
+        "no-instant.json": dict(data, models={k: v for k, v in data["models"].items() if k != "instant"}),
+        "nan.json": json.loads(
+            json.dumps(data).replace(data["models"]["instant"]["capital"]["per_dollar_traded"], "NaN", 1)
+        ),
+    }
+    for name, body in broken_runs.items():
+        (tmp_path / name).write_text(json.dumps(body), encoding="utf-8")
+        assert run(["lab", "claims", "--from", str(tmp_path / name)]) == 2, name
+        err = capsys.readouterr().err
+        assert err.startswith("equitoken: error LAB_RUN_INVALID: ") and "Traceback" not in err, name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -10,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from equitoken.domain.errors import DomainError, InfrastructureError
-from equitoken.lab.parallel import run_all
+from equitoken.lab.parallel import _check_reachable, run_all
 from tests.lab import tasks
 
 SQUARES = [(number, f"{number}.{number}5") for number in range(12)]
@@ -93,12 +94,23 @@ def test_an_unreachable_scheduler_is_refused_fast() -> None:
 
 
 @pytest.mark.parametrize(
-    "address", ["127.0.0.1:8786", "tcp://127.0.0.1", "http://127.0.0.1:8786", "tcp://:8786"]
+    "address",
+    ["127.0.0.1:8786", "tcp://127.0.0.1", "http://127.0.0.1:8786", "tcp://:8786", "tcp://[::1:1"],
 )
 def test_a_malformed_scheduler_address_is_refused(address: str) -> None:
     with pytest.raises(DomainError) as raised:
         run_all(tasks.square, SQUARES, scheduler=address)
     assert raised.value.code == "INVALID_SETTING"
+
+
+def test_a_port_that_accepts_but_is_not_a_dask_scheduler_is_refused() -> None:
+    # A listener that accepts and never says a word: Dask's client would wait on it without end.
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1]
+        with pytest.raises(InfrastructureError) as raised:
+            _check_reachable(f"tcp://127.0.0.1:{port}", timeout=0.5)
+    assert raised.value.code == "LAB_SCHEDULER_UNREACHABLE"
+    assert "no Dask handshake" in raised.value.message
 
 
 @pytest.mark.parametrize("workers", [0, -1])

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,6 +17,7 @@ import typer
 
 from equitoken.cli.output import JsonFlag, emit_json, emit_table, output_dir
 from equitoken.domain.errors import DomainError
+from equitoken.domain.values import Money
 from equitoken.lab.parallel import check_where
 
 app = typer.Typer(help="The trilemma lab: three models, the same flow, real history.", no_args_is_help=True)
@@ -99,14 +103,78 @@ def progress_bar(label: str, quiet: bool) -> Iterator[Callable[[int, int], None]
         err.flush()
 
 
+REPORT_FILES = ("run.json", "capital.png", "gaps.png", "report.html")
+
+
+@contextmanager
+def out_dir(text: str | None, what: str, names: tuple[str, ...]) -> Iterator[Path | None]:
+    """Yield ``text`` as a directory proven writable before any work, and remove it if the work fails.
+
+    The directory is created (with its missing parents) and a probe file written and removed in it,
+    so a path nothing may write to is refused ``OUT_NOT_WRITABLE`` at once rather than after a long
+    run; so is one where a file to be written exists as something else. If the block raises, the
+    directories this created are removed again (when still empty): a refused run leaves no trace.
+    """
+    if text is None:
+        yield None
+        return
+    path = output_dir(text, what)
+    for name in names:
+        if (path / name).exists() and not (path / name).is_file():
+            raise DomainError(
+                "OUT_NOT_WRITABLE", f"{path / name} exists and is not a file: {what} goes there"
+            )
+    created = [p for p in (path, *path.parents) if not p.exists()]
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".equitoken-probe-"):
+            pass
+    except OSError as error:
+        _remove_empty(created)
+        raise DomainError(
+            "OUT_NOT_WRITABLE", f"{what} cannot be written to {path}: {error.strerror or error}"
+        ) from None
+    try:
+        yield path
+    except BaseException:
+        _remove_empty(created)
+        raise
+
+
+def _remove_empty(directories: list[Path]) -> None:
+    for directory in directories:  # deepest first
+        with suppress(OSError):
+            directory.rmdir()
+
+
+def publish(target: Path, what: str, write: Callable[[Path], object]) -> None:
+    """Write ``what`` into a staging directory beside its files, then move each file into ``target``.
+
+    A failure while writing leaves ``target`` as it was; each file lands whole (a rename).
+    """
+    try:
+        staging = Path(tempfile.mkdtemp(dir=target, prefix=".equitoken-staging-"))
+        try:
+            write(staging)
+            for written in sorted(staging.iterdir()):
+                os.replace(written, target / written.name)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    except OSError as error:
+        raise DomainError("OUT_NOT_WRITABLE", f"{what} could not be written to {target}: {error}") from None
+
+
 def _write(run: Mapping[str, Any], out: Path, sweeps: list[Mapping[str, Any]]) -> Path:
     from equitoken.lab.report import capital_chart, gap_chart, write_report
 
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "run.json").write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
-    capital_chart(run, out / "capital.png")
-    gap_chart(run, out / "gaps.png")
-    return write_report(run, out, sweeps)
+    def write(staging: Path) -> None:
+        (staging / "run.json").write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
+        capital_chart(run, staging / "capital.png")
+        gap_chart(run, staging / "gaps.png")
+        write_report(run, staging, sweeps)
+
+    publish(out, "the lab report", write)
+    return out / "report.html"
 
 
 def _parse_capital(text: str | None) -> dict[str, str]:
@@ -123,6 +191,12 @@ def _parse_capital(text: str | None) -> dict[str, str]:
             value = Decimal(0)
         if not value.is_finite() or value <= 0:
             raise DomainError("USAGE", f"--capital {pair!r}: the amount must be a positive number")
+        try:
+            Money(value)  # in range, at most 6 decimals: what the engine takes, checked before any work
+        except DomainError as refused:
+            raise DomainError("USAGE", f"--capital {pair!r}: {refused.message}") from None
+        if model in fixed:
+            raise DomainError("USAGE", f"--capital gives {model} twice ({fixed[model]} and {amount})")
         fixed[model] = amount
     return fixed
 
@@ -187,16 +261,17 @@ def run_command(
 ) -> None:
     """Run a scenario through the three models, each sized by search; print the measures and the verdicts."""
     from equitoken.lab.scenario import find
-    from equitoken.lab.study import run_scenario
+    from equitoken.lab.study import check_history, run_scenario
 
     chosen = find(scenario)
-    target = output_dir(out, "the lab report") if out is not None else None
+    check_history(chosen)
     fixed = _parse_capital(capital)
     check_where(workers, scheduler)  # refused before any work
     label = f"{chosen.name}: {'three models' if fixed else 'sizing three models'}"
-    with progress_bar(label, json_out) as progress:
-        run = run_scenario(chosen, workers=workers, scheduler=scheduler, progress=progress, capital=fixed)
-    written = _write(run, target, []) if target is not None else None
+    with out_dir(out, "the lab report", REPORT_FILES) as target:
+        with progress_bar(label, json_out) as progress:
+            run = run_scenario(chosen, workers=workers, scheduler=scheduler, progress=progress, capital=fixed)
+        written = _write(run, target, []) if target is not None else None
     if json_out:
         emit_json(run)
         return
@@ -221,7 +296,7 @@ def print_run(run: Mapping[str, Any]) -> None:
     typer.echo(f"\n{run['elapsed_seconds']} s")
 
 
-def _print_claims(claims: list[Mapping[str, Any]]) -> None:
+def _print_claims(claims: Sequence[Mapping[str, Any]]) -> None:
     emit_table([{"claim": c["claim"], "verdict": c["verdict"], "because": c["because"]} for c in claims])
 
 
@@ -247,24 +322,30 @@ def sweep_command(
 ) -> None:
     """Run a grid of one model's settings on a scenario's flow and print the frontier."""
     from equitoken.lab.scenario import find
+    from equitoken.lab.study import check_history
     from equitoken.lab.sweep import sweep
 
     chosen = find(scenario)
-    target = output_dir(out, "the sweep") if out is not None else None
+    check_history(chosen)
     y_values = ys or ("10,30,60" if kind == "buffer-spread" else "0.2,0.4,0.6")
     grid = ([x for x in xs.split(",") if x.strip()], [y for y in y_values.split(",") if y.strip()])
     from equitoken.lab.sweep import check_grid
 
     check_grid(kind, *grid)
     check_where(workers, scheduler)  # refused before any work
-    with progress_bar(f"{chosen.name}: {kind}", json_out) as progress:
-        result = sweep(chosen, kind, *grid, workers=workers, scheduler=scheduler, progress=progress)
-    if target is not None:
-        from equitoken.lab.report import frontier_chart
+    with out_dir(out, "the sweep", (f"sweep-{kind}.json", f"frontier-{kind}.png")) as target:
+        with progress_bar(f"{chosen.name}: {kind}", json_out) as progress:
+            result = sweep(chosen, kind, *grid, workers=workers, scheduler=scheduler, progress=progress)
+        if target is not None:
+            from equitoken.lab.report import frontier_chart
 
-        target.mkdir(parents=True, exist_ok=True)
-        (target / f"sweep-{kind}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-        frontier_chart(result, target / f"frontier-{kind}.png")
+            def write(staging: Path) -> None:
+                (staging / f"sweep-{kind}.json").write_text(
+                    json.dumps(result, indent=2) + "\n", encoding="utf-8"
+                )
+                frontier_chart(result, staging / f"frontier-{kind}.png")
+
+            publish(target, "the sweep", write)
     if json_out:
         emit_json(result)
         return
@@ -274,10 +355,11 @@ def sweep_command(
 @app.command("claims")
 def claims_command(
     scenario: Annotated[
-        str, typer.Argument(help="A scenario to run (default: the demo's).")
-    ] = "thanksgiving-2012",
+        str | None, typer.Argument(help="A scenario to run (default: the demo's, thanksgiving-2012).")
+    ] = None,
     source: Annotated[
-        str | None, typer.Option("--from", help="Read a run's JSON (lab run --out) instead of running.")
+        str | None,
+        typer.Option("--from", help="Judge a run's figures (lab run --out's run.json) instead of running."),
     ] = None,
     json_out: JsonFlag = False,
     workers: WorkersOption = None,
@@ -285,22 +367,49 @@ def claims_command(
 ) -> None:
     """Print the market report's claims, each with its verdict from a run's figures."""
     if source is not None:
-        try:
-            run = json.loads(Path(source).read_text(encoding="utf-8"))
-            claims = run["claims"]
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            raise DomainError("LAB_RUN_INVALID", f"{source} is not a lab run's JSON: {error}") from None
+        if scenario is not None or workers is not None or scheduler is not None:
+            raise DomainError(
+                "USAGE", "--from judges a finished run: give no scenario, --workers or --scheduler"
+            )
+        claims = judge(source)
     else:
         from equitoken.lab.scenario import find
-        from equitoken.lab.study import run_scenario
+        from equitoken.lab.study import check_history, run_scenario
 
-        chosen = find(scenario)
+        chosen = find(scenario or "thanksgiving-2012")
+        check_history(chosen)
         check_where(workers, scheduler)
         with progress_bar(f"{chosen.name}: sizing three models", json_out) as progress:
-            claims = run_scenario(find(scenario), workers=workers, scheduler=scheduler, progress=progress)[
-                "claims"
-            ]
+            claims = run_scenario(chosen, workers=workers, scheduler=scheduler, progress=progress)["claims"]
     if json_out:
         emit_json(claims)
     else:
         _print_claims(claims)
+
+
+def judge(source: str) -> list[dict[str, Any]]:
+    """Return the verdicts computed afresh from a run file's figures (never the verdicts it carries).
+
+    The figures are the record: a verdict stored beside them could have been edited, or judged on
+    figures since changed. A file that is not a run, or whose figures cannot be judged (a model
+    missing, a figure that is not a number), is refused ``LAB_RUN_INVALID``.
+    """
+    from equitoken.lab.claims import verdicts
+
+    try:
+        run = json.loads(Path(source).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise DomainError("LAB_RUN_INVALID", f"{source} is not a lab run's JSON: {error}") from None
+    models = run.get("models") if isinstance(run, dict) else None
+    names = ("inventory", "instant", "direct")
+    if not isinstance(models, dict) or any(not isinstance(models.get(m), dict) for m in names):
+        raise DomainError(
+            "LAB_RUN_INVALID", f"{source} is not a lab run's JSON: it needs models.{{{','.join(names)}}}"
+        )
+    try:
+        return verdicts({m: models[m] for m in names})
+    except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as error:
+        raise DomainError(
+            "LAB_RUN_INVALID",
+            f"{source}: the run's figures cannot be judged ({type(error).__name__}: {error})",
+        ) from None

@@ -399,6 +399,7 @@ _TABLE: Final[dict[str, tuple[Kind, str]]] = {
     "NUMBER_OUT_OF_RANGE": _invalid("the number is out of range"),
     "OUT_IS_A_DIRECTORY": _invalid("the output path is a directory; give a file name"),
     "OUT_NOT_A_DIRECTORY": _invalid("the output path is not a directory"),
+    "OUT_NOT_WRITABLE": _invalid("nothing can be written to the output path"),
     "OUT_NOT_A_PACKAGE": _invalid("the output directory holds files that are not part of the package"),
     "OUT_OF_RANGE": _invalid("the value is out of range"),
     "OVERRIDE_NOT_ALLOWED": _invalid("only a forced transfer may carry an override reason"),

@@ -133,26 +133,38 @@ def check_where(workers: int | None, scheduler: str | None) -> None:
         _check_reachable(scheduler)
 
 
-def _check_reachable(scheduler: str) -> None:
-    """Refuse a malformed address, and one where nothing listens, before handing it to Dask.
+def _check_reachable(scheduler: str, timeout: float = CONNECT_TIMEOUT_SECONDS) -> None:
+    """Refuse a malformed address, one where nothing listens, and one that is not a Dask scheduler.
 
-    Dask's client retries a refused connection until its timeout runs out; a plain connect answers a
-    closed port at once, so a mistyped address fails fast, and an unanswering host after the timeout.
+    Dask's client retries a refused connection until its timeout runs out, and waits without end on
+    a port that accepts but never answers; a plain connect answers a closed port at once, and a Dask
+    scheduler greets a new connection with its handshake at once, so anything else is refused after
+    the timeout instead of hanging the run.
     """
-    parts = urlsplit(scheduler)
     try:
+        parts = urlsplit(scheduler)
         port = parts.port
     except ValueError:
         port = None
+        parts = urlsplit("")
     if parts.scheme not in SCHEMES or not parts.hostname or port is None or parts.path not in ("", "/"):
         raise DomainError(
             "INVALID_SETTING", f"the scheduler address must read tcp://host:port, not {scheduler!r}"
         )
     try:
-        with socket.create_connection((parts.hostname, port), timeout=CONNECT_TIMEOUT_SECONDS):
-            pass
+        with socket.create_connection((parts.hostname, port), timeout=timeout) as probe:
+            try:
+                greeting = probe.recv(1)
+            except TimeoutError:
+                greeting = b""
     except OSError as error:
         raise DomainError(UNREACHABLE, f"nothing answers at {scheduler}: {error}") from error
+    if not greeting:
+        raise DomainError(
+            UNREACHABLE,
+            f"{scheduler} accepts connections but sent no Dask handshake within {timeout:g} s:"
+            " it is not a Dask scheduler",
+        )
 
 
 def _collect(

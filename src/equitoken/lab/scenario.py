@@ -155,6 +155,10 @@ def _fail(source: str, where: str, sentence: str) -> DomainError:
     return DomainError(INVALID, f"{source}: {where}: {sentence}")
 
 
+MAX_MONEY = Decimal(10) ** 12
+"""The largest amount a scenario may give (a trillion dollars: more is a typo, not a scenario)."""
+
+
 class _Reader:
     """Typed access to one TOML table, refusing unknown keys and wrong types with the field's path."""
 
@@ -207,10 +211,10 @@ class _Reader:
         return value
 
     def money(self, key: str, default: Money, *, positive: bool = True) -> Money:
-        amount = self.number(key, default.amount, low=Decimal(0))
-        if positive and amount == 0:
-            raise _fail(self.source, self._where(key), "must be positive")
-        return Money.rounded(amount)
+        amount = Money.rounded(self.number(key, default.amount, low=Decimal(0), high=MAX_MONEY))
+        if positive and amount.amount == 0:  # after rounding: 0.0000001 is no amount
+            raise _fail(self.source, self._where(key), "must be positive once rounded to money")
+        return amount
 
     def sub(self, key: str, known: Sequence[str]) -> _Reader:
         table = self.table.get(key, {})

@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -53,6 +54,36 @@ def digest(flow: Flow) -> str:
             f"{o.time_in_force.value}\n".encode()
         )
     return h.hexdigest()
+
+
+def check_history(scenario: Scenario) -> None:
+    """Refuse a scenario whose stock or sessions the bundled history does not cover (before any work).
+
+    Every session from the scenario's start to its end must have a real bar: a flow over days with
+    no price would drop those days' orders without a word (``SCENARIO_INVALID``, naming the history).
+    """
+    calendar, prices = market()
+    symbol = Symbol(scenario.symbol)
+    known = [str(s) for s in prices.symbols()]
+    if scenario.symbol not in known:
+        raise DomainError(
+            "SCENARIO_INVALID",
+            f"{scenario.source}: symbol: no bundled price history for {symbol}"
+            f" (there is: {', '.join(known)})",
+        )
+    days = [bar.day for bar in prices.bars(symbol, date.min, date.max)]
+    first, last = days[0], days[-1]
+    try:
+        sessions = calendar.trading_days(scenario.start, scenario.end)
+    except DomainError:
+        sessions = ()
+    have = set(days)
+    if not sessions or any(day not in have for day in sessions):
+        raise DomainError(
+            "SCENARIO_INVALID",
+            f"{scenario.source}: start, end: {scenario.name} runs {scenario.start} to {scenario.end}, but the"
+            f" bundled history of {symbol} covers the sessions from {first} to {last} only",
+        )
 
 
 def flow_of(scenario: Scenario) -> Flow:
@@ -110,6 +141,7 @@ def run_scenario(
 ) -> dict[str, Any]:
     """Run the scenario through every model (each sized by search unless ``capital`` fixes it)."""
     began = time.perf_counter()
+    check_history(scenario)
     flow = flow_of(scenario)
     if not flow.orders:
         raise DomainError("SCENARIO_INVALID", f"{scenario.name}: the flow has no orders (rates all zero?)")

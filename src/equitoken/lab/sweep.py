@@ -73,23 +73,46 @@ def _values(text: Sequence[str], what: str) -> list[str]:
             raise DomainError("INVALID_SETTING", f"{what}: {item!r} is not a number") from None
         if not value.is_finite() or value < 0:
             raise DomainError("INVALID_SETTING", f"{what}: {item!r} must be a non-negative number")
-        found.append(str(value))
+        text = format(value.normalize(), "f") if value else "0"  # 5e4 is written 50000
+        if any(Decimal(seen) == value for seen in found):
+            raise DomainError("INVALID_SETTING", f"{what}: {item!r} is given twice")
+        found.append(text)
     if not found:
         raise DomainError("INVALID_SETTING", f"{what}: give at least one value")
     return found
 
 
 def check_grid(kind: str, xs: Sequence[str], ys: Sequence[str]) -> str:
-    """Refuse an unknown kind or a bad grid value before any run; return the kind."""
+    """Refuse an unknown kind or a bad grid value before any run; return the kind.
+
+    Capital must be money the engine takes (``Money``: in range, at most 6 decimals), spreads basis
+    points it takes (``Bps``), watermark shares strictly between 0 and 1; a value given twice would
+    only run the same point again and is refused as a typo.
+    """
     if kind not in KINDS:
         raise DomainError("INVALID_SETTING", f"no sweep {kind!r}; sweeps: {', '.join(KINDS)}")
     x_name, y_name = KINDS[kind]
     x_values, y_values = _values(xs, x_name), _values(ys, y_name)
-    if any(Decimal(x) == 0 for x in x_values):
-        raise DomainError("INVALID_SETTING", f"{x_name}: capital must be positive")
-    if kind == "inventory-watermarks" and any(not 0 < Decimal(y) < 1 for y in y_values):
-        raise DomainError("INVALID_SETTING", f"{y_name}: a low watermark share lies strictly between 0 and 1")
+    for x in x_values:
+        _as(Money, x, x_name)
+        if Decimal(x) == 0:
+            raise DomainError("INVALID_SETTING", f"{x_name}: capital must be positive")
+    if kind == "inventory-watermarks":
+        if any(not 0 < Decimal(y) < 1 for y in y_values):
+            raise DomainError(
+                "INVALID_SETTING", f"{y_name}: a low watermark share lies strictly between 0 and 1"
+            )
+    else:
+        for y in y_values:
+            _as(Bps, y, y_name)
     return kind
+
+
+def _as(kind: Callable[[str], object], value: str, what: str) -> None:
+    try:
+        kind(value)
+    except DomainError as refused:
+        raise DomainError("INVALID_SETTING", f"{what}: {value}: {refused.message}") from None
 
 
 def sweep(
