@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from equitoken.cli.lab import REPORT_FILES, out_dir
 from equitoken.cli.main import run
+from equitoken.domain.errors import DomainError
 
 TINY = """
 name = "cli-tiny"
@@ -199,11 +201,16 @@ def test_an_output_that_cannot_be_written_leaves_nothing_behind(
     assert run(["lab", "run", str(scenario_file), *FIXED, "--workers", "1", "--out", str(blocked)]) == 2
     assert "OUT_NOT_WRITABLE" in capsys.readouterr().err
     assert sorted(p.name for p in blocked.iterdir()) == ["capital.png"]
-    # A run refused after the directory was made removes the directories it made.
+    # Work refused after the directory was made (inside the block) removes the directories it made,
+    # and leaves one that was there before.
     fresh = tmp_path / "new" / "report"
-    argv = ["lab", "run", str(scenario_file), "--capital", "instant=80000", "--workers", "0"]
-    assert run([*argv, "--out", str(fresh)]) == 2
+    with pytest.raises(DomainError), out_dir(str(fresh), "the lab report", REPORT_FILES) as made:
+        assert made is not None and made.is_dir()
+        raise DomainError("SCENARIO_INVALID", "the flow has no orders")
     assert not (tmp_path / "new").exists()
+    with pytest.raises(DomainError), out_dir(str(blocked), "the lab report", ("run.json",)):
+        raise DomainError("SCENARIO_INVALID", "the flow has no orders")
+    assert blocked.is_dir()
 
 
 def test_claims_from_a_file_are_judged_from_its_figures_and_a_malformed_one_is_refused(
