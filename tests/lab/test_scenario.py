@@ -112,3 +112,15 @@ def test_a_series_file_given_by_path_must_name_one_of_its_scenarios() -> None:
     with pytest.raises(DomainError) as refused:
         find(str(folder / "weekly-2012-2014.toml"))
     assert refused.value.code == "SCENARIO_INVALID" and "series of 624" in refused.value.message
+
+
+def test_every_bundled_scenario_lies_within_the_bundled_history() -> None:
+    from equitoken.lab.study import check_history
+
+    refused = []
+    for scenario in bundled():
+        try:
+            check_history(scenario)
+        except DomainError as error:  # SCENARIO_INVALID: a session without a real bar
+            refused.append(f"{scenario.name}: {error.message}")
+    assert len(bundled()) >= 638 and refused == []
