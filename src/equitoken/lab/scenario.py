@@ -94,12 +94,11 @@ class DirectLiquidity:
     """Who makes the ATS's market: a holder already on the register quoting both sides every session.
 
     Direct ownership has no issuer inventory; without resting orders every market order would find an
-    empty book. The scenario says how much a liquidity provider (an investor, not the issuer) rests on
-    each side at the open of each session, ``spread_bps`` away from the reference.
+    empty book. A market maker (an investor, not the issuer) with the run's capital rests all its
+    shares at the ask and all its cash at the bid at each open, ``spread_bps`` away from the reference
+    (``lab.run``); the search sizes that capital.
     """
 
-    shares_each_side: Decimal = Decimal("0")
-    """Zero: sized from the flow (twice the largest order's shares); a positive figure is taken as is."""
     spread_bps: Decimal = Decimal("20")
 
 
@@ -335,7 +334,7 @@ def parse(text: str, source: str) -> list[Scenario]:
     s = top.sub("sizing", ("target_unserved", "window_seconds", "tolerance", "start"))
     i = top.sub("instant", ("cap_share", "float_share"))
     v = top.sub("inventory", ("inventory_share", "float_share", "low", "high"))
-    d = top.sub("direct", ("shares_each_side", "spread_bps"))
+    d = top.sub("direct", ("spread_bps",))
     inventory = InventoryShape(
         inventory_share=v.number("inventory_share", Decimal("0.35"), low=Decimal("0.01"), high=_ONE),
         float_share=v.number("float_share", Decimal("0.4"), low=_ZERO, high=_ONE),
@@ -365,7 +364,6 @@ def parse(text: str, source: str) -> list[Scenario]:
         ),
         inventory=inventory,
         direct=DirectLiquidity(
-            shares_each_side=d.number("shares_each_side", _ZERO, low=_ZERO),
             spread_bps=d.number("spread_bps", Decimal(20), low=_ZERO, high=Decimal(1000)),
         ),
         source=source,
