@@ -101,11 +101,11 @@ class BridgedPrices:
         with localcontext(BRIDGE):  # ln and exp are inexact by nature: 28 digits, then cents
             close = found.price.amount
             target = bar.open.amount * bar.split_ratio  # in the shares the close was quoted in
-            u = Decimal(str((at - closed).total_seconds())) / Decimal(str((opens - closed).total_seconds()))
+            gap = Decimal(str((opens - closed).total_seconds()))
+            u = Decimal(str((at - closed).total_seconds())) / gap
             drift = (target / close).ln()
             sigma = max(abs(drift) / 2, FLOOR_SIGMA)
-            minutes = Decimal(str((opens - closed).total_seconds())) / 60
-            noise = bridge_at(f"{self._seed}|{symbol}|{closed.isoformat()}", u, minutes)
+            noise = bridge_at(f"{self._seed}|{symbol}|{closed.isoformat()}", u, gap / 60)
             path = (drift * u + sigma * noise).exp()
             price = Price.rounded(close * path)
         return replace(found, price=price, basis=PriceBasis.SYNTHETIC)

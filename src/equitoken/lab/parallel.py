@@ -133,7 +133,7 @@ def check_where(workers: int | None, scheduler: str | None) -> None:
         _check_reachable(scheduler)
 
 
-def _check_reachable(scheduler: str, timeout: float = CONNECT_TIMEOUT_SECONDS) -> None:
+def _check_reachable(scheduler: str, timeout: float | None = None) -> None:
     """Refuse a malformed address, one where nothing listens, and one that is not a Dask scheduler.
 
     Dask's client retries a refused connection until its timeout runs out, and waits without end on
@@ -141,18 +141,24 @@ def _check_reachable(scheduler: str, timeout: float = CONNECT_TIMEOUT_SECONDS) -
     scheduler greets a new connection with its handshake at once, so anything else is refused after
     the timeout instead of hanging the run.
     """
+    wait = CONNECT_TIMEOUT_SECONDS if timeout is None else timeout
     try:
         parts = urlsplit(scheduler)
         port = parts.port
-    except ValueError:
-        port = None
-        parts = urlsplit("")
-    if parts.scheme not in SCHEMES or not parts.hostname or port is None or parts.path not in ("", "/"):
+    except ValueError:  # an address that does not parse (an unclosed IPv6 bracket, say)
+        parts, port = None, None
+    if (
+        parts is None
+        or parts.scheme not in SCHEMES
+        or not parts.hostname
+        or port is None
+        or parts.path not in ("", "/")
+    ):
         raise DomainError(
             "INVALID_SETTING", f"the scheduler address must read tcp://host:port, not {scheduler!r}"
         )
     try:
-        with socket.create_connection((parts.hostname, port), timeout=timeout) as probe:
+        with socket.create_connection((parts.hostname, port), timeout=wait) as probe:
             try:
                 greeting = probe.recv(1)
             except TimeoutError:
@@ -162,7 +168,7 @@ def _check_reachable(scheduler: str, timeout: float = CONNECT_TIMEOUT_SECONDS) -
     if not greeting:
         raise DomainError(
             UNREACHABLE,
-            f"{scheduler} accepts connections but sent no Dask handshake within {timeout:g} s:"
+            f"{scheduler} accepts connections but sent no Dask handshake within {wait:g} s:"
             " it is not a Dask scheduler",
         )
 
